@@ -1,0 +1,55 @@
+import { Firestore, Timestamp } from "firebase-admin/firestore";
+import { WebhookDelivery } from "../webhook/webhook-schemas";
+import { applyDelivery, CallDocument, canonicalGuid, DeliveryOutcome } from "./call-document";
+
+export const CALLS = "calls";
+export const BMX_USERS = "bmxUsers";
+
+export interface RecordDeliveryInput {
+  delivery: WebhookDelivery;
+  /** A uid to ring besides those linked to the ButterflyMX user (the registration's owner). */
+  extraRecipient?: string;
+  via: string;
+  now: Timestamp;
+  retentionDays: number;
+}
+
+export interface RecordedDelivery extends DeliveryOutcome {
+  guid: string;
+}
+
+/**
+ * Applies a webhook delivery to `calls/{guid}` in one transaction. The call and the ButterflyMX user's links
+ * are read in one round trip; identical deliveries racing each other serialise on the call document, so
+ * exactly one creates it and the rest see it as a duplicate.
+ */
+export async function recordDelivery(db: Firestore, input: RecordDeliveryInput): Promise<RecordedDelivery> {
+  const guid = canonicalGuid(input.delivery.call.guid);
+  const callRef = db.collection(CALLS).doc(guid);
+  const linksRef = db.collection(BMX_USERS).doc(String(input.delivery.call.user.id));
+  return db.runTransaction(
+    async (tx) => {
+      const [callSnapshot, linksSnapshot] = await tx.getAll(callRef, linksRef);
+      const recipients = linkedUids(linksSnapshot.get("uids"));
+      if (input.extraRecipient) recipients.push(input.extraRecipient);
+      const existing = callSnapshot.exists ? (callSnapshot.data() as CallDocument) : undefined;
+      const outcome = applyDelivery(existing, {
+        delivery: input.delivery,
+        recipients,
+        via: input.via,
+        now: input.now,
+        retentionDays: input.retentionDays,
+      });
+      const { change } = outcome;
+      if (change.kind === "create") tx.create(callRef, change.document);
+      if (change.kind === "update") tx.update(callRef, change.fields);
+      return { ...outcome, guid };
+    },
+    { maxAttempts: 10 },
+  );
+}
+
+/** `bmxUsers/{id}.uids`, tolerating a missing document or a malformed field (no link, nobody to ring). */
+function linkedUids(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((uid): uid is string => typeof uid === "string" && uid.length > 0) : [];
+}

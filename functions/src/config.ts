@@ -1,0 +1,26 @@
+import { defineInt, defineSecret } from "firebase-functions/params";
+
+/**
+ * Deployed region of every function. The webhook URL registered at ButterflyMX contains it, so changing it
+ * means re-registering the integrations; kept a constant for that reason rather than a deploy-time param.
+ */
+export const REGION = "us-central1";
+
+/**
+ * Secret for building-wide integrations registered by an operator. Used as the last path segment of the
+ * webhook URL; values shorter than 32 characters disable the operator path (see README).
+ */
+export const WEBHOOK_OPERATOR_SECRET = defineSecret("WEBHOOK_OPERATOR_SECRET");
+
+/** How long call documents live before Firestore's TTL policy on `expireAt` deletes them. */
+export const CALL_RETENTION_DAYS = defineInt("CALL_RETENTION_DAYS", {
+  default: 30,
+  description: "Days a call document (and its deliveries) is kept before TTL deletion.",
+  input: { text: { validationRegex: "^[1-9][0-9]{0,3}$", validationErrorMessage: "1 to 9999 days" } },
+});
+
+/** Warm webhook instances: a cold start eats into the ~40 s a visitor waits. 0 in the emulator and by default. */
+export const WEBHOOK_MIN_INSTANCES = defineInt("WEBHOOK_MIN_INSTANCES", {
+  default: 0,
+  description: "Minimum warm instances of butterflymxWebhook (1 removes cold starts from the first ring).",
+});

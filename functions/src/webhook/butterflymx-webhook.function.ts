@@ -1,0 +1,29 @@
+import { onRequest } from "firebase-functions/v2/https";
+import { CALL_RETENTION_DAYS, REGION, WEBHOOK_MIN_INSTANCES, WEBHOOK_OPERATOR_SECRET } from "../config";
+import { firestore } from "../shared/firebase";
+import { handleWebhook } from "./webhook-service";
+
+/** ButterflyMX → us. Public by design: the secret in the URL is the credential (ButterflyMX cannot sign). */
+export const butterflymxWebhook = onRequest(
+  {
+    region: REGION,
+    secrets: [WEBHOOK_OPERATOR_SECRET],
+    invoker: "public",
+    minInstances: WEBHOOK_MIN_INSTANCES,
+    concurrency: 80,
+    memory: "256MiB",
+    timeoutSeconds: 30,
+  },
+  async (req, res) => {
+    const response = await handleWebhook(
+      { method: req.method, path: req.path, contentType: req.get("content-type"), rawBody: req.rawBody },
+      {
+        db: firestore(),
+        operatorSecret: WEBHOOK_OPERATOR_SECRET.value(),
+        retentionDays: CALL_RETENTION_DAYS.value(),
+        now: Date.now,
+      },
+    );
+    res.status(response.status).set(response.headers ?? {}).json(response.body);
+  },
+);

@@ -1,0 +1,106 @@
+import { z } from "zod";
+import { BMX_RINGING_STATUS } from "../calls/call-status";
+
+/**
+ * ButterflyMX ids are integers in every documented payload; numeric-looking strings are accepted too. They
+ * become Firestore document ids (`bmxUsers/{id}`), hence the strict character set.
+ */
+/** An error message for a field that is either missing ("is required") or present and wrong. */
+const requiredOr = (message: string) => (issue: { input?: unknown }) =>
+  issue.input === undefined ? "is required" : message;
+
+const ID_RULE = "must be a positive integer or an id of letters, digits, _ or -";
+const bmxId = z.union([z.int(ID_RULE).positive(ID_RULE), z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, ID_RULE)], {
+  error: requiredOr(ID_RULE),
+});
+
+const text = (max: number) => z.string().trim().min(1, "must not be empty").max(max, `must be at most ${max} characters`);
+const optionalText = z.string().max(320).nullish();
+
+/** The call object of both events. Loose: live deliveries carry fields beyond the partner guide, kept as-is. */
+export const bmxCallSchema = z.looseObject({
+  guid: z.guid({ error: requiredOr("must be a UUID") }),
+  user: z.looseObject({
+    id: bmxId,
+    email: optionalText,
+    first_name: optionalText,
+    last_name: optionalText,
+    sip_username: optionalText,
+  }),
+  panel: z.looseObject({
+    id: bmxId,
+    name: text(200),
+    sip_username: optionalText,
+  }),
+  unit: z.looseObject({
+    id: bmxId,
+    // Unit labels are strings in the documented payloads; a bare number ("label": 303) means the same unit.
+    label: z.union([text(64), z.number().transform(String)], { error: requiredOr("must be a string") }),
+  }),
+  provider: optionalText,
+});
+
+/** ButterflyMX's raw status. Unknown values are stored and end ringing, so only the shape is checked. */
+export const bmxStatusSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{1,64}$/, "must be a status name of at most 64 letters, digits, _ . : or -");
+
+export const statusUpdateSchema = z.looseObject({ call: bmxCallSchema, status: bmxStatusSchema });
+
+export type BmxCall = z.infer<typeof bmxCallSchema>;
+
+export type WebhookEvent = "create" | "status_update";
+
+export interface WebhookDelivery {
+  event: WebhookEvent;
+  /** ButterflyMX's raw status; `initializing` for the create event. */
+  bmxStatus: string;
+  call: BmxCall;
+}
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+export type ParseResult = { ok: true; delivery: WebhookDelivery } | { ok: false; problems: FieldProblem[] };
+
+const missingIsRequired = (issue: { input?: unknown }) => (issue.input === undefined ? "is required" : undefined);
+
+/**
+ * Tells the two documented shapes apart: `status_update` is `{call, status}`, `create` is the flat call
+ * object. A body with a `call` member is a status update even when other members are wrong, so that its
+ * errors name the fields the sender meant.
+ */
+export function parseDelivery(body: unknown): ParseResult {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    return { ok: false, problems: [{ field: "(body)", message: "must be a JSON object" }] };
+  }
+  if ("call" in body) {
+    const parsed = statusUpdateSchema.safeParse(body, { error: missingIsRequired });
+    if (!parsed.success) return { ok: false, problems: toProblems(parsed.error) };
+    return { ok: true, delivery: { event: "status_update", bmxStatus: parsed.data.status, call: parsed.data.call } };
+  }
+  const parsed = bmxCallSchema.safeParse(body, { error: missingIsRequired });
+  if (!parsed.success) return { ok: false, problems: toProblems(parsed.error) };
+  return { ok: true, delivery: { event: "create", bmxStatus: BMX_RINGING_STATUS, call: parsed.data } };
+}
+
+function toProblems(error: z.ZodError): FieldProblem[] {
+  return error.issues.map((issue) => ({
+    field: issue.path.length > 0 ? issue.path.join(".") : "(body)",
+    message: issue.message,
+  }));
+}
+
+/** Where ButterflyMX puts a visitor snapshot is not documented; these are the names seen in its APIs. */
+const VISITOR_IMAGE_KEYS = ["visitor_image_url", "image_url", "snapshot_url", "medium_url", "thumb_url"] as const;
+
+/** The visitor snapshot URL, when the delivery carries a usable https one; never a reason to reject a call. */
+export function visitorImageUrl(call: BmxCall): string | undefined {
+  for (const key of VISITOR_IMAGE_KEYS) {
+    const value = call[key];
+    if (typeof value === "string" && value.length <= 2048 && /^https:\/\/[^\s]+$/.test(value)) return value;
+  }
+  return undefined;
+}

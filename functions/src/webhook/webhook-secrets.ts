@@ -1,0 +1,51 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { Firestore } from "firebase-admin/firestore";
+import { z } from "zod";
+
+/** The last path segment of a webhook URL: base64url, long enough to be unguessable. */
+const SECRET_SHAPE = /^[A-Za-z0-9_-]{32,256}$/;
+
+export const REGISTRATIONS = "webhookRegistrations";
+
+/** A per-registration secret: 256 random bits, URL-safe. Only its SHA-256 is ever stored. */
+export function newWebhookSecret(): string {
+  return randomBytes(32).toString("base64url");
+}
+
+export function hashSecret(secret: string): string {
+  return createHash("sha256").update(secret, "utf8").digest("hex");
+}
+
+/** `webhookRegistrations/{sha256}`: written when an app links a tenant; read here to route its deliveries. */
+export const registrationSchema = z.looseObject({
+  uid: z.string().min(1),
+  tenantId: z.string().min(1),
+});
+
+/** Who a delivery came through: a resident's own integration, or the operator's building-wide one. */
+export type WebhookSource = { kind: "registration"; uid: string; tenantId: string } | { kind: "operator" };
+
+/**
+ * Resolves a URL secret to its source, or undefined when it is not ours. Digests of equal length are compared
+ * in constant time; the registration lookup is keyed by the digest, so its timing says nothing about the secret.
+ * Firestore errors propagate (the caller answers 5xx).
+ */
+export async function authenticate(
+  db: Firestore,
+  secret: string,
+  operatorSecret: string,
+): Promise<WebhookSource | undefined> {
+  if (!SECRET_SHAPE.test(secret)) return undefined;
+  const digest = hashSecret(secret);
+  if (operatorSecret.length >= 32 && timingSafeEqual(Buffer.from(digest, "hex"), Buffer.from(hashSecret(operatorSecret), "hex"))) {
+    return { kind: "operator" };
+  }
+  const snapshot = await db.collection(REGISTRATIONS).doc(digest).get();
+  const registration = registrationSchema.safeParse(snapshot.data());
+  if (!registration.success) return undefined;
+  return { kind: "registration", uid: registration.data.uid, tenantId: registration.data.tenantId };
+}
+
+export function describeSource(source: WebhookSource): string {
+  return source.kind === "operator" ? "operator" : `tenant:${source.tenantId}`;
+}

@@ -1,0 +1,147 @@
+import { Firestore, Timestamp } from "firebase-admin/firestore";
+import { recordDelivery } from "../calls/call-repository";
+import { logs } from "../logs";
+import { FieldProblem, parseDelivery } from "./webhook-schemas";
+import { authenticate, describeSource } from "./webhook-secrets";
+
+/** Deliveries are a few hundred bytes; the cap bounds what an authenticated sender can make us store. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+const FUNCTION_NAME = "butterflymxWebhook";
+
+export interface WebhookRequest {
+  method: string;
+  /** The path after the function's URL, e.g. `/<secret>`. */
+  path: string;
+  contentType: string | undefined;
+  rawBody: Buffer | undefined;
+}
+
+export interface WebhookResponse {
+  status: number;
+  body: WebhookAnswer;
+  headers?: Record<string, string>;
+}
+
+export type WebhookAnswer =
+  | { ok: true; guid: string; status: string; duplicate: boolean }
+  | { ok: false; error: { code: string; message: string; fields?: FieldProblem[] } };
+
+export interface WebhookDeps {
+  db: Firestore;
+  /** Empty (or shorter than 32 characters) when building-wide integrations are not in use. */
+  operatorSecret: string;
+  retentionDays: number;
+  now: () => number;
+}
+
+/**
+ * One ButterflyMX delivery, from raw request to answer. Every 4xx is decided before anything is written;
+ * 5xx only when Firestore fails, so that ButterflyMX may retry.
+ */
+export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps): Promise<WebhookResponse> {
+  if (request.method !== "POST") {
+    return reject(405, "method_not_allowed", `Use POST; ${request.method} is not accepted.`, { headers: { Allow: "POST" } });
+  }
+
+  const secret = secretFromPath(request.path);
+  let source;
+  try {
+    source = secret === undefined ? undefined : await authenticate(deps.db, secret, deps.operatorSecret);
+  } catch (error) {
+    logs.webhookStoreFailed({ stage: "authenticate" }, error);
+    return unavailable();
+  }
+  if (!source) return reject(404, "not_found", "No webhook is registered at this URL.");
+
+  const body = request.rawBody ?? Buffer.alloc(0);
+  if (body.length > MAX_BODY_BYTES) {
+    return reject(413, "payload_too_large", `The body is ${body.length} bytes; the limit is ${MAX_BODY_BYTES}.`);
+  }
+  if (!isJsonContentType(request.contentType)) {
+    return reject(415, "unsupported_media_type", `Send application/json; got ${request.contentType ? `"${request.contentType}"` : "no Content-Type"}.`);
+  }
+  if (body.length === 0) return reject(400, "invalid_json", "The body is empty; send the ButterflyMX call as JSON.");
+
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString("utf8"));
+  } catch (error) {
+    return reject(400, "invalid_json", `The body is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = parseDelivery(json);
+  if (!parsed.ok) {
+    const summary = parsed.problems.map((p) => `${p.field} ${p.message}`).join("; ");
+    return reject(400, "invalid_delivery", `Not a ButterflyMX call delivery: ${summary}.`, {
+      fields: parsed.problems,
+      guid: guidOf(json),
+    });
+  }
+
+  const { delivery } = parsed;
+  const via = describeSource(source);
+  try {
+    const recorded = await recordDelivery(deps.db, {
+      delivery,
+      extraRecipient: source.kind === "registration" ? source.uid : undefined,
+      via,
+      now: Timestamp.fromMillis(deps.now()),
+      retentionDays: deps.retentionDays,
+    });
+    logs.webhookRecorded({
+      guid: recorded.guid,
+      event: delivery.event,
+      bmxStatus: delivery.bmxStatus,
+      status: recorded.status,
+      duplicate: recorded.duplicate,
+      recipients: recorded.recipients.length,
+      via,
+    });
+    if (recorded.change.kind === "create" && recorded.recipients.length === 0) {
+      logs.callUndeliverable({ guid: recorded.guid, reason: "no_recipients" });
+    }
+    return { status: 200, body: { ok: true, guid: recorded.guid, status: recorded.status, duplicate: recorded.duplicate } };
+  } catch (error) {
+    logs.webhookStoreFailed({ guid: delivery.call.guid, stage: "record" }, error);
+    return unavailable();
+  }
+}
+
+/** `/<secret>`; `/butterflymxWebhook/<secret>` too, for hosts that do not strip the function name. */
+function secretFromPath(path: string): string | undefined {
+  const segments = path.split("/").filter((s) => s.length > 0);
+  if (segments.length === 1) return segments[0];
+  if (segments.length === 2 && segments[0] === FUNCTION_NAME) return segments[1];
+  return undefined;
+}
+
+function isJsonContentType(contentType: string | undefined): boolean {
+  const mediaType = contentType?.split(";")[0].trim().toLowerCase() ?? "";
+  return mediaType === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType);
+}
+
+/** The guid of a rejected delivery, for the log line, when it has the shape of one (never free text). */
+function guidOf(json: unknown): string | undefined {
+  const record = json as { guid?: unknown; call?: { guid?: unknown } } | null;
+  const guid = record?.guid ?? record?.call?.guid;
+  return typeof guid === "string" && /^[0-9a-fA-F-]{36}$/.test(guid) ? guid : undefined;
+}
+
+function reject(
+  status: number,
+  code: string,
+  message: string,
+  extra: { headers?: Record<string, string>; fields?: FieldProblem[]; guid?: string } = {},
+): WebhookResponse {
+  const { headers, fields, guid } = extra;
+  logs.webhookRejected({ httpStatus: status, code, guid, fields: fields?.map((f) => f.field) });
+  return { status, headers, body: { ok: false, error: { code, message, ...(fields ? { fields } : {}) } } };
+}
+
+function unavailable(): WebhookResponse {
+  return {
+    status: 503,
+    headers: { "Retry-After": "1" },
+    body: { ok: false, error: { code: "unavailable", message: "The call could not be stored; retry." } },
+  };
+}

@@ -1,0 +1,92 @@
+import { App, deleteApp, initializeApp } from "firebase-admin/app";
+import { CollectionReference, DocumentReference, Firestore, getFirestore } from "firebase-admin/firestore";
+
+/** The project the emulated functions serve; e2e tests write here so that the functions see their data. */
+export const FUNCTIONS_PROJECT_ID = process.env.GCLOUD_PROJECT ?? "demo-intercom-relay";
+
+/**
+ * A project id of a test file's own: the functions emulator only watches its own project, so integration
+ * tests written elsewhere fire no triggers, and files running in parallel never clear each other's data.
+ */
+export function isolatedProjectId(testFile: string): string {
+  const name = testFile.replace(/^.*[\\/]/, "").replace(/\.test\.ts$/, "").replace(/[^a-z0-9]+/gi, "-").toLowerCase();
+  return `demo-ir-${name}`.slice(0, 30).replace(/-+$/, "");
+}
+
+export function emulatorHost(variable: "FIRESTORE_EMULATOR_HOST" | "FIREBASE_AUTH_EMULATOR_HOST" | "FIREBASE_EMULATOR_HUB"): string {
+  const host = process.env[variable];
+  if (!host) throw new Error(`${variable} is not set: run the emulator suites through \`npm test\`.`);
+  return host;
+}
+
+let appCount = 0;
+
+export interface TestFirestore {
+  app: App;
+  db: Firestore;
+  projectId: string;
+  clear(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Admin Firestore on the emulator for one project, with a way to wipe it between tests. */
+export function testFirestore(projectId: string): TestFirestore {
+  const app = initializeApp({ projectId }, `test-${projectId}-${appCount++}`);
+  const db = getFirestore(app);
+  return {
+    app,
+    db,
+    projectId,
+    clear: () => clearFirestore(projectId),
+    close: () => deleteApp(app),
+  };
+}
+
+export async function clearFirestore(projectId: string): Promise<void> {
+  const host = emulatorHost("FIRESTORE_EMULATOR_HOST");
+  const response = await fetch(`http://${host}/emulator/v1/projects/${projectId}/databases/(default)/documents`, { method: "DELETE" });
+  if (!response.ok) throw new Error(`Clearing Firestore emulator project ${projectId} failed: HTTP ${response.status}`);
+}
+
+/** Every document path in the database, sorted: compare before/after to prove a request wrote nothing. */
+export async function allDocumentPaths(db: Firestore): Promise<string[]> {
+  const paths: string[] = [];
+  const walk = async (collections: CollectionReference[]) => {
+    for (const collection of collections) {
+      const documents: DocumentReference[] = await collection.listDocuments();
+      for (const document of documents) {
+        if ((await document.get()).exists) paths.push(document.path);
+        await walk(await document.listCollections());
+      }
+    }
+  };
+  await walk(await db.listCollections());
+  return paths.sort();
+}
+
+/** Every document with its data, for before/after comparisons that must also see updates. */
+export async function snapshotDatabase(db: Firestore): Promise<Record<string, unknown>> {
+  const paths = await allDocumentPaths(db);
+  const entries = await Promise.all(paths.map(async (path) => [path, (await db.doc(path).get()).data()] as const));
+  return Object.fromEntries(entries);
+}
+
+/** Origin of the functions emulator, from the emulator hub (ports differ between `npm start` and `npm test`). */
+export async function functionsOrigin(): Promise<string> {
+  const response = await fetch(`http://${emulatorHost("FIREBASE_EMULATOR_HUB")}/emulators`);
+  const emulators = (await response.json()) as Record<string, { host: string; port: number }>;
+  const functions = emulators.functions;
+  if (!functions) throw new Error("The functions emulator is not running (start the suites with `npm test`).");
+  return `http://${functions.host}:${functions.port}`;
+}
+
+/** Polls until `probe` returns a value (not undefined), or fails after the deadline. Never a fixed sleep. */
+export async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

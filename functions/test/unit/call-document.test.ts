@@ -1,0 +1,140 @@
+import { Timestamp } from "firebase-admin/firestore";
+import { applyDelivery, CallDocument, DeliveryContext, MAX_HISTORY } from "../../src/calls/call-document";
+import { parseDelivery, WebhookDelivery } from "../../src/webhook/webhook-schemas";
+import { createBody, statusBody } from "../helpers/butterflymx-payloads";
+
+const T0 = Timestamp.fromMillis(Date.UTC(2026, 10, 22, 12, 0, 0));
+const later = (seconds: number) => Timestamp.fromMillis(T0.toMillis() + seconds * 1000);
+
+function delivery(body: unknown): WebhookDelivery {
+  const parsed = parseDelivery(body);
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  return parsed.delivery;
+}
+
+function context(body: unknown, overrides: Partial<DeliveryContext> = {}): DeliveryContext {
+  return { delivery: delivery(body), recipients: ["uid-a"], via: "tenant:t1", now: T0, retentionDays: 30, ...overrides };
+}
+
+/** Applies deliveries in order, as the repository would, and returns the stored document. */
+function replay(...contexts: DeliveryContext[]): CallDocument {
+  let stored: CallDocument | undefined;
+  for (const c of contexts) {
+    const { change } = applyDelivery(stored, c);
+    if (change.kind === "create") stored = change.document;
+    if (change.kind === "update") stored = { ...stored!, ...change.fields };
+  }
+  return stored!;
+}
+
+const call = createBody({ guid: "BA17520F-8768-4723-88F9-5EAA2C35171A", image_url: "https://s3.example.com/v.jpg" });
+
+describe("applyDelivery", () => {
+  it("creates a ringing call from the create event", () => {
+    const outcome = applyDelivery(undefined, context(call));
+    expect(outcome).toMatchObject({ status: "ringing", duplicate: false, recipients: ["uid-a"] });
+    if (outcome.change.kind !== "create") throw new Error("expected a create");
+    const document = outcome.change.document;
+    expect(document).toEqual({
+      guid: "ba17520f-8768-4723-88f9-5eaa2c35171a",
+      status: "ringing",
+      bmxStatus: "initializing",
+      recipients: ["uid-a"],
+      bmxUserId: "3220259",
+      panel: { id: "28516", name: "Front Door" },
+      unit: { id: "1859622", label: "4B" },
+      visitorImageUrl: "https://s3.example.com/v.jpg",
+      bmxCall: JSON.stringify(delivery(call).call),
+      createdAt: T0,
+      updatedAt: T0,
+      history: [{ event: "create", bmxStatus: "initializing", status: "ringing", applied: true, via: "tenant:t1", at: T0 }],
+      delivery: { state: "pending" },
+      expireAt: Timestamp.fromMillis(T0.toMillis() + 30 * 86_400_000),
+    });
+    expect(JSON.parse(document.bmxCall)).toMatchObject({ image_url: "https://s3.example.com/v.jpg", provider: "twilio" });
+  });
+
+  it("records a call nobody is linked to as undeliverable", () => {
+    const document = replay(context(call, { recipients: [] }));
+    expect(document).toMatchObject({ status: "ringing", recipients: [], delivery: { state: "undeliverable", reason: "no_recipients" } });
+  });
+
+  it("treats a repeated create as a duplicate and changes nothing", () => {
+    const stored = replay(context(call));
+    expect(applyDelivery(stored, context(call, { now: later(1) }))).toEqual({
+      change: { kind: "none" },
+      status: "ringing",
+      recipients: ["uid-a"],
+      duplicate: true,
+    });
+  });
+
+  it("adds a recipient that a second integration reports, even on a duplicate", () => {
+    const stored = replay(context(call));
+    const outcome = applyDelivery(stored, context(call, { recipients: ["uid-b"], via: "operator", now: later(1) }));
+    expect(outcome).toMatchObject({ duplicate: true, recipients: ["uid-a", "uid-b"] });
+    expect(outcome.change).toEqual({ kind: "update", fields: { recipients: ["uid-a", "uid-b"], updatedAt: later(1) } });
+  });
+
+  it("ends ringing on a terminal status and records when and why", () => {
+    const document = replay(context(call), context(statusBody(call, "canceled"), { now: later(5) }));
+    expect(document).toMatchObject({ status: "canceled", bmxStatus: "canceled", endedAt: later(5), endReason: "butterflymx", updatedAt: later(5) });
+    expect(document.history.map((h) => [h.event, h.bmxStatus, h.status, h.applied])).toEqual([
+      ["create", "initializing", "ringing", true],
+      ["status_update", "canceled", "canceled", true],
+    ]);
+  });
+
+  it("keeps the first terminal status when a later end arrives, and records the later one as not applied", () => {
+    const document = replay(
+      context(call),
+      context(statusBody(call, "connecting_sip"), { now: later(3) }),
+      context(statusBody(call, "opened_door"), { now: later(9) }),
+    );
+    expect(document).toMatchObject({ status: "answered", bmxStatus: "connecting_sip", endedAt: later(3) });
+    expect(document.history[2]).toMatchObject({ bmxStatus: "opened_door", status: "door_opened", applied: false });
+  });
+
+  it("never rings a call whose end arrives before its create", () => {
+    const document = replay(context(statusBody(call, "canceled")), context(call, { now: later(1) }));
+    expect(document).toMatchObject({
+      status: "canceled",
+      bmxStatus: "canceled",
+      endedAt: T0,
+      delivery: { state: "not_rung", reason: "ended_before_create" },
+    });
+    expect(document.history.map((h) => [h.event, h.applied])).toEqual([
+      ["status_update", true],
+      ["create", false],
+    ]);
+  });
+
+  it("rings a call first heard of through an initializing status, once", () => {
+    const first = applyDelivery(undefined, context(statusBody(call, "initializing")));
+    expect(first).toMatchObject({ status: "ringing", change: { kind: "create", document: { delivery: { state: "pending" } } } });
+    const document = replay(context(statusBody(call, "initializing")), context(call, { now: later(1) }));
+    expect(document).toMatchObject({ status: "ringing", createdAt: T0 });
+    expect(document.history).toHaveLength(2);
+  });
+
+  it("stores an unknown status raw and ends ringing as ended", () => {
+    const document = replay(context(call), context(statusBody(call, "panel_exploded"), { now: later(2) }));
+    expect(document).toMatchObject({ status: "ended", bmxStatus: "panel_exploded", endedAt: later(2) });
+  });
+
+  it("updates call details from a later delivery and keeps a known snapshot URL", () => {
+    const renamed = { ...call, panel: { id: 28516, name: "Lobby" }, image_url: undefined };
+    const document = replay(context(call), context(statusBody(renamed, "canceled"), { now: later(1) }));
+    expect(document).toMatchObject({ panel: { id: "28516", name: "Lobby" }, visitorImageUrl: "https://s3.example.com/v.jpg" });
+  });
+
+  it("stops growing the history at the cap but still applies and dedupes", () => {
+    let stored = replay(context(call));
+    for (let i = 0; i < MAX_HISTORY + 5; i++) {
+      const { change } = applyDelivery(stored, context(statusBody(call, `unknown_${i}`), { now: later(i + 1) }));
+      if (change.kind === "update") stored = { ...stored, ...change.fields };
+    }
+    expect(stored.history).toHaveLength(MAX_HISTORY);
+    expect(stored).toMatchObject({ status: "ended", bmxStatus: "unknown_0", endedAt: later(1) });
+  });
+});

@@ -1,0 +1,153 @@
+// Prepares the environment the Firebase emulators need on this machine, or fails saying what to install.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const PROJECT_ID = JSON.parse(readFileSync(join(ROOT, ".firebaserc"), "utf8")).projects.default;
+const require = createRequire(import.meta.url);
+
+const MIN_JAVA = 11; // what firebase-tools 14.18 and its Firestore emulator accept
+const FIRESTORE_MAIN_CLASS = "com.google.cloud.datastore.emulator.firestore.CloudFirestore";
+const GCLOUD_JAR_CANDIDATES = [
+  "/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar",
+  "/usr/share/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar",
+];
+
+export class SetupError extends Error {}
+
+/** Port offset of the `test` profile, so `npm test` runs beside a running `npm start`. */
+const TEST_PORT_OFFSET = 1;
+
+/**
+ * Returns `{ env, configArgs, config }` for running firebase-tools: `config` is firebase.json as used
+ * (ports shifted for the test profile), `configArgs` the CLI flags that select it.
+ */
+export async function prepareEmulators({ profile = "start" } = {}) {
+  const env = { ...process.env, METADATA_SERVER_DETECTION: "none" };
+  checkJava();
+  Object.assign(env, await firestoreEmulator());
+  ensureLocalSecrets();
+  const base = JSON.parse(readFileSync(join(ROOT, "firebase.json"), "utf8"));
+  if (profile !== "test") return { env, configArgs: [], config: base };
+  const config = structuredClone(base);
+  for (const options of Object.values(config.emulators)) {
+    if (typeof options === "object" && options !== null) {
+      for (const key of ["port", "websocketPort"]) if (typeof options[key] === "number") options[key] += TEST_PORT_OFFSET;
+    }
+  }
+  const path = join(ROOT, "firebase.test.json");
+  writeFileSync(path, JSON.stringify(config, null, 2) + "\n");
+  return { env, configArgs: ["--config", path], config };
+}
+
+/** Where the functions emulator reads secret values (never committed). */
+export const SECRETS_FILE = join(ROOT, "functions", ".secret.local");
+
+/** Gives the emulated functions an operator secret of their own, once, so the building-wide path works locally. */
+function ensureLocalSecrets() {
+  if (existsSync(SECRETS_FILE)) return;
+  writeFileSync(SECRETS_FILE, `WEBHOOK_OPERATOR_SECRET=${randomBytes(32).toString("base64url")}\n`, { mode: 0o600 });
+}
+
+/** Values from functions/.secret.local (KEY=value lines). */
+export function localSecrets() {
+  if (!existsSync(SECRETS_FILE)) return {};
+  return Object.fromEntries(
+    readFileSync(SECRETS_FILE, "utf8")
+      .split("\n")
+      .map((line) => /^([A-Z0-9_]+)=(.*)$/.exec(line.trim()))
+      .filter(Boolean)
+      .map((m) => [m[1], m[2]]),
+  );
+}
+
+function checkJava() {
+  const result = spawnSync("java", ["-version"], { encoding: "utf8" });
+  if (result.error) {
+    throw new SetupError(
+      "Java was not found on PATH; the Firestore emulator runs on it.\n" +
+        `Install a JDK ${MIN_JAVA}+ (Debian/Ubuntu: sudo apt-get install openjdk-17-jre-headless) and run again.`,
+    );
+  }
+  const match = /version "(\d+)(?:\.(\d+))?/.exec(`${result.stderr}${result.stdout}`);
+  const major = match ? (match[1] === "1" ? Number(match[2]) : Number(match[1])) : NaN;
+  if (!(major >= MIN_JAVA)) {
+    throw new SetupError(`Java ${MIN_JAVA}+ is required; \`java -version\` reports ${match ? match[0] : "no version"}.`);
+  }
+}
+
+/**
+ * firebase-tools downloads its Firestore emulator jar on first use. Where it has no cached copy and the Google
+ * Cloud CLI's emulator is installed (it cannot download here), point firebase-tools at that jar through a
+ * launcher jar: the CLI's jar has no Main-Class, and firebase-tools runs `java -jar <path>`.
+ */
+async function firestoreEmulator() {
+  const override = process.env.FIRESTORE_EMULATOR_BINARY_PATH;
+  if (override) {
+    if (!existsSync(override)) throw new SetupError(`FIRESTORE_EMULATOR_BINARY_PATH points at ${override}, which does not exist.`);
+    return {};
+  }
+  const { DownloadDetails } = require("firebase-tools/lib/emulator/downloadableEmulators");
+  const cached = DownloadDetails.firestore.downloadPath;
+  if (existsSync(cached)) return {};
+  const gcloudJar = findGcloudFirestoreJar();
+  if (gcloudJar) return { FIRESTORE_EMULATOR_BINARY_PATH: launcherJar(gcloudJar) };
+  if (await reachable(DownloadDetails.firestore.opts.remoteUrl)) return {};
+  throw new SetupError(
+    "No Firestore emulator is available and firebase-tools cannot download one (no internet access).\n" +
+      "Install the Google Cloud CLI's emulator, which this project uses where present:\n" +
+      "  sudo apt-get install google-cloud-cli-firestore-emulator   (or: gcloud components install cloud-firestore-emulator)\n" +
+      `or run once with internet access so firebase-tools caches ${cached}.`,
+  );
+}
+
+function findGcloudFirestoreJar() {
+  const listed = spawnSync("dpkg", ["-L", "google-cloud-cli-firestore-emulator"], { encoding: "utf8" });
+  const fromDpkg = listed.status === 0 ? listed.stdout.split("\n").filter((l) => l.endsWith("/cloud-firestore-emulator.jar")) : [];
+  const sdk = spawnSync("gcloud", ["info", "--format=value(installation.sdk_root)"], { encoding: "utf8" });
+  const fromSdk = sdk.status === 0 && sdk.stdout.trim() ? [join(sdk.stdout.trim(), "platform/cloud-firestore-emulator/cloud-firestore-emulator.jar")] : [];
+  return [...fromDpkg, ...GCLOUD_JAR_CANDIDATES, ...fromSdk].find((path) => existsSync(path));
+}
+
+/** A jar holding only a manifest: Main-Class plus a Class-Path to the real emulator. Rebuilt when that moves. */
+function launcherJar(targetJar) {
+  const dir = join(ROOT, ".emulators");
+  const jar = join(dir, "firestore-launcher.jar");
+  const manifestPath = join(dir, "firestore-launcher.manifest");
+  const manifest = `Main-Class: ${FIRESTORE_MAIN_CLASS}\nClass-Path: ${encodeURI(targetJar)}\n`;
+  if (existsSync(jar) && existsSync(manifestPath) && readFileSync(manifestPath, "utf8") === manifest) return jar;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(manifestPath, manifest);
+  const built = spawnSync("jar", ["--create", "--file", jar, "--manifest", manifestPath], { encoding: "utf8" });
+  if (built.error || built.status !== 0) {
+    throw new SetupError(
+      `Could not build ${jar} with the JDK's \`jar\` tool (${built.error?.message ?? built.stderr.trim()}).\n` +
+        "Install a full JDK, not only a JRE (Debian/Ubuntu: sudo apt-get install openjdk-17-jdk-headless).",
+    );
+  }
+  return jar;
+}
+
+async function reachable(url) {
+  try {
+    const response = await fetch(url, { method: "HEAD", signal: AbortSignal.timeout(4000) });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** The local URL of an HTTPS function, from the emulator config in use. */
+export function functionUrl(config, name, region) {
+  const { host, port } = config.emulators.functions;
+  return `http://${host}:${port}/${PROJECT_ID}/${region}/${name}`;
+}
+
+/** Runs the firebase-tools CLI installed in this repository (never a global one). */
+export function firebaseBin() {
+  return join(dirname(require.resolve("firebase-tools/package.json")), "lib", "bin", "firebase.js");
+}

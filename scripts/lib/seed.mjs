@@ -1,0 +1,64 @@
+// Writes the demo resident into the running emulators (idempotent).
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { DEMO } from "./demo-data.mjs";
+import { PROJECT_ID, ROOT } from "./emulator-env.mjs";
+
+const require = createRequire(import.meta.url);
+
+/** Admin SDK handles on the emulators described by `config` (firebase.json as used). */
+export function emulatorAdmin(config) {
+  const { firestore, auth } = config.emulators;
+  process.env.FIRESTORE_EMULATOR_HOST = `${firestore.host}:${firestore.port}`;
+  process.env.FIREBASE_AUTH_EMULATOR_HOST = `${auth.host}:${auth.port}`;
+  process.env.METADATA_SERVER_DETECTION = "none";
+  const { initializeApp, getApps } = require("firebase-admin/app");
+  const app = getApps()[0] ?? initializeApp({ projectId: PROJECT_ID });
+  return { db: require("firebase-admin/firestore").getFirestore(app), auth: require("firebase-admin/auth").getAuth(app) };
+}
+
+export async function seedDemo({ db, auth }) {
+  const { hashSecret } = require(join(ROOT, "functions/lib/webhook/webhook-secrets.js"));
+  const { Timestamp } = require("firebase-admin/firestore");
+  const now = Timestamp.now();
+  try {
+    await auth.createUser({ uid: DEMO.uid, email: DEMO.email, password: DEMO.password, displayName: "Demo Resident" });
+  } catch (error) {
+    if (error.code !== "auth/uid-already-exists") throw error;
+  }
+  const batch = db.batch();
+  batch.set(db.doc(`users/${DEMO.uid}`), {
+    butterflymx: {
+      userId: String(DEMO.bmxUserId),
+      email: DEMO.email,
+      environment: "sandbox",
+      region: "na",
+      tenants: [{ id: DEMO.tenantId, unitLabel: DEMO.call.unit.label, buildingName: "Demo Building" }],
+      linkedAt: now,
+    },
+    preferences: { doNotDisturb: false, contactPreference: "mobile_app" },
+  });
+  batch.set(db.doc(`users/${DEMO.uid}/devices/demo-android`), {
+    platform: "android",
+    fcmToken: "demo-android-fcm-token",
+    appVersion: "1.0.0",
+    updatedAt: now,
+  });
+  batch.set(db.doc(`users/${DEMO.uid}/devices/demo-iphone`), {
+    platform: "ios",
+    voipToken: "d".repeat(64),
+    apnsEnvironment: "sandbox",
+    bundleId: "com.example.intercom",
+    appVersion: "1.0.0",
+    updatedAt: now,
+  });
+  batch.set(db.doc(`bmxUsers/${DEMO.bmxUserId}`), { uids: [DEMO.uid] });
+  batch.set(db.doc(`webhookRegistrations/${hashSecret(DEMO.webhookSecret)}`), {
+    uid: DEMO.uid,
+    tenantId: DEMO.tenantId,
+    bmxIntegrationId: "demo-integration",
+    region: "na",
+    createdAt: now,
+  });
+  await batch.commit();
+}

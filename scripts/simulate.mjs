@@ -1,0 +1,101 @@
+// `npm run simulate -- <command> [guid] [options]`: sends ButterflyMX-shaped deliveries to the running
+// emulators (`npm start`) and prints the answer and the resulting call document.
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { DEMO } from "./lib/demo-data.mjs";
+import { functionUrl, ROOT } from "./lib/emulator-env.mjs";
+import { emulatorAdmin } from "./lib/seed.mjs";
+
+const STATUS_COMMANDS = {
+  answer: "connecting_sip",
+  cancel: "canceled",
+  decline: "rejected",
+  missed: "timeout_online_signal",
+  door: "opened_door",
+  rollover: "voip_rollover",
+};
+const HELP = `Usage: npm run simulate -- <command> [guid] [options]
+  call                 a visitor calls (create); prints the new guid
+  duplicate [guid]     repeat the create delivery
+  answer|cancel|decline|missed|door|rollover [guid]
+                       status_update with connecting_sip|canceled|rejected|timeout_online_signal|opened_door|voip_rollover
+  status <bmxStatus> [guid]
+                       status_update with any raw ButterflyMX status
+Options: --user <ButterflyMX user id> (default ${DEMO.bmxUserId}), --url <webhook URL> (default: the demo resident's)
+[guid] defaults to the last call this command created.`;
+
+const LAST_CALL = join(ROOT, ".emulators", "last-call");
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { user: { type: "string" }, url: { type: "string" }, help: { type: "boolean", short: "h" } },
+});
+const [command, ...rest] = positionals;
+if (!command || command === "help" || values.help) {
+  console.log(HELP);
+  process.exit(command || values.help ? 0 : 1);
+}
+
+const config = JSON.parse(readFileSync(join(ROOT, "firebase.json"), "utf8"));
+const require = createRequire(import.meta.url);
+const { REGION } = require(join(ROOT, "functions/lib/config.js"));
+const url = values.url ?? `${functionUrl(config, "butterflymxWebhook", REGION)}/${DEMO.webhookSecret}`;
+
+let body;
+let guid;
+if (command === "call") {
+  guid = randomUUID();
+  body = callObject(guid);
+} else if (command === "duplicate") {
+  guid = guidArg(rest[0]);
+  body = callObject(guid);
+} else if (command === "status") {
+  if (!rest[0]) fail("status needs a raw ButterflyMX status, e.g. npm run simulate -- status canceled");
+  guid = guidArg(rest[1]);
+  body = { call: callObject(guid), status: rest[0] };
+} else if (Object.hasOwn(STATUS_COMMANDS, command)) {
+  guid = guidArg(rest[0]);
+  body = { call: callObject(guid), status: STATUS_COMMANDS[command] };
+} else {
+  fail(`Unknown command "${command}".\n\n${HELP}`);
+}
+
+let response;
+try {
+  response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+} catch (error) {
+  fail(`Could not reach ${url} (${error.cause?.code ?? error.message}). Is \`npm start\` running?`);
+}
+console.log(`POST ${command === "call" || command === "duplicate" ? "create" : `status_update ${body.status}`} → HTTP ${response.status}`);
+console.log(JSON.stringify(await response.json(), null, 2));
+if (command === "call") {
+  mkdirSync(join(ROOT, ".emulators"), { recursive: true });
+  writeFileSync(LAST_CALL, guid);
+}
+
+const { db } = emulatorAdmin(config);
+const call = await db.doc(`calls/${guid}`).get();
+if (call.exists) {
+  const { status, bmxStatus, recipients, delivery, history } = call.data();
+  console.log(`calls/${guid}: status=${status} bmxStatus=${bmxStatus} recipients=${recipients.join(",") || "(none)"}`);
+  console.log(`  delivery=${JSON.stringify(delivery)} history=${history.map((h) => `${h.event}:${h.bmxStatus}`).join(" → ")}`);
+}
+process.exit(response.ok ? 0 : 1);
+
+function callObject(callGuid) {
+  const user = values.user ? { ...DEMO.call.user, id: Number(values.user) || values.user } : DEMO.call.user;
+  return { guid: callGuid, ...DEMO.call, user };
+}
+
+function guidArg(given) {
+  if (given) return given;
+  if (existsSync(LAST_CALL)) return readFileSync(LAST_CALL, "utf8").trim();
+  fail("No guid given and no previous call; run `npm run simulate -- call` first.");
+}
+
+function fail(message) {
+  console.error(message);
+  process.exit(2);
+}
