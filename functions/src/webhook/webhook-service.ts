@@ -1,11 +1,18 @@
 import { Firestore, Timestamp } from "firebase-admin/firestore";
 import { recordDelivery } from "../calls/call-repository";
 import { logs } from "../logs";
+import { withDeadline } from "../shared/deadline";
 import { FieldProblem, parseDelivery } from "./webhook-schemas";
 import { authenticate, describeSource } from "./webhook-secrets";
 
 /** Deliveries are a few hundred bytes; the cap bounds what an authenticated sender can make us store. */
 export const MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * ButterflyMX wants an answer within about 5 s. Firestore work that takes longer is answered 503 instead of
+ * hanging for the client's own retry budget (~60 s); finishing late is harmless because deliveries dedupe.
+ */
+export const FIRESTORE_BUDGET_MS = 4500;
 
 const FUNCTION_NAME = "butterflymxWebhook";
 
@@ -32,7 +39,10 @@ export interface WebhookDeps {
   /** Empty (or shorter than 32 characters) when building-wide integrations are not in use. */
   operatorSecret: string;
   retentionDays: number;
+  /** Clock for the timestamps written to the call. */
   now: () => number;
+  /** Overrides FIRESTORE_BUDGET_MS (tests). */
+  firestoreBudgetMs?: number;
 }
 
 /**
@@ -44,10 +54,14 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
     return reject(405, "method_not_allowed", `Use POST; ${request.method} is not accepted.`, { headers: { Allow: "POST" } });
   }
 
+  const budget = deps.firestoreBudgetMs ?? FIRESTORE_BUDGET_MS;
+  const started = performance.now();
+  const remaining = () => budget - (performance.now() - started);
+
   const secret = secretFromPath(request.path);
   let source;
   try {
-    source = secret === undefined ? undefined : await authenticate(deps.db, secret, deps.operatorSecret);
+    source = secret === undefined ? undefined : await withDeadline(authenticate(deps.db, secret, deps.operatorSecret), remaining(), "authentication");
   } catch (error) {
     logs.webhookStoreFailed({ stage: "authenticate" }, error);
     return unavailable();
@@ -81,13 +95,14 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
   const { delivery } = parsed;
   const via = describeSource(source);
   try {
-    const recorded = await recordDelivery(deps.db, {
+    const record = recordDelivery(deps.db, {
       delivery,
       extraRecipient: source.kind === "registration" ? source.uid : undefined,
       via,
       now: Timestamp.fromMillis(deps.now()),
       retentionDays: deps.retentionDays,
     });
+    const recorded = await withDeadline(record, remaining(), "recording the delivery");
     logs.webhookRecorded({
       guid: recorded.guid,
       event: delivery.event,
