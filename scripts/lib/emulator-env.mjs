@@ -70,13 +70,14 @@ function checkJava() {
   if (result.error) {
     throw new SetupError(
       "Java was not found on PATH; the Firestore emulator runs on it.\n" +
-        `Install a JDK ${MIN_JAVA}+ (Debian/Ubuntu: sudo apt-get install openjdk-17-jre-headless) and run again.`,
+        `Install a JDK ${MIN_JAVA}+ (Debian/Ubuntu: sudo apt-get install openjdk-17-jdk-headless) and run again.`,
     );
   }
-  const match = /version "(\d+)(?:\.(\d+))?/.exec(`${result.stderr}${result.stdout}`);
-  const major = match ? (match[1] === "1" ? Number(match[2]) : Number(match[1])) : NaN;
+  const version = /version "([^"]+)"/.exec(`${result.stderr}${result.stdout}`)?.[1];
+  const [first, second] = (version ?? "").split(".").map((part) => parseInt(part, 10));
+  const major = first === 1 ? second : first; // "1.8.0_392" is Java 8
   if (!(major >= MIN_JAVA)) {
-    throw new SetupError(`Java ${MIN_JAVA}+ is required; \`java -version\` reports ${match ? match[0] : "no version"}.`);
+    throw new SetupError(`Java ${MIN_JAVA}+ is required; \`java -version\` reports ${version ?? "no version"}.`);
   }
 }
 
