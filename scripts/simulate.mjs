@@ -76,13 +76,53 @@ if (command === "call") {
 }
 
 const { db } = emulatorAdmin(config);
-const call = await db.doc(`calls/${guid}`).get();
-if (call.exists) {
-  const { status, bmxStatus, recipients, delivery, history } = call.data();
-  console.log(`calls/${guid}: status=${status} bmxStatus=${bmxStatus} recipients=${recipients.join(",") || "(none)"}`);
-  console.log(`  delivery=${JSON.stringify(delivery)} history=${history.map((h) => `${h.event}:${h.bmxStatus}`).join(" → ")}`);
+const sentAt = new Date(Date.now() - 1000);
+const call = await settled(db.doc(`calls/${guid}`), command === "call" || command === "duplicate" ? ringDone : stopDone);
+if (call) {
+  const { status, bmxStatus, recipients, delivery, history } = call;
+  const { stop, ...ring } = delivery;
+  console.log(`\ncalls/${guid}: status=${status} bmxStatus=${bmxStatus} recipients=${recipients.join(",") || "(none)"}`);
+  console.log(`  history: ${history.map((h) => `${h.event}:${h.bmxStatus}${h.applied ? "" : " (not applied)"}`).join(" → ")}`);
+  console.log(`  ring: ${summary(ring)}`);
+  if (stop) console.log(`  stop: ${summary(stop)}`);
+  const pushes = await db.collection("pushOutbox").where("guid", "==", guid).get();
+  const fresh = pushes.docs.map((d) => d.data()).filter((p) => p.createdAt.toDate() >= sentAt);
+  fresh.sort((a, b) => a.createdAt.toMillis() - b.createdAt.toMillis());
+  if (fresh.length > 0) console.log(`  pushes now in pushOutbox (what FCM / APNs would receive):`);
+  for (const push of fresh) {
+    const headers = push.request.headers ?? push.request.apns?.headers ?? {};
+    const pushType = headers["apns-push-type"] ? ` apns-push-type=${headers["apns-push-type"]}` : "";
+    console.log(`    ${push.provider.padEnd(4)} ${push.type} → token ${push.token.slice(0, 12)}…${pushType}`);
+  }
 }
 process.exit(response.ok ? 0 : 1);
+
+function ringDone(call) {
+  return call.status !== "ringing" || !["pending", "ringing"].includes(call.delivery.state);
+}
+
+function stopDone(call) {
+  return !["rung", "failed"].includes(call.delivery.state) || call.delivery.stop?.state === "stopped";
+}
+
+/** The call once the triggers have acted on it (polled, up to 15 s), or as it is then. */
+async function settled(ref, done) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const snapshot = await ref.get();
+    const data = snapshot.data();
+    if (!data || done(data) || Date.now() > deadline) return data;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+function summary(fields) {
+  return Object.entries(fields)
+    .filter(([, v]) => typeof v !== "object" || v === null || Array.isArray(v) || !("_seconds" in v || "seconds" in v))
+    .map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : v}`)
+    .sort()
+    .join(" ");
+}
 
 function callObject(callGuid) {
   const user = values.user ? { ...DEMO.call.user, id: Number(values.user) || values.user } : DEMO.call.user;

@@ -1,6 +1,17 @@
 // `npm test`: unit tests, then every emulator suite inside `firebase emulators:exec` (test ports).
 import { spawnSync } from "node:child_process";
-import { firebaseBin, prepareEmulators, PROJECT_ID, ROOT, SetupError } from "./lib/emulator-env.mjs";
+import { join } from "node:path";
+import { firebaseBin, prepareEmulators, ROOT, SetupError, TEST_PROJECT_ID } from "./lib/emulator-env.mjs";
+
+/**
+ * The functions under test push to local FCM and APNs servers that the e2e suite runs on these ports
+ * (honoured only in the emulator). Both the emulators and the test process inherit them.
+ */
+const PUSH_FAKES = {
+  PUSH_FCM_ORIGIN: "https://127.0.0.1:9743",
+  PUSH_APNS_ORIGIN: "https://127.0.0.1:9744",
+  PUSH_CA_FILE: join(ROOT, "functions", "test", "fakes", "tls", "ca.pem"),
+};
 
 function run(command, args, env = process.env) {
   const result = spawnSync(command, args, { cwd: ROOT, env, stdio: "inherit" });
@@ -13,9 +24,9 @@ try {
   const { env, configArgs } = await prepareEmulators({ profile: "test" });
   run(
     process.execPath,
-    [firebaseBin(), "emulators:exec", ...configArgs, "--project", PROJECT_ID, "--only", "auth,firestore,functions",
+    [firebaseBin(), "emulators:exec", ...configArgs, "--project", TEST_PROJECT_ID, "--only", "auth,firestore,functions",
       "npm run test:emulated -w functions"],
-    env,
+    { ...env, ...PUSH_FAKES },
   );
 } catch (error) {
   if (!(error instanceof SetupError)) throw error;

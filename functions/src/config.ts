@@ -1,4 +1,4 @@
-import { defineInt, defineSecret } from "firebase-functions/params";
+import { defineInt, defineSecret, defineString } from "firebase-functions/params";
 
 /**
  * Deployed region of every function. The webhook URL registered at ButterflyMX contains it, so changing it
@@ -23,4 +23,30 @@ export const CALL_RETENTION_DAYS = defineInt("CALL_RETENTION_DAYS", {
 export const WEBHOOK_MIN_INSTANCES = defineInt("WEBHOOK_MIN_INSTANCES", {
   default: 0,
   description: "Minimum warm instances of butterflymxWebhook (1 removes cold starts from the first ring).",
+});
+
+/** How long a call rings: bounds push retries, the FCM ring `ttl` and the ring window of late triggers. */
+export const RING_WINDOW_SECONDS = defineInt("RING_WINDOW_SECONDS", {
+  default: 40,
+  description: "Seconds a visitor waits at the panel; pushes are retried and delivered only within it.",
+});
+
+/** APNs token auth (a .p8 key from the Apple developer account). */
+export const APNS_KEY = defineSecret("APNS_KEY");
+export const APNS_KEY_ID = defineString("APNS_KEY_ID", {
+  default: "",
+  description: "Key ID of the APNs auth key (10 characters); empty disables APNs VoIP.",
+});
+export const APNS_TEAM_ID = defineString("APNS_TEAM_ID", {
+  default: "",
+  description: "Apple developer team ID (10 characters).",
+});
+export const APNS_BUNDLE_ID = defineString("APNS_BUNDLE_ID", {
+  default: "",
+  description: "Default iOS bundle ID for devices that register without one (VoIP topic: <bundleId>.voip).",
+});
+export const APNS_ENVIRONMENT = defineString("APNS_ENVIRONMENT", {
+  default: "production",
+  description: "APNs environment of devices that register without one: production or sandbox (development builds).",
+  input: { select: { options: [{ value: "production" }, { value: "sandbox" }] } },
 });

@@ -4,3 +4,7 @@ import { REGION } from "./config";
 setGlobalOptions({ region: REGION, maxInstances: 20 });
 
 export { butterflymxWebhook } from "./webhook/butterflymx-webhook.function";
+export { onCallCreated } from "./calls/on-call-created.function";
+export { onCallUpdated } from "./calls/on-call-updated.function";
+export { registerDevice } from "./accounts/register-device.function";
+export { unregisterDevice } from "./accounts/unregister-device.function";

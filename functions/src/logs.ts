@@ -17,6 +17,28 @@ export const logs = {
   callUndeliverable(fields: { guid: string; reason: string }) {
     logger.warn("call has no recipient to ring", fields);
   },
+  ringSkipped(fields: { guid: string; reason: string }) {
+    logger.info("ring skipped", fields);
+  },
+  ringFinished(fields: { guid: string; state: string; reason?: string; devices: number; sent: number; failed: number; pruned: number; firstRingMs?: number }) {
+    logger.info("ring finished", fields);
+  },
+  stopSkipped(fields: { guid: string; reason: string }) {
+    logger.info("stop skipped", fields);
+  },
+  stopFinished(fields: { guid: string; devices: number; sent: number; notSent: number; afterRing: boolean }) {
+    logger.info("stop finished", fields);
+  },
+  /** Credentials, quota and payload failures need a human: error level, so that alerting picks them up. */
+  pushNeedsAttention(fields: { guid: string; kind: "ring" | "stop"; channel: string; disposition: string; errorCode?: string; devices: number }) {
+    logger.error("push failed for a reason retries cannot fix", fields);
+  },
+  tokenPruned(fields: { guid: string; uid: string; deviceId: string; kind: string; result: string; errorCode?: string }) {
+    logger.info("dead push token pruned", fields);
+  },
+  triggerFailed(fields: { guid: string; trigger: string }, error: unknown) {
+    logger.error("trigger failed", { ...fields, error: errorSummary(error) });
+  },
 };
 
 /** Error name, code and message only: stack traces and request objects can carry tokens. */

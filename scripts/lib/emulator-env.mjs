@@ -8,6 +8,8 @@ import { fileURLToPath } from "node:url";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const PROJECT_ID = JSON.parse(readFileSync(join(ROOT, ".firebaserc"), "utf8")).projects.default;
+/** `npm test` emulates its own project: its params (functions/.env.<id>) point pushes at the test fakes. */
+export const TEST_PROJECT_ID = `${PROJECT_ID}-test`;
 const require = createRequire(import.meta.url);
 
 const MIN_JAVA = 11; // what firebase-tools 14.18 and its Firestore emulator accept
@@ -47,10 +49,23 @@ export async function prepareEmulators({ profile = "start" } = {}) {
 /** Where the functions emulator reads secret values (never committed). */
 export const SECRETS_FILE = join(ROOT, "functions", ".secret.local");
 
-/** Gives the emulated functions an operator secret of their own, once, so the building-wide path works locally. */
+/** The APNs auth key of the tests: only the local APNs fake accepts tokens signed with it. */
+export const TEST_APNS_KEY_FILE = join(ROOT, "functions", "test", "fakes", "tls", "apns-auth-key.p8");
+
+/**
+ * Secrets the emulated functions declare, added to functions/.secret.local when missing (existing values are
+ * kept; firebase-tools would otherwise ask Secret Manager for them): a random operator secret, so the
+ * building-wide path works locally, and the test APNs key (the demo's outbox ignores it; the tests' fake needs it).
+ */
 function ensureLocalSecrets() {
-  if (existsSync(SECRETS_FILE)) return;
-  writeFileSync(SECRETS_FILE, `WEBHOOK_OPERATOR_SECRET=${randomBytes(32).toString("base64url")}\n`, { mode: 0o600 });
+  const pem = readFileSync(TEST_APNS_KEY_FILE, "utf8").trim().replace(/\n/g, "\\n");
+  const wanted = { WEBHOOK_OPERATOR_SECRET: randomBytes(32).toString("base64url"), APNS_KEY: `"${pem}"` };
+  const present = localSecrets();
+  const missing = Object.entries(wanted).filter(([name]) => !(name in present));
+  if (missing.length === 0) return;
+  const existing = existsSync(SECRETS_FILE) ? readFileSync(SECRETS_FILE, "utf8") : "";
+  const lines = missing.map(([name, value]) => `${name}=${value}\n`).join("");
+  writeFileSync(SECRETS_FILE, `${existing}${existing && !existing.endsWith("\n") ? "\n" : ""}${lines}`, { mode: 0o600 });
 }
 
 /** Values from functions/.secret.local (KEY=value lines). */

@@ -16,14 +16,26 @@ export interface HistoryEntry {
 }
 
 /**
- * What the webhook knows about delivery; the ring trigger replaces `pending` with its own summary.
- * `undeliverable`: nobody is linked to the called ButterflyMX user. `not_rung`: the call had ended before
- * we first heard of it.
+ * Delivery of the call to phones. The webhook writes the first state: `pending` (the ring trigger takes it
+ * from there), `undeliverable` (nobody is linked to the called ButterflyMX user) or `not_rung` (the call had
+ * ended before we first heard of it). The ring trigger moves `pending` → `ringing` → `rung` | `failed` |
+ * `undeliverable`, and the stop trigger fills `stop`.
  */
-export type DeliverySummary =
-  | { state: "pending" }
-  | { state: "undeliverable"; reason: "no_recipients" }
-  | { state: "not_rung"; reason: "ended_before_create" };
+export interface DeliverySummary {
+  state: "pending" | "ringing" | "rung" | "failed" | "undeliverable" | "not_rung";
+  reason?: string;
+  ringClaimedAt?: Timestamp;
+  ringFinishedAt?: Timestamp;
+  /** Per recipient uid: `rung`, `failed`, `no_devices`, `do_not_disturb` or `phone_call`. */
+  recipients?: Record<string, string>;
+  devices?: number;
+  sent?: number;
+  failed?: number;
+  pruned?: number;
+  firstRingMs?: number;
+  /** `unreachable`: devices with no stop channel (iOS VoIP-only) or unregistered since the ring. */
+  stop?: { state: "stopping" | "stopped"; claimedAt: Timestamp; finishedAt?: Timestamp; devices: number; sent: number; failed: number; unreachable: number };
+}
 
 /** `calls/{guid}` as the webhook writes it (the contract in docs/architecture.md). */
 export interface CallDocument {

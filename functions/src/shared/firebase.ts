@@ -6,7 +6,8 @@ let db: Firestore | undefined;
 /** The default app's Firestore, initialised on first use so that loading a module costs no I/O. */
 export function firestore(): Firestore {
   if (!db) {
-    if (getApps().length === 0) initializeApp();
+    // firebase-functions keeps a named app of its own for event snapshots; only the default one is ours.
+    if (!getApps().some((app) => app.name === "[DEFAULT]")) initializeApp();
     db = getFirestore();
   }
   return db;

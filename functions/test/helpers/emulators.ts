@@ -2,7 +2,7 @@ import { App, deleteApp, initializeApp } from "firebase-admin/app";
 import { CollectionReference, DocumentReference, Firestore, getFirestore } from "firebase-admin/firestore";
 
 /** The project the emulated functions serve; e2e tests write here so that the functions see their data. */
-export const FUNCTIONS_PROJECT_ID = process.env.GCLOUD_PROJECT ?? "demo-intercom-relay";
+export const FUNCTIONS_PROJECT_ID = process.env.GCLOUD_PROJECT ?? "demo-intercom-relay-test";
 
 /**
  * A project id of a test file's own: the functions emulator only watches its own project, so integration

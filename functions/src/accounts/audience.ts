@@ -1,0 +1,30 @@
+import { Firestore } from "firebase-admin/firestore";
+import { DeviceRecord, devicesOf, USERS } from "./device-registry";
+
+/** Why a recipient gets no push: their own settings, applied before fan-out. */
+export type SkipReason = "do_not_disturb" | "phone_call";
+
+export interface AudienceMember {
+  uid: string;
+  skip?: SkipReason;
+  devices: DeviceRecord[];
+}
+
+/** The call's recipients with their preferences and devices (devices are not read for skipped recipients). */
+export async function loadAudience(db: Firestore, uids: readonly string[]): Promise<AudienceMember[]> {
+  if (uids.length === 0) return [];
+  const users = await db.getAll(...uids.map((uid) => db.collection(USERS).doc(uid)));
+  return Promise.all(
+    uids.map(async (uid, i) => {
+      const skip = skipReason(users[i].get("preferences"));
+      return skip ? { uid, skip, devices: [] } : { uid, devices: await devicesOf(db, uid) };
+    }),
+  );
+}
+
+function skipReason(preferences: unknown): SkipReason | undefined {
+  const p = (preferences ?? {}) as { doNotDisturb?: unknown; contactPreference?: unknown };
+  if (p.doNotDisturb === true) return "do_not_disturb";
+  if (p.contactPreference === "phone_call") return "phone_call";
+  return undefined;
+}

@@ -1,0 +1,119 @@
+import { DocumentReference, FieldValue, Firestore, Timestamp } from "firebase-admin/firestore";
+import { InvalidInput } from "../shared/errors";
+import { RegisterDeviceInput, StoredDevice, storedDeviceSchema } from "./device-schemas";
+
+export const USERS = "users";
+export const DEVICES = "devices";
+
+export interface DeviceDefaults {
+  apnsEnvironment: "production" | "sandbox";
+  /** Empty when no default bundle ID is configured. */
+  bundleId: string;
+}
+
+export interface RegisteredDevice {
+  deviceId: string;
+  /** Other device documents that held this install or one of its tokens and were removed. */
+  moved: number;
+}
+
+export function deviceRef(db: Firestore, uid: string, deviceId: string): DocumentReference {
+  return db.collection(USERS).doc(uid).collection(DEVICES).doc(deviceId);
+}
+
+/**
+ * Upserts `users/{uid}/devices/{deviceId}` with the install's current tokens. A token or install id held by
+ * another document (another user, or this user's previous install) moves here: a phone rings for one account.
+ */
+export async function registerDevice(
+  db: Firestore,
+  uid: string,
+  input: RegisterDeviceInput,
+  context: { now: Timestamp; defaults: DeviceDefaults },
+): Promise<RegisteredDevice> {
+  const ios = input.platform === "ios";
+  const bundleId = ios ? (input.bundleId ?? (context.defaults.bundleId || undefined)) : undefined;
+  if (ios && input.voipToken && !bundleId) {
+    throw new InvalidInput("bundleId", "is required with a voipToken (no APNS_BUNDLE_ID default is configured)");
+  }
+  const ref = deviceRef(db, uid, input.deviceId);
+  const devices = db.collectionGroup(DEVICES);
+  return db.runTransaction(async (tx) => {
+    const [own, ...holders] = await Promise.all([
+      tx.get(ref),
+      tx.get(devices.where("deviceId", "==", input.deviceId)),
+      ...(input.fcmToken ? [tx.get(devices.where("fcmToken", "==", input.fcmToken))] : []),
+      ...(input.voipToken ? [tx.get(devices.where("voipToken", "==", input.voipToken))] : []),
+    ]);
+    const others = new Map<string, DocumentReference>();
+    for (const snapshot of holders) for (const doc of snapshot.docs) if (doc.ref.path !== ref.path) others.set(doc.ref.path, doc.ref);
+    for (const other of others.values()) tx.delete(other);
+    tx.set(ref, {
+      deviceId: input.deviceId,
+      uid,
+      platform: input.platform,
+      ...(input.fcmToken ? { fcmToken: input.fcmToken } : {}),
+      ...(input.voipToken ? { voipToken: input.voipToken } : {}),
+      ...(ios ? { apnsEnvironment: input.apnsEnvironment ?? context.defaults.apnsEnvironment } : {}),
+      ...(bundleId ? { bundleId } : {}),
+      ...(input.appVersion ? { appVersion: input.appVersion } : {}),
+      ...(input.locale ? { locale: input.locale } : {}),
+      createdAt: own.exists ? (own.get("createdAt") ?? context.now) : context.now,
+      updatedAt: context.now,
+    });
+    return { deviceId: input.deviceId, moved: others.size };
+  });
+}
+
+/** Removes one install; nothing more reaches it. Idempotent. */
+export async function unregisterDevice(db: Firestore, uid: string, deviceId: string): Promise<{ deviceId: string; removed: boolean }> {
+  const ref = deviceRef(db, uid, deviceId);
+  return db.runTransaction(async (tx) => {
+    const snapshot = await tx.get(ref);
+    if (snapshot.exists) tx.delete(ref);
+    return { deviceId, removed: snapshot.exists };
+  });
+}
+
+export interface DeviceRecord extends StoredDevice {
+  uid: string;
+  updatedAt?: Timestamp;
+}
+
+/** A user's devices; documents that do not parse are skipped (they cannot be rung). */
+export async function devicesOf(db: Firestore, uid: string): Promise<DeviceRecord[]> {
+  const snapshot = await db.collection(USERS).doc(uid).collection(DEVICES).get();
+  return snapshot.docs.flatMap((doc) => {
+    const parsed = storedDeviceSchema.safeParse({ deviceId: doc.id, ...doc.data() });
+    return parsed.success ? [{ ...parsed.data, deviceId: doc.id, uid, updatedAt: doc.get("updatedAt") }] : [];
+  });
+}
+
+export type TokenKind = "fcmToken" | "voipToken";
+
+/**
+ * Token hygiene after a provider said the token is dead. Only that token goes, and only if the device still
+ * holds it and did not re-register after the provider's `invalidSince`; a device left with no token is removed.
+ */
+export async function pruneToken(
+  db: Firestore,
+  device: { uid: string; deviceId: string },
+  kind: TokenKind,
+  token: string,
+  invalidSince?: number,
+): Promise<"pruned" | "removed" | "kept"> {
+  const ref = deviceRef(db, device.uid, device.deviceId);
+  return db.runTransaction(async (tx) => {
+    const snapshot = await tx.get(ref);
+    if (!snapshot.exists || snapshot.get(kind) !== token) return "kept";
+    const updatedAt = snapshot.get("updatedAt") as Timestamp | undefined;
+    if (invalidSince !== undefined && updatedAt && updatedAt.toMillis() > invalidSince) return "kept";
+    const other: TokenKind = kind === "fcmToken" ? "voipToken" : "fcmToken";
+    if (!snapshot.get(other)) {
+      tx.delete(ref);
+      return "removed";
+    }
+    tx.update(ref, { [kind]: FieldValue.delete() });
+    return "pruned";
+  });
+}

@@ -1,0 +1,49 @@
+import { Firestore, Timestamp } from "firebase-admin/firestore";
+import { pruneToken } from "../accounts/device-registry";
+import { logs } from "../logs";
+import type { PushResult } from "../push/fan-out";
+import { PushRecord } from "./delivery-records";
+import { PushPlan } from "./push-plan";
+
+const NEEDS_ATTENTION = new Set(["credentials", "throttled", "payload"]);
+
+/** Removes the tokens providers declared dead; returns the device ids whose token went. */
+export async function pruneDeadTokens(db: Firestore, guid: string, plans: PushPlan[], results: PushResult[]): Promise<Set<string>> {
+  const pruned = new Set<string>();
+  await Promise.all(
+    plans.map(async (plan, i) => {
+      const result = results[i];
+      if (result.disposition !== "prune" || !plan.tokenKind || !plan.token) return;
+      const outcome = await pruneToken(db, plan.device, plan.tokenKind, plan.token, result.invalidSince);
+      if (outcome !== "kept") pruned.add(plan.device.deviceId);
+      logs.tokenPruned({ guid, uid: plan.device.uid, deviceId: plan.device.deviceId, kind: plan.tokenKind, result: outcome, errorCode: result.errorCode });
+    }),
+  );
+  return pruned;
+}
+
+export function pushRecord(plan: PushPlan, result: PushResult, at: Timestamp, tokenPruned: boolean): PushRecord {
+  return {
+    channel: plan.channel,
+    outcome: result.disposition,
+    attempts: result.attempts,
+    at,
+    ...(result.errorCode ? { errorCode: result.errorCode } : {}),
+    ...(result.latencyMs !== undefined ? { latencyMs: result.latencyMs } : {}),
+    ...(result.providerId ? { providerId: result.providerId } : {}),
+    ...(tokenPruned ? { tokenPruned: true } : {}),
+  };
+}
+
+/** One error-level line per channel and failure kind that retries cannot fix (bad credentials, quota, payload). */
+export function reportProblems(guid: string, kind: "ring" | "stop", plans: PushPlan[], results: PushResult[]): void {
+  const groups = new Map<string, { channel: string; disposition: string; errorCode?: string; devices: number }>();
+  results.forEach((result, i) => {
+    if (!NEEDS_ATTENTION.has(result.disposition)) return;
+    const key = `${plans[i].channel}/${result.disposition}/${result.errorCode}`;
+    const group = groups.get(key) ?? { channel: plans[i].channel, disposition: result.disposition, errorCode: result.errorCode, devices: 0 };
+    group.devices++;
+    groups.set(key, group);
+  });
+  for (const group of groups.values()) logs.pushNeedsAttention({ guid, kind, ...group });
+}

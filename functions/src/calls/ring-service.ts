@@ -1,0 +1,105 @@
+import { Firestore, Timestamp } from "firebase-admin/firestore";
+import { loadAudience } from "../accounts/audience";
+import { logs } from "../logs";
+import { fanOut, PushResult, PushSend } from "../push/fan-out";
+import { RingInfo } from "../push/push-payloads";
+import { CallDocument } from "./call-document";
+import { CALLS } from "./call-repository";
+import { claimRing, DeliveryDocument, recordRing, RingSummary } from "./delivery-records";
+import { DEFAULT_BACKOFF_MS, PushDeps } from "./push-deps";
+import { PushPlan, ringPlan } from "./push-plan";
+import { pruneDeadTokens, pushRecord, reportProblems } from "./push-results";
+import { stopDevices } from "./stop-service";
+
+export function ringInfo(call: CallDocument): RingInfo {
+  return {
+    guid: call.guid,
+    panelName: call.panel.name,
+    unitLabel: call.unit.label,
+    ...(call.visitorImageUrl ? { visitorImageUrl: call.visitorImageUrl } : {}),
+  };
+}
+
+/**
+ * Rings every device of every recipient of a new call, once: claims the ring, skips recipients whose settings
+ * say no, sends over FCM and APNs in parallel with short retries inside the ring window, prunes dead tokens
+ * and records each device's outcome. When the call ended while we were sending, stops what it rang.
+ */
+export async function ringCall(guid: string, deps: PushDeps): Promise<RingSummary | { skipped: string }> {
+  const { db } = deps;
+  const claim = await claimRing(db, guid, Timestamp.fromMillis(deps.now()), deps.ringWindowMs);
+  if (!claim.claimed) {
+    logs.ringSkipped({ guid, reason: claim.reason });
+    return { skipped: claim.reason };
+  }
+  const { call } = claim;
+  const info = ringInfo(call);
+  const recipients: Record<string, string> = {};
+  const plans: PushPlan[] = [];
+  for (const member of await loadAudience(db, call.recipients)) {
+    if (member.skip) {
+      recipients[member.uid] = member.skip;
+      continue;
+    }
+    const usable = member.devices.map((device) => ringPlan(device, info, deps.apnsConfigured)).filter((plan) => plan.send);
+    recipients[member.uid] = usable.length > 0 ? "ringing" : "no_devices";
+    plans.push(...usable);
+  }
+
+  const fanOutStartedAt = deps.now();
+  const results: PushResult[] =
+    plans.length === 0
+      ? []
+      : await fanOut(
+          plans.map((plan) => plan.send as PushSend),
+          {
+            gateway: deps.gateway(),
+            now: deps.now,
+            deadlineAt: call.createdAt.toMillis() + deps.ringWindowMs,
+            backoffMs: deps.backoffMs ?? DEFAULT_BACKOFF_MS,
+            stillWanted: () => stillRinging(db, guid),
+            sleep: deps.sleep,
+          },
+        );
+  reportProblems(guid, "ring", plans, results);
+  const pruned = await pruneDeadTokens(db, guid, plans, results);
+
+  const finishedAt = Timestamp.fromMillis(deps.now());
+  const deliveries: DeliveryDocument[] = plans.map((plan, i) => ({
+    uid: plan.device.uid,
+    deviceId: plan.device.deviceId,
+    platform: plan.device.platform,
+    ring: pushRecord(plan, results[i], finishedAt, pruned.has(plan.device.deviceId)),
+    expireAt: call.expireAt,
+  }));
+  const reached = new Set(deliveries.filter((d) => d.ring.outcome === "sent").map((d) => d.uid));
+  for (const uid of Object.keys(recipients)) {
+    if (recipients[uid] === "ringing") recipients[uid] = reached.has(uid) ? "rung" : "failed";
+  }
+  const summary = summarize(call, recipients, results, fanOutStartedAt, pruned.size);
+  const recorded = await recordRing(db, guid, deliveries, summary, finishedAt);
+  logs.ringFinished({ guid, state: summary.state, reason: summary.reason, devices: summary.devices, sent: summary.sent, failed: summary.failed, pruned: summary.pruned, firstRingMs: summary.firstRingMs });
+
+  if (recorded.stopClaimed) {
+    // The stop ran while we were sending and could not see these devices: end their ringing here.
+    await stopDevices(recorded.call, deliveries.filter((d) => d.ring.outcome !== "prune"), deps, { afterRing: true });
+  }
+  return summary;
+}
+
+async function stillRinging(db: Firestore, guid: string): Promise<boolean> {
+  const snapshot = await db.collection(CALLS).doc(guid).get();
+  return snapshot.get("status") === "ringing";
+}
+
+function summarize(call: CallDocument, recipients: Record<string, string>, results: PushResult[], fanOutStartedAt: number, pruned: number): RingSummary {
+  const sent = results.filter((r) => r.disposition === "sent");
+  const base = { recipients, devices: results.length, sent: sent.length, failed: results.length - sent.length, pruned };
+  if (results.length === 0) {
+    const reasons = new Set(Object.values(recipients));
+    return { ...base, state: "undeliverable", reason: reasons.size === 1 ? [...reasons][0] : "nothing_to_ring" };
+  }
+  if (sent.length === 0) return { ...base, state: "failed", reason: "no_push_accepted" };
+  const firstAccepted = Math.min(...sent.map((r) => r.latencyMs ?? 0));
+  return { ...base, state: "rung", firstRingMs: fanOutStartedAt + firstAccepted - call.createdAt.toMillis() };
+}

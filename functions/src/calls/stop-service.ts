@@ -1,0 +1,76 @@
+import { Timestamp } from "firebase-admin/firestore";
+import { deviceRef } from "../accounts/device-registry";
+import { storedDeviceSchema } from "../accounts/device-schemas";
+import { logs } from "../logs";
+import { fanOut, PushResult, PushSend } from "../push/fan-out";
+import { StopInfo } from "../push/push-payloads";
+import { CallDocument } from "./call-document";
+import { claimStop, DeliveryDocument, finishStop, PushRecord, recordStops } from "./delivery-records";
+import { DEFAULT_BACKOFF_MS, PushDeps, STOP_WINDOW_MS } from "./push-deps";
+import { PushPlan, stopPlan } from "./push-plan";
+import { pruneDeadTokens, pushRecord, reportProblems } from "./push-results";
+
+/**
+ * Ends the ringing everywhere once a call leaves `ringing`: claims the stop once, then tells each device the
+ * ring recorded (never with a VoIP push). Devices the ring records later are stopped by the ring itself.
+ */
+export async function stopCall(guid: string, deps: PushDeps): Promise<{ stopped: number } | { skipped: string }> {
+  const claim = await claimStop(deps.db, guid, Timestamp.fromMillis(deps.now()));
+  if (!claim.claimed) {
+    logs.stopSkipped({ guid, reason: claim.reason });
+    return { skipped: claim.reason };
+  }
+  await stopDevices(claim.call, claim.targets, deps, { afterRing: false });
+  await finishStop(deps.db, guid, Timestamp.fromMillis(deps.now()));
+  return { stopped: claim.targets.length };
+}
+
+/** Sends the stop to these devices (as currently registered) and records each outcome. */
+export async function stopDevices(call: CallDocument, targets: DeliveryDocument[], deps: PushDeps, context: { afterRing: boolean }): Promise<void> {
+  const { db } = deps;
+  const info: StopInfo = {
+    guid: call.guid,
+    panelName: call.panel.name,
+    unitLabel: call.unit.label,
+    bmxStatus: call.bmxStatus,
+    status: call.status,
+  };
+  const snapshots = targets.length > 0 ? await db.getAll(...targets.map((t) => deviceRef(db, t.uid, t.deviceId))) : [];
+  const now = deps.now();
+  const at = Timestamp.fromMillis(now);
+  const records: Array<{ deviceId: string; stop: PushRecord }> = [];
+  const plans: PushPlan[] = [];
+  targets.forEach((target, i) => {
+    const parsed = storedDeviceSchema.safeParse({ deviceId: target.deviceId, ...snapshots[i].data() });
+    if (!snapshots[i].exists || !parsed.success) {
+      // Signed out or unregistered since the ring: nothing more reaches it.
+      records.push({ deviceId: target.deviceId, stop: { channel: "none", outcome: "unregistered", attempts: 0, at } });
+      return;
+    }
+    const plan = stopPlan({ ...parsed.data, uid: target.uid }, info, STOP_WINDOW_MS);
+    if (plan.send) plans.push(plan);
+    else records.push({ deviceId: target.deviceId, stop: { channel: "none", outcome: "no_channel", attempts: 0, at } });
+  });
+
+  const results: PushResult[] =
+    plans.length === 0
+      ? []
+      : await fanOut(
+          plans.map((plan) => plan.send as PushSend),
+          {
+            gateway: deps.gateway(),
+            now: deps.now,
+            deadlineAt: now + STOP_WINDOW_MS,
+            backoffMs: deps.backoffMs ?? DEFAULT_BACKOFF_MS,
+            stillWanted: async () => true,
+            sleep: deps.sleep,
+          },
+        );
+  reportProblems(call.guid, "stop", plans, results);
+  const pruned = await pruneDeadTokens(db, call.guid, plans, results);
+  const finishedAt = Timestamp.fromMillis(deps.now());
+  plans.forEach((plan, i) => records.push({ deviceId: plan.device.deviceId, stop: pushRecord(plan, results[i], finishedAt, pruned.has(plan.device.deviceId)) }));
+  await recordStops(db, call.guid, records);
+  const sent = records.filter((r) => r.stop.outcome === "sent").length;
+  logs.stopFinished({ guid: call.guid, devices: records.length, sent, notSent: records.length - sent, afterRing: context.afterRing });
+}

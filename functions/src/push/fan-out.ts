@@ -1,0 +1,112 @@
+import type { TokenMessage } from "firebase-admin/messaging";
+import { DeadlineExceeded, withDeadline } from "../shared/deadline";
+import type { PushGateway } from "./push-gateway";
+import { AttemptResult, Disposition } from "./push-outcomes";
+import { ApnsRequest } from "./push-payloads";
+
+/** One device's push; `build` is called per attempt with the time left, so ttl/expiration shrink with it. */
+export type PushSend =
+  | { key: string; provider: "fcm"; build: (remainingMs: number, now: number) => TokenMessage }
+  | { key: string; provider: "apns"; build: (remainingMs: number, now: number) => ApnsRequest };
+
+/** Where a device's push ended: a final attempt result, or `expired` / `canceled` before one was accepted. */
+export interface PushResult {
+  key: string;
+  disposition: Disposition | "expired" | "canceled";
+  errorCode?: string;
+  providerId?: string;
+  invalidSince?: number;
+  attempts: number;
+  /** From the start of the fan-out to the provider accepting the push. */
+  latencyMs?: number;
+}
+
+export interface FanOutOptions {
+  gateway: PushGateway;
+  now: () => number;
+  /** Nothing is sent or retried after this instant (ms since epoch). */
+  deadlineAt: number;
+  /** Waits before each retry round (push rules: short, e.g. 0.5 s, 1 s, 2 s). */
+  backoffMs: readonly number[];
+  /** Asked before each retry round: false stops retrying (the call left `ringing`). */
+  stillWanted: () => Promise<boolean>;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Sends every push at once (FCM and APNs in parallel, neither blocking the other) and retries only transient
+ * failures, in rounds, while the deadline and `stillWanted` allow.
+ */
+export async function fanOut(sends: readonly PushSend[], options: FanOutOptions): Promise<PushResult[]> {
+  const sleep = options.sleep ?? defaultSleep;
+  const started = options.now();
+  const results = new Map<string, PushResult>();
+  let pending = [...sends];
+  let last = new Map<string, AttemptResult>();
+
+  for (let round = 0; pending.length > 0; round++) {
+    const remaining = options.deadlineAt - options.now();
+    if (remaining <= 0) {
+      settle(pending, "expired", round);
+      break;
+    }
+    const attempt = await sendRound(pending, options, remaining);
+    last = attempt;
+    const retry: PushSend[] = [];
+    for (const send of pending) {
+      const outcome = attempt.get(send.key)!;
+      if (outcome.disposition === "retry") retry.push(send);
+      else results.set(send.key, { key: send.key, ...outcome, attempts: round + 1, ...(outcome.disposition === "sent" ? { latencyMs: options.now() - started } : {}) });
+    }
+    pending = retry;
+    if (pending.length === 0) break;
+    const wait = options.backoffMs[round];
+    if (wait === undefined) {
+      settle(pending, "failed", round + 1);
+      break;
+    }
+    if (options.now() + wait >= options.deadlineAt) {
+      settle(pending, "expired", round + 1);
+      break;
+    }
+    await sleep(wait);
+    if (!(await options.stillWanted())) {
+      settle(pending, "canceled", round + 1);
+      break;
+    }
+  }
+  return sends.map((send) => results.get(send.key)!);
+
+  function settle(sendsLeft: PushSend[], disposition: PushResult["disposition"], attempts: number) {
+    for (const send of sendsLeft) {
+      const previous = last.get(send.key);
+      results.set(send.key, { key: send.key, disposition, attempts, ...(previous?.errorCode ? { errorCode: previous.errorCode } : {}) });
+    }
+  }
+}
+
+async function sendRound(sends: PushSend[], options: FanOutOptions, remainingMs: number): Promise<Map<string, AttemptResult>> {
+  const now = options.now();
+  const fcm = sends.filter((s): s is Extract<PushSend, { provider: "fcm" }> => s.provider === "fcm");
+  const apns = sends.filter((s): s is Extract<PushSend, { provider: "apns" }> => s.provider === "apns");
+  const [fcmResults, apnsResults] = await Promise.all([
+    fcm.length === 0 ? [] : bounded(options.gateway.sendFcm(fcm.map((s) => s.build(remainingMs, now))), fcm.length, remainingMs),
+    apns.length === 0 ? [] : bounded(options.gateway.sendApns(apns.map((s) => s.build(remainingMs, now)), remainingMs), apns.length, remainingMs),
+  ]);
+  const byKey = new Map<string, AttemptResult>();
+  fcm.forEach((send, i) => byKey.set(send.key, fcmResults[i]));
+  apns.forEach((send, i) => byKey.set(send.key, apnsResults[i]));
+  return byKey;
+}
+
+/** A provider that has not answered by the deadline: every request of the batch counts as a transient failure. */
+async function bounded(work: Promise<AttemptResult[]>, count: number, ms: number): Promise<AttemptResult[]> {
+  try {
+    return await withDeadline(work, ms, "push provider");
+  } catch (error) {
+    const errorCode = error instanceof DeadlineExceeded ? "timeout" : "send-failed";
+    return Array.from({ length: count }, () => ({ disposition: "retry" as const, errorCode }));
+  }
+}

@@ -1,0 +1,97 @@
+import { readFileSync } from "node:fs";
+import { Agent } from "node:https";
+import { connect } from "node:tls";
+import type { Firestore } from "firebase-admin/firestore";
+import type { Messaging } from "firebase-admin/messaging";
+import type { ApnsClient, ApnsCredentials } from "./apns-client";
+import { outboxGateway } from "./push-outbox";
+import { PushGateway, providerGateway } from "./push-gateway";
+
+export interface PushEnvironment {
+  gateway: () => PushGateway;
+  apnsConfigured: boolean;
+  mode: "providers" | "local-fakes" | "outbox";
+}
+
+/**
+ * Where pushes go. Deployed: FCM and APNs. In the emulator: local servers speaking their protocols when
+ * PUSH_FCM_ORIGIN / PUSH_APNS_ORIGIN are set (tests), else a Firestore outbox on demo projects. The overrides
+ * are ignored outside the emulator, so a deployed function can only ever reach the real providers.
+ */
+export function pushEnvironment(apnsCredentials: () => ApnsCredentials, db: Firestore, now: () => number): PushEnvironment {
+  const env = process.env;
+  const emulated = env.FUNCTIONS_EMULATOR === "true";
+  if (emulated && !env.PUSH_FCM_ORIGIN && !env.PUSH_APNS_ORIGIN && (env.GCLOUD_PROJECT ?? "").startsWith("demo-")) {
+    return { mode: "outbox", apnsConfigured: true, gateway: () => outboxGateway(db, now) };
+  }
+  const credentials = apnsCredentials();
+  const apnsConfigured = Boolean(credentials.key && credentials.keyId && credentials.teamId);
+  if (emulated && (env.PUSH_FCM_ORIGIN || env.PUSH_APNS_ORIGIN)) {
+    const ca = env.PUSH_CA_FILE ? readFileSync(env.PUSH_CA_FILE) : undefined;
+    const fake = (origin: string | undefined) => origin ?? "https://127.0.0.1:1";
+    return {
+      mode: "local-fakes",
+      apnsConfigured,
+      gateway: () =>
+        providerGateway({
+          messaging: () => localFcmMessaging(fake(env.PUSH_FCM_ORIGIN), ca),
+          apns: () => (apnsConfigured ? apnsClient(credentials, { production: fake(env.PUSH_APNS_ORIGIN), sandbox: fake(env.PUSH_APNS_ORIGIN) }, ca) : undefined),
+        }),
+    };
+  }
+  return {
+    mode: "providers",
+    apnsConfigured,
+    gateway: () =>
+      providerGateway({
+        messaging: defaultMessaging,
+        apns: () => (apnsConfigured ? apnsClient(credentials) : undefined),
+      }),
+  };
+}
+
+// Loaded on first push only: the webhook never pays for firebase-admin/messaging, jose or the APNs client.
+function defaultMessaging(): Messaging {
+  const { getMessaging } = require("firebase-admin/messaging") as typeof import("firebase-admin/messaging");
+  return getMessaging();
+}
+
+let cachedApns: { id: string; client: ApnsClient } | undefined;
+
+/** One client per process and credentials, so its HTTP/2 session and provider token are reused across calls. */
+function apnsClient(credentials: ApnsCredentials, origins?: Record<"production" | "sandbox", string>, ca?: Buffer): ApnsClient {
+  const id = JSON.stringify([credentials.keyId, credentials.teamId, credentials.key, origins]);
+  if (cachedApns?.id !== id) {
+    cachedApns?.client.close();
+    const { ApnsClient: Client } = require("./apns-client") as typeof import("./apns-client");
+    cachedApns = { id, client: new Client({ credentials, origins, ca }) };
+  }
+  return cachedApns.client;
+}
+
+let localMessaging: Messaging | undefined;
+
+/**
+ * firebase-admin messaging against a local FCM server: its own app with a fixed access token and an HTTPS agent
+ * that connects every request for fcm.googleapis.com to the local origin (HTTP/1.1 transport, same JSON API).
+ */
+function localFcmMessaging(origin: string, ca: Buffer | undefined): Messaging {
+  if (localMessaging) return localMessaging;
+  const { initializeApp } = require("firebase-admin/app") as typeof import("firebase-admin/app");
+  const { getMessaging } = require("firebase-admin/messaging") as typeof import("firebase-admin/messaging");
+  const target = new URL(origin);
+  const agent = new Agent({ keepAlive: true, ca });
+  (agent as unknown as { createConnection: (options: { servername?: string }) => unknown }).createConnection = (options) =>
+    connect({ ...options, host: target.hostname, port: Number(target.port), servername: "fcm.googleapis.com", ca });
+  const app = initializeApp(
+    {
+      projectId: process.env.GCLOUD_PROJECT,
+      httpAgent: agent,
+      credential: { getAccessToken: async () => ({ access_token: "emulator-access-token", expires_in: 3600 }) },
+    },
+    "local-fcm",
+  );
+  localMessaging = getMessaging(app);
+  localMessaging.enableLegacyHttpTransport();
+  return localMessaging;
+}

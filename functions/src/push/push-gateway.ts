@@ -1,0 +1,59 @@
+import type { Messaging, TokenMessage } from "firebase-admin/messaging";
+import { mapWithConcurrency } from "../shared/concurrency";
+import type { ApnsClient } from "./apns-client";
+import { AttemptResult, classifyApnsResponse, classifyFcmError } from "./push-outcomes";
+import { ApnsRequest } from "./push-payloads";
+
+/** Sends pushes and reports one result per request, in order. Never throws for a provider's refusal. */
+export interface PushGateway {
+  sendFcm(messages: TokenMessage[]): Promise<AttemptResult[]>;
+  sendApns(requests: ApnsRequest[], timeoutMs: number): Promise<AttemptResult[]>;
+}
+
+/** FCM's limit per `sendEach` call. */
+export const FCM_BATCH_SIZE = 500;
+/** Requests in flight on the APNs session at once (Apple allows more; this bounds memory on large fan-outs). */
+const APNS_CONCURRENCY = 200;
+
+export interface ProviderGatewayOptions {
+  messaging: () => Messaging;
+  /** Undefined when APNs credentials are not configured. */
+  apns: () => ApnsClient | undefined;
+}
+
+/** FCM through firebase-admin and APNs through our HTTP/2 client. */
+export function providerGateway(options: ProviderGatewayOptions): PushGateway {
+  return {
+    async sendFcm(messages) {
+      const chunks: TokenMessage[][] = [];
+      for (let i = 0; i < messages.length; i += FCM_BATCH_SIZE) chunks.push(messages.slice(i, i + FCM_BATCH_SIZE));
+      const results = await Promise.all(chunks.map((chunk) => sendFcmChunk(options.messaging(), chunk)));
+      return results.flat();
+    },
+    async sendApns(requests, timeoutMs) {
+      const client = options.apns();
+      if (!client) return requests.map(() => ({ disposition: "credentials", errorCode: "apns-not-configured" }));
+      return mapWithConcurrency(requests, APNS_CONCURRENCY, async (request) => {
+        const response = await client.send(request, timeoutMs);
+        return classifyApnsResponse(response.status, response.reason ?? response.error, response.apnsId, response.timestamp);
+      });
+    },
+  };
+}
+
+async function sendFcmChunk(messaging: Messaging, chunk: TokenMessage[]): Promise<AttemptResult[]> {
+  try {
+    const batch = await messaging.sendEach(chunk);
+    return batch.responses.map((r) => (r.success ? { disposition: "sent", providerId: r.messageId } : classifyFcmError(r.error)));
+  } catch (error) {
+    // An HTTP/2 session failure still reports what each request came to; resending those would ring twice.
+    const pending = (error as { pendingBatchResponse?: Promise<{ responses: Array<{ success: boolean; messageId?: string; error?: unknown }> }> })
+      .pendingBatchResponse;
+    if (pending) {
+      const batch = await pending.catch(() => undefined);
+      if (batch) return batch.responses.map((r) => (r.success ? { disposition: "sent", providerId: r.messageId } : classifyFcmError(r.error)));
+    }
+    const result = classifyFcmError(error);
+    return chunk.map(() => result);
+  }
+}

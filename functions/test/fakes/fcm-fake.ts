@@ -1,0 +1,130 @@
+import { createSecureServer, Http2SecureServer, Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import { AddressInfo } from "node:net";
+import { TEST_TLS } from "./tls";
+
+/** FCM HTTP v1 error bodies, as FCM sends them (status, canonical code, message, FcmError detail). */
+const FCM_ERRORS = {
+  UNREGISTERED: [404, "NOT_FOUND", "Requested entity was not found."],
+  INVALID_ARGUMENT: [400, "INVALID_ARGUMENT", "The registration token is not a valid FCM registration token"],
+  SENDER_ID_MISMATCH: [403, "PERMISSION_DENIED", "SenderId mismatch"],
+  UNAVAILABLE: [503, "UNAVAILABLE", "The service is currently unavailable."],
+  INTERNAL: [500, "INTERNAL", "Internal error encountered."],
+  QUOTA_EXCEEDED: [429, "RESOURCE_EXHAUSTED", "Quota exceeded for quota metric 'Messages' and limit 'Messages per minute'."],
+  THIRD_PARTY_AUTH_ERROR: [401, "UNAUTHENTICATED", "Auth error from APNS or Web Push Service"],
+} as const;
+export type FcmErrorCode = keyof typeof FCM_ERRORS | "PERMISSION_DENIED";
+
+/** What the fake answers to one request for a token; `ok` answers like FCM's success. */
+export type FcmReply = { ok: true; delayMs?: number } | { error: FcmErrorCode; delayMs?: number; retryAfter?: string };
+
+export interface FcmRequest {
+  projectId: string;
+  token: string;
+  message: Record<string, unknown> & { token: string; data?: Record<string, string>; android?: Record<string, unknown>; apns?: { headers?: Record<string, string>; payload?: Record<string, unknown> } };
+  authorization: string | undefined;
+  httpVersion: string;
+  receivedAt: number;
+  reply: "ok" | FcmErrorCode;
+}
+
+/**
+ * A local FCM HTTP v1 endpoint (`POST /v1/projects/{id}/messages:send`) over TLS with HTTP/2 and HTTP/1.1, so
+ * firebase-admin messaging talks to it exactly as to fcm.googleapis.com. Replies are scripted per token.
+ */
+export class FcmFake {
+  readonly requests: FcmRequest[] = [];
+  private readonly scripts = new Map<string, FcmReply[]>();
+  private readonly always = new Map<string, FcmReply>();
+  private messageCount = 0;
+
+  private constructor(private readonly server: Http2SecureServer, readonly origin: string) {}
+
+  static async start(port = 0): Promise<FcmFake> {
+    const server = createSecureServer({ ...TEST_TLS, allowHTTP1: true });
+    let fake!: FcmFake;
+    server.on("request", (req, res) => void fake.handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", resolve);
+    });
+    fake = new FcmFake(server, `https://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    return fake;
+  }
+
+  /** The next requests for `token` get these replies, in order; then success again. */
+  script(token: string, ...replies: FcmReply[]): void {
+    this.scripts.set(token, [...(this.scripts.get(token) ?? []), ...replies]);
+  }
+
+  /** Every request for `token` gets this reply. */
+  replyAlways(token: string, reply: FcmReply): void {
+    this.always.set(token, reply);
+  }
+
+  for(token: string): FcmRequest[] {
+    return this.requests.filter((r) => r.token === token);
+  }
+
+  reset(): void {
+    this.requests.length = 0;
+    this.scripts.clear();
+    this.always.clear();
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: Http2ServerRequest, res: Http2ServerResponse): Promise<void> {
+    const match = /^\/v1\/projects\/([^/]+)\/messages:send$/.exec(req.url);
+    const body = await readBody(req);
+    if (req.method !== "POST" || !match) return json(res, 404, { error: { code: 404, message: "Not found", status: "NOT_FOUND" } });
+    if (!req.headers.authorization?.startsWith("Bearer ")) return sendError(res, "THIRD_PARTY_AUTH_ERROR");
+    let message: FcmRequest["message"];
+    try {
+      message = (JSON.parse(body) as { message: FcmRequest["message"] }).message;
+    } catch {
+      return json(res, 400, { error: { code: 400, message: "Invalid JSON payload received.", status: "INVALID_ARGUMENT" } });
+    }
+    const token = message?.token ?? "";
+    const reply = this.scripts.get(token)?.shift() ?? this.always.get(token) ?? { ok: true };
+    this.requests.push({
+      projectId: match[1],
+      token,
+      message,
+      authorization: req.headers.authorization,
+      httpVersion: req.httpVersion,
+      receivedAt: Date.now(),
+      reply: "ok" in reply ? "ok" : reply.error,
+    });
+    if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
+    if ("ok" in reply) return json(res, 200, { name: `projects/${match[1]}/messages/fake-${++this.messageCount}` });
+    return sendError(res, reply.error, reply.retryAfter);
+  }
+}
+
+function sendError(res: Http2ServerResponse, code: FcmErrorCode, retryAfter?: string): void {
+  if (retryAfter) res.setHeader("retry-after", retryAfter);
+  if (code === "PERMISSION_DENIED") {
+    return json(res, 403, { error: { code: 403, message: "Permission 'cloudmessaging.messages.create' denied on resource", status: "PERMISSION_DENIED" } });
+  }
+  const [status, canonical, message] = FCM_ERRORS[code];
+  json(res, status, {
+    error: { code: status, message, status: canonical, details: [{ "@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", errorCode: code }] },
+  });
+}
+
+function json(res: Http2ServerResponse, status: number, body: unknown): void {
+  if (res.destroyed || res.writableEnded) return;
+  res.writeHead(status, { "content-type": "application/json; charset=UTF-8" });
+  res.end(JSON.stringify(body));
+}
+
+function readBody(req: Http2ServerRequest): Promise<string> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", () => resolve(""));
+  });
+}
