@@ -48,7 +48,11 @@ describe("butterflymxWebhook in the functions emulator", () => {
     expect(created.status).toBe(200);
     expect(await created.json()).toEqual({ ok: true, guid: body.guid, status: "ringing", duplicate: false });
 
-    const call = await waitFor(async () => (await db.doc(`calls/${body.guid}`).get()).data(), "the call document");
+    // The resident has no device: once the ring trigger has looked, the call says so.
+    const call = await waitFor(async () => {
+      const data = (await db.doc(`calls/${body.guid}`).get()).data();
+      return data?.delivery.state === "undeliverable" ? data : undefined;
+    }, "the call document after the ring trigger");
     expect(call).toMatchObject({
       status: "ringing",
       bmxStatus: "initializing",
@@ -56,7 +60,7 @@ describe("butterflymxWebhook in the functions emulator", () => {
       panel: { name: "Front Door" },
       unit: { label: "4B" },
       visitorImageUrl: "https://s3.example.com/visitor.jpg",
-      delivery: { state: "pending" },
+      delivery: { state: "undeliverable", reason: "no_devices", recipients: { "e2e-resident": "no_devices" } },
     });
 
     const answered = await post(statusBody(body, "connecting_sip"));

@@ -1,6 +1,7 @@
 import { createSecureServer, Http2SecureServer, IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { createPublicKey } from "node:crypto";
 import { AddressInfo } from "node:net";
+import { closeServer, trackConnections } from "./close-server";
 import { jwtVerify } from "jose";
 import { TEST_APNS, TEST_TLS } from "./tls";
 
@@ -31,6 +32,7 @@ export class ApnsFake {
 
   static async start(port = 0): Promise<ApnsFake> {
     const server = createSecureServer({ ...TEST_TLS });
+    trackConnections(server);
     let fake!: ApnsFake;
     server.on("session", () => fake.sessions++);
     server.on("stream", (stream, headers) => void fake.handle(stream, headers));
@@ -61,8 +63,9 @@ export class ApnsFake {
     this.sessions = 0;
   }
 
+  /** Stops listening and drops open connections (clients keep sessions alive, as they should). */
   close(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return closeServer(this.server);
   }
 
   private async handle(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): Promise<void> {

@@ -1,5 +1,6 @@
 import { createSecureServer, Http2SecureServer, Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { AddressInfo } from "node:net";
+import { closeServer, trackConnections } from "./close-server";
 import { TEST_TLS } from "./tls";
 
 /** FCM HTTP v1 error bodies, as FCM sends them (status, canonical code, message, FcmError detail). */
@@ -41,6 +42,7 @@ export class FcmFake {
 
   static async start(port = 0): Promise<FcmFake> {
     const server = createSecureServer({ ...TEST_TLS, allowHTTP1: true });
+    trackConnections(server);
     let fake!: FcmFake;
     server.on("request", (req, res) => void fake.handle(req, res));
     await new Promise<void>((resolve, reject) => {
@@ -71,8 +73,9 @@ export class FcmFake {
     this.always.clear();
   }
 
+  /** Stops listening and drops open connections (clients keep sessions alive, as they should). */
   close(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return closeServer(this.server);
   }
 
   private async handle(req: Http2ServerRequest, res: Http2ServerResponse): Promise<void> {

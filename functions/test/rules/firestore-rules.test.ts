@@ -38,6 +38,7 @@ beforeEach(async () => {
     await setDoc(doc(db, "bmxUsers/3220259"), { uids: [OWNER] });
     await setDoc(doc(db, "webhookRegistrations/abc"), { uid: OWNER, tenantId: "t" });
     await setDoc(doc(db, "oauthGrants/" + OWNER), { accessToken: "secret" });
+    await setDoc(doc(db, "pushOutbox/p1"), { guid: "call-1", token: "t" });
   });
 });
 
@@ -58,6 +59,7 @@ const documents: Array<[string, [boolean, boolean, boolean]]> = [
   ["bmxUsers/3220259", [false, false, false]],
   ["webhookRegistrations/abc", [false, false, false]],
   [`oauthGrants/${OWNER}`, [false, false, false]],
+  ["pushOutbox/p1", [false, false, false]],
   ["somethingElse/x", [false, false, false]],
 ];
 const roles: Role[] = ["owner", "other", "anonymous"];

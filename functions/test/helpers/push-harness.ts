@@ -1,0 +1,129 @@
+import type { ClientHttp2Session, SecureClientSessionOptions } from "node:http2";
+import { App, deleteApp, initializeApp } from "firebase-admin/app";
+import { Firestore, Timestamp } from "firebase-admin/firestore";
+import { getMessaging } from "firebase-admin/messaging";
+import { ApnsClient } from "../../src/push/apns-client";
+import { providerGateway } from "../../src/push/push-gateway";
+import { PushDeps } from "../../src/calls/push-deps";
+import { recordDelivery } from "../../src/calls/call-repository";
+import { parseDelivery } from "../../src/webhook/webhook-schemas";
+import { ApnsFake } from "../fakes/apns-fake";
+import { FcmFake } from "../fakes/fcm-fake";
+import { TEST_APNS, TEST_TLS } from "../fakes/tls";
+import { createBody } from "./butterflymx-payloads";
+
+/**
+ * Sends firebase-admin's HTTP/2 connections for fcm.googleapis.com to the FCM fake (trusting the test CA): the
+ * production transport against a local server. One adjustment: firebase-admin 13 sends `:scheme: https:` (the
+ * URL's protocol, colon included), which Google's front end accepts and Node's nghttp2 server rejects as a
+ * protocol error, so the redirected session sends `https`. Returns the restore function.
+ */
+export function redirectFcmTo(fake: FcmFake): () => void {
+  // The CommonJS module object itself: firebase-admin looks `connect` up on it at call time.
+  const http2 = require("node:http2") as typeof import("node:http2");
+  const original = http2.connect;
+  http2.connect = ((authority: string | URL, ...rest: unknown[]) => {
+    if (String(authority).startsWith("https://fcm.googleapis.com")) {
+      const options = (typeof rest[0] === "object" ? rest[0] : {}) as SecureClientSessionOptions;
+      const session = original(fake.origin, { ...options, ca: TEST_TLS.ca, servername: "fcm.googleapis.com" });
+      const request = session.request.bind(session);
+      session.request = ((headers, requestOptions) =>
+        request({ ...headers, ":scheme": String(headers?.[":scheme"] ?? "https").replace(/:$/, "") }, requestOptions)) as typeof session.request;
+      return session;
+    }
+    return (original as (...args: unknown[]) => ClientHttp2Session)(authority, ...rest);
+  }) as typeof http2.connect;
+  return () => {
+    http2.connect = original;
+  };
+}
+
+export interface PushHarness {
+  fcm: FcmFake;
+  apns: ApnsFake;
+  app: App;
+  apnsClient: ApnsClient;
+  deps(db: Firestore, overrides?: Partial<PushDeps>): PushDeps;
+  close(): Promise<void>;
+}
+
+let apps = 0;
+
+/** FCM and APNs fakes, a firebase-admin app whose messaging reaches the FCM fake, and an APNs client for the other. */
+export async function startPushHarness(projectId: string): Promise<PushHarness> {
+  const [fcm, apns] = await Promise.all([FcmFake.start(), ApnsFake.start()]);
+  const restore = redirectFcmTo(fcm);
+  const app = initializeApp(
+    { projectId, credential: { getAccessToken: async () => ({ access_token: "test-access-token", expires_in: 3600 }) } },
+    `push-${projectId}-${apps++}`,
+  );
+  const apnsClient = new ApnsClient({
+    credentials: { key: TEST_APNS.key, keyId: TEST_APNS.keyId, teamId: TEST_APNS.teamId },
+    origins: { production: apns.origin, sandbox: apns.origin },
+    ca: TEST_TLS.ca,
+  });
+  return {
+    fcm,
+    apns,
+    app,
+    apnsClient,
+    deps: (db, overrides = {}) => ({
+      db,
+      gateway: () => providerGateway({ messaging: () => getMessaging(app), apns: () => apnsClient }),
+      apnsConfigured: true,
+      now: Date.now,
+      ringWindowMs: 40_000,
+      backoffMs: [20, 40, 80],
+      ...overrides,
+    }),
+    async close() {
+      restore();
+      apnsClient.close();
+      await deleteApp(app);
+      await Promise.all([fcm.close(), apns.close()]);
+    },
+  };
+}
+
+export const VOIP_TOKEN = (n: number) => n.toString(16).padStart(2, "0").repeat(32);
+
+/** A resident with devices (as registerDevice stores them) and optional preferences. */
+export async function seedResident(
+  db: Firestore,
+  uid: string,
+  devices: Array<Record<string, unknown> & { deviceId: string }>,
+  preferences: Record<string, unknown> = {},
+): Promise<void> {
+  const now = Timestamp.now();
+  const batch = db.batch();
+  batch.set(db.doc(`users/${uid}`), { preferences: { doNotDisturb: false, contactPreference: "mobile_app", ...preferences } });
+  for (const device of devices) batch.set(db.doc(`users/${uid}/devices/${device.deviceId}`), { uid, createdAt: now, updatedAt: now, ...device });
+  await batch.commit();
+}
+
+/** A ringing call for these recipients, written the way the webhook writes it. Returns the guid. */
+export async function seedRingingCall(
+  db: Firestore,
+  recipients: string[],
+  options: { createdAt?: number; body?: Record<string, unknown> } = {},
+): Promise<string> {
+  const body = options.body ?? createBody({ user: { id: 777 } });
+  const parsed = parseDelivery(body);
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  await db.doc("bmxUsers/777").set({ uids: recipients });
+  const recorded = await recordDelivery(db, {
+    delivery: parsed.delivery,
+    via: "tenant:test",
+    now: Timestamp.fromMillis(options.createdAt ?? Date.now()),
+    retentionDays: 30,
+  });
+  return recorded.guid;
+}
+
+/** Applies a ButterflyMX status update to the call exactly as the webhook does. */
+export async function endCall(db: Firestore, guid: string, bmxStatus: string): Promise<void> {
+  const call = JSON.parse((await db.doc(`calls/${guid}`).get()).get("bmxCall")) as Record<string, unknown>;
+  const parsed = parseDelivery({ call, status: bmxStatus });
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  await recordDelivery(db, { delivery: parsed.delivery, via: "tenant:test", now: Timestamp.now(), retentionDays: 30 });
+}

@@ -1,0 +1,336 @@
+import { CallDocument } from "../../src/calls/call-document";
+import { DeliveryDocument } from "../../src/calls/delivery-records";
+import { ringCall } from "../../src/calls/ring-service";
+import { stopCall } from "../../src/calls/stop-service";
+import { isolatedProjectId, testFirestore } from "../helpers/emulators";
+import { endCall, PushHarness, seedResident, seedRingingCall, startPushHarness, VOIP_TOKEN } from "../helpers/push-harness";
+
+const firestore = testFirestore(isolatedProjectId(__filename));
+const db = firestore.db;
+let push: PushHarness;
+
+const ANDROID = { deviceId: "pixel", platform: "android", fcmToken: "fcm-android-000001" };
+const IPHONE = { deviceId: "iphone", platform: "ios", voipToken: VOIP_TOKEN(1), fcmToken: "fcm-iphone-0000001", apnsEnvironment: "sandbox", bundleId: "com.example.intercom" };
+const IPAD_FCM_ONLY = { deviceId: "ipad", platform: "ios", fcmToken: "fcm-ipad-00000001" };
+const IPHONE_VOIP_ONLY = { deviceId: "old-iphone", platform: "ios", voipToken: VOIP_TOKEN(2), apnsEnvironment: "production", bundleId: "com.example.intercom" };
+
+const call = async (guid: string) => (await db.doc(`calls/${guid}`).get()).data() as CallDocument;
+const delivery = async (guid: string, deviceId: string) => (await db.doc(`calls/${guid}/deliveries/${deviceId}`).get()).data() as DeliveryDocument;
+const deviceDoc = async (uid: string, deviceId: string) => (await db.doc(`users/${uid}/devices/${deviceId}`).get()).data();
+
+beforeAll(async () => {
+  push = await startPushHarness(firestore.projectId);
+});
+beforeEach(async () => {
+  await firestore.clear();
+  push.fcm.reset();
+  push.apns.reset();
+});
+afterAll(async () => {
+  await push.close();
+  await firestore.close();
+});
+
+describe("ring", () => {
+  it("rings every device of every recipient on its channel and records each outcome", async () => {
+    await seedResident(db, "alice", [ANDROID, IPHONE]);
+    await seedResident(db, "bob", [IPAD_FCM_ONLY]);
+    const guid = await seedRingingCall(db, ["alice", "bob"]);
+
+    const summary = await ringCall(guid, push.deps(db));
+
+    expect(summary).toMatchObject({ state: "rung", devices: 3, sent: 3, failed: 0, recipients: { alice: "rung", bob: "rung" } });
+    const [android] = push.fcm.for(ANDROID.fcmToken);
+    expect(android.httpVersion).toBe("2.0");
+    expect(android.authorization).toBe("Bearer test-access-token");
+    expect(android.message.android).toEqual({ priority: "high", ttl: expect.stringMatching(/^(3[0-9]|40)(\.\d+)?s$/), collapse_key: guid });
+    expect(android.message.data).toMatchObject({ type: "call.ring", guid, panelName: "Front Door", unitLabel: "4B", callStatus: "initializing" });
+    expect(android.message).not.toHaveProperty("notification");
+    const [ipad] = push.fcm.for(IPAD_FCM_ONLY.fcmToken);
+    expect(ipad.message.apns?.headers).toMatchObject({ "apns-push-type": "alert", "apns-priority": "10", "apns-collapse-id": guid });
+    const [voip] = push.apns.for(IPHONE.voipToken);
+    expect(voip.headers).toMatchObject({ "apns-push-type": "voip", "apns-topic": "com.example.intercom.voip", "apns-priority": "10", "apns-expiration": "0" });
+    expect(voip.payload).toMatchObject({ type: "call.ring", guid });
+    expect(push.fcm.for(IPHONE.fcmToken)).toHaveLength(0); // PushKit rings it; no second ring over FCM
+
+    expect(await delivery(guid, "pixel")).toMatchObject({ uid: "alice", platform: "android", ring: { channel: "fcm_android", outcome: "sent", attempts: 1 } });
+    expect(await delivery(guid, "iphone")).toMatchObject({ ring: { channel: "apns_voip", outcome: "sent", providerId: expect.any(String) } });
+    expect(await delivery(guid, "ipad")).toMatchObject({ uid: "bob", ring: { channel: "fcm_ios", outcome: "sent" } });
+    const stored = await call(guid);
+    expect(stored.delivery).toMatchObject({ state: "rung", devices: 3, sent: 3, recipients: { alice: "rung", bob: "rung" } });
+    expect(stored.delivery.firstRingMs).toBeGreaterThanOrEqual(0);
+    expect((await delivery(guid, "pixel")).expireAt).toEqual(stored.expireAt);
+  });
+
+  it("skips recipients with Do Not Disturb or a phone-call preference, and says why", async () => {
+    await seedResident(db, "alice", [ANDROID], { doNotDisturb: true });
+    await seedResident(db, "bob", [IPAD_FCM_ONLY], { contactPreference: "phone_call" });
+    await seedResident(db, "carol", []);
+    const guid = await seedRingingCall(db, ["alice", "bob", "carol"]);
+    await ringCall(guid, push.deps(db));
+    expect(push.fcm.requests).toHaveLength(0);
+    expect((await call(guid)).delivery).toMatchObject({
+      state: "undeliverable",
+      reason: "nothing_to_ring",
+      recipients: { alice: "do_not_disturb", bob: "phone_call", carol: "no_devices" },
+      devices: 0,
+    });
+  });
+
+  it("names the single reason when every recipient shares it", async () => {
+    await seedResident(db, "alice", [ANDROID], { doNotDisturb: true });
+    const guid = await seedRingingCall(db, ["alice"]);
+    await ringCall(guid, push.deps(db));
+    expect((await call(guid)).delivery).toMatchObject({ state: "undeliverable", reason: "do_not_disturb" });
+  });
+
+  it("rings each device once when the trigger runs twice, even at the same time", async () => {
+    await seedResident(db, "alice", [ANDROID, IPHONE]);
+    const guid = await seedRingingCall(db, ["alice"]);
+    const outcomes = await Promise.all([ringCall(guid, push.deps(db)), ringCall(guid, push.deps(db))]);
+    await ringCall(guid, push.deps(db));
+    expect(outcomes.filter((o) => "skipped" in o)).toHaveLength(1);
+    expect(push.fcm.for(ANDROID.fcmToken)).toHaveLength(1);
+    expect(push.apns.for(IPHONE.voipToken)).toHaveLength(1);
+  });
+
+  it("never rings a call that is no longer ringing or whose ring window has passed", async () => {
+    await seedResident(db, "alice", [ANDROID]);
+    const ended = await seedRingingCall(db, ["alice"]);
+    await endCall(db, ended, "canceled");
+    await expect(ringCall(ended, push.deps(db))).resolves.toEqual({ skipped: "call_canceled" });
+    const stale = await seedRingingCall(db, ["alice"], { createdAt: Date.now() - 41_000 });
+    await expect(ringCall(stale, push.deps(db))).resolves.toEqual({ skipped: "ring_window_passed" });
+    expect((await call(stale)).delivery).toMatchObject({ state: "not_rung", reason: "ring_window_passed" });
+    expect(push.fcm.requests).toHaveLength(0);
+  });
+
+  it("retries transient failures with short backoff (FCM 500, APNs 503) and succeeds", async () => {
+    await seedResident(db, "alice", [ANDROID, IPHONE]);
+    push.fcm.script(ANDROID.fcmToken, { error: "INTERNAL" });
+    push.apns.script(IPHONE.voipToken, { status: 503, reason: "ServiceUnavailable" });
+    const guid = await seedRingingCall(db, ["alice"]);
+    const summary = await ringCall(guid, push.deps(db));
+    expect(summary).toMatchObject({ state: "rung", sent: 2 });
+    expect(push.fcm.for(ANDROID.fcmToken)).toHaveLength(2);
+    expect(push.apns.for(IPHONE.voipToken)).toHaveLength(2);
+    expect(await delivery(guid, "pixel")).toMatchObject({ ring: { outcome: "sent", attempts: 2 } });
+    expect(await delivery(guid, "iphone")).toMatchObject({ ring: { outcome: "sent", attempts: 2 } });
+  });
+
+  it("lets firebase-admin retry an FCM 503 itself, then records one attempt", async () => {
+    await seedResident(db, "alice", [ANDROID]);
+    push.fcm.script(ANDROID.fcmToken, { error: "UNAVAILABLE" });
+    const guid = await seedRingingCall(db, ["alice"]);
+    await ringCall(guid, push.deps(db));
+    expect(push.fcm.for(ANDROID.fcmToken).map((r) => r.reply)).toEqual(["UNAVAILABLE", "ok"]);
+    expect(await delivery(guid, "pixel")).toMatchObject({ ring: { outcome: "sent", attempts: 1 } });
+  });
+
+  it("stops retrying when the call leaves ringing", async () => {
+    await seedResident(db, "alice", [ANDROID]);
+    push.fcm.replyAlways(ANDROID.fcmToken, { error: "INTERNAL" });
+    const guid = await seedRingingCall(db, ["alice"]);
+    const deps = push.deps(db, { sleep: async () => endCall(db, guid, "connecting_sip") });
+    await ringCall(guid, deps);
+    expect(push.fcm.for(ANDROID.fcmToken)).toHaveLength(1);
+    expect(await delivery(guid, "pixel")).toMatchObject({ ring: { outcome: "canceled", errorCode: "messaging/internal-error" } });
+  });
+
+  it("gives up on a device whose provider answers after the ring window", async () => {
+    await seedResident(db, "alice", [ANDROID, IPHONE]);
+    push.apns.replyAlways(IPHONE.voipToken, { status: 200, delayMs: 1500 });
+    const guid = await seedRingingCall(db, ["alice"], { createdAt: Date.now() - 39_000 });
+    await ringCall(guid, push.deps(db));
+    expect(await delivery(guid, "iphone")).toMatchObject({ ring: { outcome: "expired", errorCode: "timeout" } });
+    expect(await delivery(guid, "pixel")).toMatchObject({ ring: { outcome: "sent" } });
+  });
+
+  it("rings Android when APNs is unreachable (one platform never blocks the other)", async () => {
+    await seedResident(db, "alice", [ANDROID, IPHONE]);
+    const guid = await seedRingingCall(db, ["alice"]);
+    const { ApnsClient } = await import("../../src/push/apns-client");
+    const { providerGateway } = await import("../../src/push/push-gateway");
+    const { getMessaging } = await import("firebase-admin/messaging");
+    const unreachable = new ApnsClient({
+      credentials: { key: (await import("../fakes/tls")).TEST_APNS.key, keyId: "TESTKEY001", teamId: "TESTTEAM01" },
+      origins: { production: "https://127.0.0.1:9", sandbox: "https://127.0.0.1:9" },
+    });
+    const deps = push.deps(db, { gateway: () => providerGateway({ messaging: () => getMessaging(push.app), apns: () => unreachable }) });
+    const summary = await ringCall(guid, deps);
+    unreachable.close();
+    expect(summary).toMatchObject({ state: "rung", sent: 1, failed: 1 });
+    expect(await delivery(guid, "iphone")).toMatchObject({ ring: { outcome: "failed", attempts: 4 } });
+    expect(await deviceDoc("alice", "iphone")).toMatchObject({ voipToken: IPHONE.voipToken });
+  });
+
+  it("rings an iOS VoIP device through its FCM token when APNs is not configured", async () => {
+    await seedResident(db, "alice", [IPHONE]);
+    const guid = await seedRingingCall(db, ["alice"]);
+    await ringCall(guid, push.deps(db, { apnsConfigured: false }));
+    expect(push.apns.requests).toHaveLength(0);
+    expect(push.fcm.for(IPHONE.fcmToken)[0].message.apns?.headers).toMatchObject({ "apns-push-type": "alert" });
+    expect(await delivery(guid, "iphone")).toMatchObject({ ring: { channel: "fcm_ios", outcome: "sent" } });
+  });
+});
+
+describe("token hygiene", () => {
+  const android = (n: number) => ({ deviceId: `android-${n}`, platform: "android", fcmToken: `fcm-token-prune-${n}` });
+  const iphone = (n: number) => ({ deviceId: `iphone-${n}`, platform: "ios", voipToken: VOIP_TOKEN(10 + n), bundleId: "com.example.intercom", apnsEnvironment: "production" });
+
+  it("prunes FCM tokens on UNREGISTERED, SENDER_ID_MISMATCH and token INVALID_ARGUMENT, keeps them on PERMISSION_DENIED and quota", async () => {
+    await seedResident(db, "alice", [android(1), android(2), android(3), android(4), android(5)]);
+    push.fcm.script("fcm-token-prune-1", { error: "UNREGISTERED" });
+    push.fcm.script("fcm-token-prune-2", { error: "SENDER_ID_MISMATCH" });
+    push.fcm.script("fcm-token-prune-3", { error: "INVALID_ARGUMENT" });
+    push.fcm.script("fcm-token-prune-4", { error: "PERMISSION_DENIED" });
+    push.fcm.script("fcm-token-prune-5", { error: "QUOTA_EXCEEDED" });
+    const guid = await seedRingingCall(db, ["alice"]);
+    const summary = await ringCall(guid, push.deps(db));
+    expect(summary).toMatchObject({ state: "failed", pruned: 3 });
+    for (const n of [1, 2, 3]) {
+      expect(await deviceDoc("alice", `android-${n}`)).toBeUndefined();
+      expect(await delivery(guid, `android-${n}`)).toMatchObject({ ring: { outcome: "prune", tokenPruned: true } });
+    }
+    expect(await deviceDoc("alice", "android-4")).toBeDefined();
+    expect(await delivery(guid, "android-4")).toMatchObject({ ring: { outcome: "credentials", errorCode: "messaging/mismatched-credential" } });
+    expect(await deviceDoc("alice", "android-5")).toBeDefined();
+    expect(await delivery(guid, "android-5")).toMatchObject({ ring: { outcome: "throttled", attempts: 1 } });
+  });
+
+  it("prunes VoIP tokens on 410 / BadDeviceToken / DeviceTokenNotForTopic, keeps them on provider-token errors and 429", async () => {
+    await seedResident(db, "alice", [iphone(1), iphone(2), iphone(3), iphone(4), iphone(5), iphone(6)]);
+    push.apns.script(VOIP_TOKEN(11), { status: 410, reason: "Unregistered", timestamp: Date.now() });
+    push.apns.script(VOIP_TOKEN(12), { status: 400, reason: "BadDeviceToken" });
+    push.apns.script(VOIP_TOKEN(13), { status: 400, reason: "DeviceTokenNotForTopic" });
+    push.apns.script(VOIP_TOKEN(14), { status: 403, reason: "ExpiredProviderToken" });
+    push.apns.script(VOIP_TOKEN(15), { status: 429, reason: "TooManyRequests" });
+    push.apns.script(VOIP_TOKEN(16), { status: 410, reason: "Unregistered", timestamp: Date.now() - 3_600_000 });
+    const guid = await seedRingingCall(db, ["alice"]);
+    await ringCall(guid, push.deps(db));
+    for (const n of [1, 2, 3]) expect(await deviceDoc("alice", `iphone-${n}`)).toBeUndefined();
+    expect(await deviceDoc("alice", "iphone-4")).toBeDefined();
+    expect(await deviceDoc("alice", "iphone-5")).toBeDefined();
+    // Re-registered after APNs' 410 timestamp: the token is newer than the verdict.
+    expect(await deviceDoc("alice", "iphone-6")).toBeDefined();
+    expect(await delivery(guid, "iphone-4")).toMatchObject({ ring: { outcome: "credentials", errorCode: "ExpiredProviderToken" } });
+    expect(await delivery(guid, "iphone-5")).toMatchObject({ ring: { outcome: "throttled" } });
+  });
+});
+
+describe("APNs client", () => {
+  it("reuses one HTTP/2 session and one provider token across calls", async () => {
+    await seedResident(db, "alice", [IPHONE, { ...IPHONE_VOIP_ONLY, apnsEnvironment: "sandbox" }]);
+    for (let i = 0; i < 3; i++) await ringCall(await seedRingingCall(db, ["alice"]), push.deps(db));
+    expect(push.apns.requests).toHaveLength(6);
+    expect(push.apns.sessions).toBeLessThanOrEqual(1);
+    expect(new Set(push.apns.requests.map((r) => r.jwt)).size).toBe(1);
+  });
+
+  it("mints a new provider token after 40 minutes, and after APNs calls it expired", async () => {
+    const { ApnsClient } = await import("../../src/push/apns-client");
+    const { TEST_APNS, TEST_TLS } = await import("../fakes/tls");
+    let now = Date.UTC(2026, 10, 22, 12);
+    const client = new ApnsClient({
+      credentials: { key: TEST_APNS.key, keyId: TEST_APNS.keyId, teamId: TEST_APNS.teamId },
+      origins: { production: push.apns.origin, sandbox: push.apns.origin },
+      ca: TEST_TLS.ca,
+      now: () => now,
+    });
+    const request = { token: VOIP_TOKEN(7), environment: "production" as const, headers: { "apns-topic": "com.example.intercom.voip", "apns-push-type": "voip" }, payload: {} };
+    await client.send(request, 5000);
+    now += 39 * 60_000;
+    await client.send(request, 5000);
+    now += 2 * 60_000;
+    await client.send(request, 5000);
+    push.apns.script(VOIP_TOKEN(7), { status: 403, reason: "ExpiredProviderToken" });
+    await client.send(request, 5000);
+    now += 1000;
+    await client.send(request, 5000);
+    client.close();
+    const jwts = push.apns.for(VOIP_TOKEN(7)).map((r) => r.jwt);
+    expect(jwts[0]).toBe(jwts[1]);
+    expect(jwts[2]).not.toBe(jwts[1]);
+    expect(jwts[3]).toBe(jwts[2]);
+    expect(jwts[4]).not.toBe(jwts[3]);
+  });
+});
+
+describe("stop", () => {
+  async function rungCall(devices: Array<Record<string, unknown> & { deviceId: string }>) {
+    await seedResident(db, "alice", devices);
+    const guid = await seedRingingCall(db, ["alice"]);
+    await ringCall(guid, push.deps(db));
+    push.fcm.reset();
+    push.apns.reset();
+    return guid;
+  }
+
+  it("tells every rung device the call ended, never with a VoIP push", async () => {
+    const guid = await rungCall([ANDROID, IPHONE, IPAD_FCM_ONLY, IPHONE_VOIP_ONLY]);
+    await endCall(db, guid, "connecting_sip");
+    await expect(stopCall(guid, push.deps(db))).resolves.toEqual({ stopped: 4 });
+
+    expect(push.apns.requests).toHaveLength(0);
+    const [android] = push.fcm.for(ANDROID.fcmToken);
+    expect(android.message.data).toEqual({ type: "call.end", guid, callStatus: "connecting_sip", reason: "answered" });
+    expect(android.message.android).toMatchObject({ priority: "high", collapse_key: guid });
+    for (const token of [IPHONE.fcmToken, IPAD_FCM_ONLY.fcmToken]) {
+      const [ios] = push.fcm.for(token);
+      expect(ios.message.apns?.headers).toEqual({ "apns-push-type": "background", "apns-priority": "5", "apns-collapse-id": guid });
+    }
+    expect(await delivery(guid, "pixel")).toMatchObject({ stop: { channel: "fcm_android", outcome: "sent" } });
+    expect(await delivery(guid, "iphone")).toMatchObject({ stop: { channel: "fcm_ios", outcome: "sent" } });
+    expect(await delivery(guid, "old-iphone")).toMatchObject({ stop: { channel: "none", outcome: "no_channel" } });
+    expect((await call(guid)).delivery.stop).toMatchObject({ state: "stopped", devices: 4, sent: 3, failed: 0, unreachable: 1 });
+  });
+
+  it("shows a missed call on iOS when nobody answered", async () => {
+    const guid = await rungCall([IPAD_FCM_ONLY]);
+    await endCall(db, guid, "timeout_online_signal");
+    await stopCall(guid, push.deps(db));
+    expect(push.fcm.for(IPAD_FCM_ONLY.fcmToken)[0].message.apns?.payload).toMatchObject({ aps: { alert: { title: "Missed call" } } });
+  });
+
+  it("stops each device exactly once when the trigger runs twice, even at the same time", async () => {
+    const guid = await rungCall([ANDROID, IPHONE]);
+    await endCall(db, guid, "canceled");
+    await Promise.all([stopCall(guid, push.deps(db)), stopCall(guid, push.deps(db))]);
+    await stopCall(guid, push.deps(db));
+    expect(push.fcm.for(ANDROID.fcmToken)).toHaveLength(1);
+    expect(push.fcm.for(IPHONE.fcmToken)).toHaveLength(1);
+  });
+
+  it("does nothing for a call that is still ringing", async () => {
+    const guid = await rungCall([ANDROID]);
+    await expect(stopCall(guid, push.deps(db))).resolves.toEqual({ skipped: "call_ringing" });
+    expect(push.fcm.requests).toHaveLength(0);
+  });
+
+  it("sends nothing to a device signed out since the ring", async () => {
+    const guid = await rungCall([ANDROID, IPAD_FCM_ONLY]);
+    await db.doc("users/alice/devices/pixel").delete();
+    await endCall(db, guid, "canceled");
+    await stopCall(guid, push.deps(db));
+    expect(push.fcm.for(ANDROID.fcmToken)).toHaveLength(0);
+    expect(await delivery(guid, "pixel")).toMatchObject({ stop: { outcome: "unregistered" } });
+  });
+
+  it("stops devices the ring was still sending to when the call ended (no device missed, none stopped twice)", async () => {
+    await seedResident(db, "alice", [ANDROID, IPHONE]);
+    push.fcm.script(ANDROID.fcmToken, { ok: true, delayMs: 600 });
+    const guid = await seedRingingCall(db, ["alice"]);
+    const ringing = ringCall(guid, push.deps(db));
+    await new Promise<void>((resolve) => {
+      const poll = () => (push.fcm.for(ANDROID.fcmToken).length > 0 ? resolve() : setTimeout(poll, 10));
+      poll();
+    });
+    await endCall(db, guid, "canceled");
+    await expect(stopCall(guid, push.deps(db))).resolves.toEqual({ stopped: 0 });
+    await ringing;
+    const androidPushes = push.fcm.for(ANDROID.fcmToken).map((r) => r.message.data?.type);
+    expect(androidPushes).toEqual(["call.ring", "call.end"]);
+    expect(push.fcm.for(IPHONE.fcmToken).map((r) => r.message.data?.type)).toEqual(["call.end"]);
+    expect((await call(guid)).delivery.stop).toMatchObject({ state: "stopped", devices: 2, sent: 2 });
+  });
+});

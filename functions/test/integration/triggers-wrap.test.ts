@@ -1,0 +1,100 @@
+import { join } from "node:path";
+import functionsTest from "firebase-functions-test";
+import { CallDocument } from "../../src/calls/call-document";
+import { ApnsFake } from "../fakes/apns-fake";
+import { FcmFake } from "../fakes/fcm-fake";
+import { TEST_APNS } from "../fakes/tls";
+import { isolatedProjectId, testFirestore, waitFor } from "../helpers/emulators";
+import { endCall, seedResident, seedRingingCall, VOIP_TOKEN } from "../helpers/push-harness";
+
+/**
+ * The deployed trigger functions, run by firebase-functions-test `wrap()` with real snapshots, configured the
+ * way the emulator configures them: params and secrets from the environment, pushes to local FCM / APNs
+ * servers (PUSH_*_ORIGIN, honoured only when FUNCTIONS_EMULATOR is true).
+ */
+const projectId = isolatedProjectId(__filename);
+const firestore = testFirestore(projectId);
+const db = firestore.db;
+const fft = functionsTest({ projectId });
+let fcm: FcmFake;
+let apns: ApnsFake;
+let triggers: {
+  onCallCreated: typeof import("../../src/calls/on-call-created.function").onCallCreated;
+  onCallUpdated: typeof import("../../src/calls/on-call-updated.function").onCallUpdated;
+};
+
+const ANDROID = { deviceId: "pixel", platform: "android", fcmToken: "fcm-wrap-android-01" };
+const IPHONE = { deviceId: "iphone", platform: "ios", voipToken: VOIP_TOKEN(4), fcmToken: "fcm-wrap-iphone-001", bundleId: TEST_APNS.bundleId, apnsEnvironment: "production" };
+const snapshot = async (guid: string) => fft.firestore.makeDocumentSnapshot((await db.doc(`calls/${guid}`).get()).data()!, `calls/${guid}`);
+
+beforeAll(async () => {
+  [fcm, apns] = await Promise.all([FcmFake.start(), ApnsFake.start()]);
+  Object.assign(process.env, {
+    FUNCTIONS_EMULATOR: "true",
+    GCLOUD_PROJECT: projectId,
+    PUSH_FCM_ORIGIN: fcm.origin,
+    PUSH_APNS_ORIGIN: apns.origin,
+    PUSH_CA_FILE: join(__dirname, "../fakes/tls/ca.pem"),
+    RING_WINDOW_SECONDS: "40",
+    APNS_KEY: TEST_APNS.key,
+    APNS_KEY_ID: TEST_APNS.keyId,
+    APNS_TEAM_ID: TEST_APNS.teamId,
+  });
+  triggers = {
+    onCallCreated: (await import("../../src/calls/on-call-created.function")).onCallCreated,
+    onCallUpdated: (await import("../../src/calls/on-call-updated.function")).onCallUpdated,
+  };
+});
+beforeEach(async () => {
+  await firestore.clear();
+  fcm.reset();
+  apns.reset();
+});
+afterAll(async () => {
+  fft.cleanup();
+  await Promise.all([fcm.close(), apns.close(), firestore.close()]);
+});
+
+describe("onCallCreated (wrapped)", () => {
+  it("rings the recipients' devices through FCM (HTTP/1.1 via httpAgent) and APNs", async () => {
+    await seedResident(db, "alice", [ANDROID, IPHONE]);
+    const guid = await seedRingingCall(db, ["alice"]);
+    await fft.wrap(triggers.onCallCreated)({ data: await snapshot(guid), params: { guid } });
+
+    const [ring] = fcm.for(ANDROID.fcmToken);
+    expect(ring).toMatchObject({ projectId, httpVersion: "1.1", authorization: "Bearer emulator-access-token" });
+    expect(ring.message.data).toMatchObject({ type: "call.ring", guid });
+    expect(apns.for(IPHONE.voipToken)[0].headers).toMatchObject({ "apns-push-type": "voip", "apns-topic": `${TEST_APNS.bundleId}.voip` });
+    expect(((await db.doc(`calls/${guid}`).get()).data() as CallDocument).delivery).toMatchObject({ state: "rung", sent: 2 });
+  });
+
+  it("rings nobody when invoked again for the same call (retried trigger)", async () => {
+    await seedResident(db, "alice", [ANDROID]);
+    const guid = await seedRingingCall(db, ["alice"]);
+    const wrapped = fft.wrap(triggers.onCallCreated);
+    await wrapped({ data: await snapshot(guid), params: { guid } });
+    await wrapped({ data: await snapshot(guid), params: { guid } });
+    expect(fcm.for(ANDROID.fcmToken)).toHaveLength(1);
+  });
+});
+
+describe("onCallUpdated (wrapped)", () => {
+  it("stops the ringing when the call leaves ringing, and ignores other updates", async () => {
+    await seedResident(db, "alice", [ANDROID, IPHONE]);
+    const guid = await seedRingingCall(db, ["alice"]);
+    await fft.wrap(triggers.onCallCreated)({ data: await snapshot(guid), params: { guid } });
+    const ringing = await snapshot(guid);
+    const wrapped = fft.wrap(triggers.onCallUpdated);
+
+    await wrapped({ data: fft.makeChange(ringing, ringing), params: { guid } });
+    expect(fcm.requests.filter((r) => r.message.data?.type === "call.end")).toHaveLength(0);
+
+    await endCall(db, guid, "connecting_sip");
+    await wrapped({ data: fft.makeChange(ringing, await snapshot(guid)), params: { guid } });
+    expect(fcm.for(ANDROID.fcmToken).map((r) => r.message.data?.type)).toEqual(["call.ring", "call.end"]);
+    expect(fcm.for(IPHONE.fcmToken).map((r) => r.message.data?.type)).toEqual(["call.end"]);
+    expect(apns.requests).toHaveLength(1);
+    const stop = await waitFor(async () => ((await db.doc(`calls/${guid}`).get()).data() as CallDocument).delivery.stop, "the stop summary");
+    expect(stop).toMatchObject({ state: "stopped", devices: 2, sent: 2 });
+  });
+});
