@@ -6,7 +6,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DEMO } from "./lib/demo-data.mjs";
-import { functionUrl, ROOT } from "./lib/emulator-env.mjs";
+import { functionUrl, localSecrets, ROOT } from "./lib/emulator-env.mjs";
 import { emulatorAdmin } from "./lib/seed.mjs";
 
 const STATUS_COMMANDS = {
@@ -24,13 +24,15 @@ const HELP = `Usage: npm run simulate -- <command> [guid] [options]
                        status_update with connecting_sip|canceled|rejected|timeout_online_signal|opened_door|voip_rollover
   status <bmxStatus> [guid]
                        status_update with any raw ButterflyMX status
-Options: --user <ButterflyMX user id> (default ${DEMO.bmxUserId}), --url <webhook URL> (default: the demo resident's)
+Options: --user <ButterflyMX user id> (default ${DEMO.bmxUserId})
+         --operator           deliver through the building-wide (operator) URL instead of the demo resident's
+         --url <webhook URL>  deliver elsewhere
 [guid] defaults to the last call this command created.`;
 
 const LAST_CALL = join(ROOT, ".emulators", "last-call");
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { user: { type: "string" }, url: { type: "string" }, help: { type: "boolean", short: "h" } },
+  options: { user: { type: "string" }, url: { type: "string" }, operator: { type: "boolean" }, help: { type: "boolean", short: "h" } },
 });
 const [command, ...rest] = positionals;
 if (!command || command === "help" || values.help) {
@@ -41,7 +43,9 @@ if (!command || command === "help" || values.help) {
 const config = JSON.parse(readFileSync(join(ROOT, "firebase.json"), "utf8"));
 const require = createRequire(import.meta.url);
 const { REGION } = require(join(ROOT, "functions/lib/config.js"));
-const url = values.url ?? `${functionUrl(config, "butterflymxWebhook", REGION)}/${DEMO.webhookSecret}`;
+const secret = values.operator ? localSecrets().WEBHOOK_OPERATOR_SECRET : DEMO.webhookSecret;
+if (!secret) fail("No WEBHOOK_OPERATOR_SECRET in functions/.secret.local; `npm start` creates one.");
+const url = values.url ?? `${functionUrl(config, "butterflymxWebhook", REGION)}/${secret}`;
 
 let body;
 let guid;

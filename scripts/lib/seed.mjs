@@ -39,17 +39,23 @@ export async function seedDemo({ db, auth }) {
     preferences: { doNotDisturb: false, contactPreference: "mobile_app" },
   });
   batch.set(db.doc(`users/${DEMO.uid}/devices/demo-android`), {
+    deviceId: "demo-android",
+    uid: DEMO.uid,
     platform: "android",
     fcmToken: "demo-android-fcm-token",
     appVersion: "1.0.0",
+    createdAt: now,
     updatedAt: now,
   });
   batch.set(db.doc(`users/${DEMO.uid}/devices/demo-iphone`), {
+    deviceId: "demo-iphone",
+    uid: DEMO.uid,
     platform: "ios",
     voipToken: "d".repeat(64),
     apnsEnvironment: "sandbox",
     bundleId: "com.example.intercom",
     appVersion: "1.0.0",
+    createdAt: now,
     updatedAt: now,
   });
   batch.set(db.doc(`bmxUsers/${DEMO.bmxUserId}`), { uids: [DEMO.uid] });
