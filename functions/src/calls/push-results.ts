@@ -1,14 +1,37 @@
 import { Firestore, Timestamp } from "firebase-admin/firestore";
 import { pruneToken } from "../accounts/device-registry";
 import { logs } from "../logs";
-import type { PushResult } from "../push/fan-out";
+import { fanOut, PushResult, PushSend } from "../push/fan-out";
 import { PushRecord } from "./delivery-records";
+import { DEFAULT_BACKOFF_MS, PushDeps } from "./push-deps";
 import { PushPlan } from "./push-plan";
+
+/**
+ * Sends the planned pushes (ring or stop) until `deadlineAt`, then logs what needs a human and prunes the tokens
+ * providers declared dead. Results keep the plans' order; `pruned` holds the device ids whose token went.
+ */
+export async function sendPlans(
+  guid: string,
+  kind: "ring" | "stop",
+  plans: PushPlan[],
+  deps: PushDeps,
+  window: { deadlineAt: number; stillWanted: () => Promise<boolean> },
+): Promise<{ results: PushResult[]; pruned: Set<string> }> {
+  const results =
+    plans.length === 0
+      ? []
+      : await fanOut(
+          plans.map((plan) => plan.send as PushSend),
+          { gateway: deps.gateway(), now: deps.now, backoffMs: deps.backoffMs ?? DEFAULT_BACKOFF_MS, sleep: deps.sleep, ...window },
+        );
+  reportProblems(guid, kind, plans, results);
+  return { results, pruned: await pruneDeadTokens(deps.db, guid, plans, results) };
+}
 
 const NEEDS_ATTENTION = new Set(["credentials", "throttled", "payload"]);
 
 /** Removes the tokens providers declared dead; returns the device ids whose token went. */
-export async function pruneDeadTokens(db: Firestore, guid: string, plans: PushPlan[], results: PushResult[]): Promise<Set<string>> {
+async function pruneDeadTokens(db: Firestore, guid: string, plans: PushPlan[], results: PushResult[]): Promise<Set<string>> {
   const pruned = new Set<string>();
   await Promise.all(
     plans.map(async (plan, i) => {
@@ -36,7 +59,7 @@ export function pushRecord(plan: PushPlan, result: PushResult, at: Timestamp, to
 }
 
 /** One error-level line per channel and failure kind that retries cannot fix (bad credentials, quota, payload). */
-export function reportProblems(guid: string, kind: "ring" | "stop", plans: PushPlan[], results: PushResult[]): void {
+function reportProblems(guid: string, kind: "ring" | "stop", plans: PushPlan[], results: PushResult[]): void {
   const groups = new Map<string, { channel: string; disposition: string; errorCode?: string; devices: number }>();
   results.forEach((result, i) => {
     if (!NEEDS_ATTENTION.has(result.disposition)) return;

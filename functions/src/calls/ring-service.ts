@@ -1,14 +1,14 @@
 import { Firestore, Timestamp } from "firebase-admin/firestore";
 import { loadAudience } from "../accounts/audience";
 import { logs } from "../logs";
-import { fanOut, PushResult, PushSend } from "../push/fan-out";
+import { PushResult } from "../push/fan-out";
 import { RingInfo } from "../push/push-payloads";
 import { CallDocument } from "./call-document";
 import { CALLS } from "./call-repository";
 import { claimRing, DeliveryDocument, recordRing, RingSummary } from "./delivery-records";
-import { DEFAULT_BACKOFF_MS, PushDeps } from "./push-deps";
+import { PushDeps } from "./push-deps";
 import { PushPlan, ringPlan } from "./push-plan";
-import { pruneDeadTokens, pushRecord, reportProblems } from "./push-results";
+import { pushRecord, sendPlans } from "./push-results";
 import { stopDevices } from "./stop-service";
 
 export function ringInfo(call: CallDocument): RingInfo {
@@ -47,22 +47,10 @@ export async function ringCall(guid: string, deps: PushDeps): Promise<RingSummar
   }
 
   const fanOutStartedAt = deps.now();
-  const results: PushResult[] =
-    plans.length === 0
-      ? []
-      : await fanOut(
-          plans.map((plan) => plan.send as PushSend),
-          {
-            gateway: deps.gateway(),
-            now: deps.now,
-            deadlineAt: call.createdAt.toMillis() + deps.ringWindowMs,
-            backoffMs: deps.backoffMs ?? DEFAULT_BACKOFF_MS,
-            stillWanted: () => stillRinging(db, guid),
-            sleep: deps.sleep,
-          },
-        );
-  reportProblems(guid, "ring", plans, results);
-  const pruned = await pruneDeadTokens(db, guid, plans, results);
+  const { results, pruned } = await sendPlans(guid, "ring", plans, deps, {
+    deadlineAt: call.createdAt.toMillis() + deps.ringWindowMs,
+    stillWanted: () => stillRinging(db, guid),
+  });
 
   const finishedAt = Timestamp.fromMillis(deps.now());
   const deliveries: DeliveryDocument[] = plans.map((plan, i) => ({

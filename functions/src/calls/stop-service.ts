@@ -2,13 +2,12 @@ import { Timestamp } from "firebase-admin/firestore";
 import { deviceRef } from "../accounts/device-registry";
 import { storedDeviceSchema } from "../accounts/device-schemas";
 import { logs } from "../logs";
-import { fanOut, PushResult, PushSend } from "../push/fan-out";
 import { StopInfo } from "../push/push-payloads";
 import { CallDocument } from "./call-document";
 import { claimStop, DeliveryDocument, finishStop, PushRecord, recordStops } from "./delivery-records";
-import { DEFAULT_BACKOFF_MS, PushDeps, STOP_WINDOW_MS } from "./push-deps";
+import { PushDeps, STOP_WINDOW_MS } from "./push-deps";
 import { PushPlan, stopPlan } from "./push-plan";
-import { pruneDeadTokens, pushRecord, reportProblems } from "./push-results";
+import { pushRecord, sendPlans } from "./push-results";
 
 /**
  * Ends the ringing everywhere once a call leaves `ringing`: claims the stop once, then tells each device the
@@ -52,22 +51,10 @@ export async function stopDevices(call: CallDocument, targets: DeliveryDocument[
     else records.push({ deviceId: target.deviceId, stop: { channel: "none", outcome: "no_channel", attempts: 0, at } });
   });
 
-  const results: PushResult[] =
-    plans.length === 0
-      ? []
-      : await fanOut(
-          plans.map((plan) => plan.send as PushSend),
-          {
-            gateway: deps.gateway(),
-            now: deps.now,
-            deadlineAt: now + STOP_WINDOW_MS,
-            backoffMs: deps.backoffMs ?? DEFAULT_BACKOFF_MS,
-            stillWanted: async () => true,
-            sleep: deps.sleep,
-          },
-        );
-  reportProblems(call.guid, "stop", plans, results);
-  const pruned = await pruneDeadTokens(db, call.guid, plans, results);
+  const { results, pruned } = await sendPlans(call.guid, "stop", plans, deps, {
+    deadlineAt: now + STOP_WINDOW_MS,
+    stillWanted: async () => true,
+  });
   const finishedAt = Timestamp.fromMillis(deps.now());
   plans.forEach((plan, i) => records.push({ deviceId: plan.device.deviceId, stop: pushRecord(plan, results[i], finishedAt, pruned.has(plan.device.deviceId)) }));
   await recordStops(db, call.guid, records);

@@ -1,7 +1,6 @@
 import { createSecureServer, Http2SecureServer, IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { createPublicKey } from "node:crypto";
-import { AddressInfo } from "node:net";
-import { closeServer, trackConnections } from "./close-server";
+import { closeServer, listen } from "./server-lifecycle";
 import { jwtVerify } from "jose";
 import { TEST_APNS, TEST_TLS } from "./tls";
 
@@ -32,15 +31,10 @@ export class ApnsFake {
 
   static async start(port = 0): Promise<ApnsFake> {
     const server = createSecureServer({ ...TEST_TLS });
-    trackConnections(server);
     let fake!: ApnsFake;
     server.on("session", () => fake.sessions++);
     server.on("stream", (stream, headers) => void fake.handle(stream, headers));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, "127.0.0.1", resolve);
-    });
-    fake = new ApnsFake(server, `https://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    fake = new ApnsFake(server, await listen(server, port));
     return fake;
   }
 

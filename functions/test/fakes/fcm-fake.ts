@@ -1,6 +1,5 @@
 import { createSecureServer, Http2SecureServer, Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import { AddressInfo } from "node:net";
-import { closeServer, trackConnections } from "./close-server";
+import { closeServer, listen } from "./server-lifecycle";
 import { TEST_TLS } from "./tls";
 
 /** FCM HTTP v1 error bodies, as FCM sends them (status, canonical code, message, FcmError detail). */
@@ -42,14 +41,9 @@ export class FcmFake {
 
   static async start(port = 0): Promise<FcmFake> {
     const server = createSecureServer({ ...TEST_TLS, allowHTTP1: true });
-    trackConnections(server);
     let fake!: FcmFake;
     server.on("request", (req, res) => void fake.handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, "127.0.0.1", resolve);
-    });
-    fake = new FcmFake(server, `https://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    fake = new FcmFake(server, await listen(server, port));
     return fake;
   }
 

@@ -1,16 +1,22 @@
 import { Http2SecureServer } from "node:http2";
+import { AddressInfo } from "node:net";
 import { TLSSocket } from "node:tls";
 
 const sockets = new WeakMap<Http2SecureServer, Set<TLSSocket>>();
 
-/** Remembers a server's connections so that closeServer can end them. Call right after creating the server. */
-export function trackConnections(server: Http2SecureServer): void {
+/** Listens on 127.0.0.1 (`port` 0: any free port), remembering connections for closeServer; returns the origin. */
+export async function listen(server: Http2SecureServer, port: number): Promise<string> {
   const open = new Set<TLSSocket>();
   sockets.set(server, open);
   server.on("secureConnection", (socket: TLSSocket) => {
     open.add(socket);
     socket.on("close", () => open.delete(socket));
   });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", resolve);
+  });
+  return `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 export function closeServer(server: Http2SecureServer): Promise<void> {
