@@ -1,6 +1,6 @@
-import { createSecureServer, Http2SecureServer, IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
+import { createSecureServer, IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { createPublicKey } from "node:crypto";
-import { closeServer, listen } from "./server-lifecycle";
+import { listen, ScriptedFake } from "./server-lifecycle";
 import { jwtVerify } from "jose";
 import { TEST_APNS, TEST_TLS } from "./tls";
 
@@ -19,15 +19,10 @@ export interface ApnsFakeRequest {
  * A local APNs provider API (`POST /3/device/{token}`, HTTP/2 over TLS). It verifies the provider JWT against the
  * test key (ES256, `kid`, `iss`) and the headers Apple requires, and replies as scripted per token.
  */
-export class ApnsFake {
-  readonly requests: ApnsFakeRequest[] = [];
+export class ApnsFake extends ScriptedFake<ApnsFakeRequest, ApnsReply> {
   /** HTTP/2 sessions opened by clients: the APNs client must reuse one. */
   sessions = 0;
-  private readonly scripts = new Map<string, ApnsReply[]>();
-  private readonly always = new Map<string, ApnsReply>();
   private count = 0;
-
-  private constructor(private readonly server: Http2SecureServer, readonly origin: string) {}
 
   static async start(port = 0): Promise<ApnsFake> {
     const server = createSecureServer({ ...TEST_TLS });
@@ -38,28 +33,9 @@ export class ApnsFake {
     return fake;
   }
 
-  script(token: string, ...replies: ApnsReply[]): void {
-    this.scripts.set(token, [...(this.scripts.get(token) ?? []), ...replies]);
-  }
-
-  replyAlways(token: string, reply: ApnsReply): void {
-    this.always.set(token, reply);
-  }
-
-  for(token: string): ApnsFakeRequest[] {
-    return this.requests.filter((r) => r.token === token);
-  }
-
   reset(): void {
-    this.requests.length = 0;
-    this.scripts.clear();
-    this.always.clear();
+    super.reset();
     this.sessions = 0;
-  }
-
-  /** Stops listening and drops open connections (clients keep sessions alive, as they should). */
-  close(): Promise<void> {
-    return closeServer(this.server);
   }
 
   private async handle(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): Promise<void> {
@@ -70,7 +46,7 @@ export class ApnsFake {
     });
     const token = /^\/3\/device\/(.*)$/.exec(String(headers[":path"]))?.[1] ?? "";
     const jwt = String(headers.authorization ?? "").replace(/^bearer /, "");
-    const reply = (await this.protocolError(headers, token, jwt)) ?? this.scripts.get(token)?.shift() ?? this.always.get(token) ?? { status: 200 };
+    const reply = (await this.protocolError(headers, token, jwt)) ?? this.replyFor(token, { status: 200 });
     let payload: Record<string, unknown> = {};
     try {
       payload = JSON.parse(body) as Record<string, unknown>;

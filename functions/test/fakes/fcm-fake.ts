@@ -1,5 +1,5 @@
-import { createSecureServer, Http2SecureServer, Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import { closeServer, listen } from "./server-lifecycle";
+import { createSecureServer, Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import { listen, ScriptedFake } from "./server-lifecycle";
 import { TEST_TLS } from "./tls";
 
 /** FCM HTTP v1 error bodies, as FCM sends them (status, canonical code, message, FcmError detail). */
@@ -14,8 +14,11 @@ const FCM_ERRORS = {
 } as const;
 export type FcmErrorCode = keyof typeof FCM_ERRORS | "PERMISSION_DENIED";
 
-/** What the fake answers to one request for a token; `ok` answers like FCM's success. */
-export type FcmReply = { ok: true; delayMs?: number } | { error: FcmErrorCode; delayMs?: number; retryAfter?: string };
+/**
+ * What the fake answers to one request for a token; `ok` answers like FCM's success. `delayMs` holds the answer
+ * for a while, `gate` until the test opens it (for orderings a delay could only make likely).
+ */
+export type FcmReply = { ok: true; delayMs?: number; gate?: Promise<unknown> } | { error: FcmErrorCode; delayMs?: number; retryAfter?: string };
 
 export interface FcmRequest {
   projectId: string;
@@ -31,13 +34,8 @@ export interface FcmRequest {
  * A local FCM HTTP v1 endpoint (`POST /v1/projects/{id}/messages:send`) over TLS with HTTP/2 and HTTP/1.1, so
  * firebase-admin messaging talks to it exactly as to fcm.googleapis.com. Replies are scripted per token.
  */
-export class FcmFake {
-  readonly requests: FcmRequest[] = [];
-  private readonly scripts = new Map<string, FcmReply[]>();
-  private readonly always = new Map<string, FcmReply>();
+export class FcmFake extends ScriptedFake<FcmRequest, FcmReply> {
   private messageCount = 0;
-
-  private constructor(private readonly server: Http2SecureServer, readonly origin: string) {}
 
   static async start(port = 0): Promise<FcmFake> {
     const server = createSecureServer({ ...TEST_TLS, allowHTTP1: true });
@@ -45,31 +43,6 @@ export class FcmFake {
     server.on("request", (req, res) => void fake.handle(req, res));
     fake = new FcmFake(server, await listen(server, port));
     return fake;
-  }
-
-  /** The next requests for `token` get these replies, in order; then success again. */
-  script(token: string, ...replies: FcmReply[]): void {
-    this.scripts.set(token, [...(this.scripts.get(token) ?? []), ...replies]);
-  }
-
-  /** Every request for `token` gets this reply. */
-  replyAlways(token: string, reply: FcmReply): void {
-    this.always.set(token, reply);
-  }
-
-  for(token: string): FcmRequest[] {
-    return this.requests.filter((r) => r.token === token);
-  }
-
-  reset(): void {
-    this.requests.length = 0;
-    this.scripts.clear();
-    this.always.clear();
-  }
-
-  /** Stops listening and drops open connections (clients keep sessions alive, as they should). */
-  close(): Promise<void> {
-    return closeServer(this.server);
   }
 
   private async handle(req: Http2ServerRequest, res: Http2ServerResponse): Promise<void> {
@@ -84,7 +57,7 @@ export class FcmFake {
       return json(res, 400, { error: { code: 400, message: "Invalid JSON payload received.", status: "INVALID_ARGUMENT" } });
     }
     const token = message?.token ?? "";
-    const reply = this.scripts.get(token)?.shift() ?? this.always.get(token) ?? { ok: true };
+    const reply = this.replyFor(token, { ok: true });
     this.requests.push({
       projectId: match[1],
       token,
@@ -95,6 +68,7 @@ export class FcmFake {
       reply: "ok" in reply ? "ok" : reply.error,
     });
     if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
+    if ("gate" in reply) await reply.gate;
     if ("ok" in reply) return json(res, 200, { name: `projects/${match[1]}/messages/fake-${++this.messageCount}` });
     return sendError(res, reply.error, reply.retryAfter);
   }

@@ -2,7 +2,7 @@ import { CallDocument } from "../../src/calls/call-document";
 import { DeliveryDocument } from "../../src/calls/delivery-records";
 import { ringCall } from "../../src/calls/ring-service";
 import { stopCall } from "../../src/calls/stop-service";
-import { isolatedProjectId, testFirestore } from "../helpers/emulators";
+import { isolatedProjectId, testFirestore, waitFor } from "../helpers/emulators";
 import { endCall, PushHarness, seedResident, seedRingingCall, startPushHarness, VOIP_TOKEN } from "../helpers/push-harness";
 
 const firestore = testFirestore(isolatedProjectId(__filename));
@@ -139,8 +139,8 @@ describe("ring", () => {
 
   it("gives up on a device whose provider answers after the ring window", async () => {
     await seedResident(db, "alice", [ANDROID, IPHONE]);
-    push.apns.replyAlways(IPHONE.voipToken, { status: 200, delayMs: 1500 });
-    const guid = await seedRingingCall(db, ["alice"], { createdAt: Date.now() - 39_000 });
+    push.apns.replyAlways(IPHONE.voipToken, { status: 200, delayMs: 5000 });
+    const guid = await seedRingingCall(db, ["alice"], { createdAt: Date.now() - 37_000 });
     await ringCall(guid, push.deps(db));
     expect(await delivery(guid, "iphone")).toMatchObject({ ring: { outcome: "expired", errorCode: "timeout" } });
     expect(await delivery(guid, "pixel")).toMatchObject({ ring: { outcome: "sent" } });
@@ -318,15 +318,14 @@ describe("stop", () => {
 
   it("stops devices the ring was still sending to when the call ended (no device missed, none stopped twice)", async () => {
     await seedResident(db, "alice", [ANDROID, IPHONE]);
-    push.fcm.script(ANDROID.fcmToken, { ok: true, delayMs: 600 });
+    let open!: () => void;
+    push.fcm.script(ANDROID.fcmToken, { ok: true, gate: new Promise<void>((resolve) => (open = resolve)) });
     const guid = await seedRingingCall(db, ["alice"]);
     const ringing = ringCall(guid, push.deps(db));
-    await new Promise<void>((resolve) => {
-      const poll = () => (push.fcm.for(ANDROID.fcmToken).length > 0 ? resolve() : setTimeout(poll, 10));
-      poll();
-    });
+    await waitFor(async () => push.fcm.for(ANDROID.fcmToken)[0], "the ring at FCM (held there)");
     await endCall(db, guid, "canceled");
     await expect(stopCall(guid, push.deps(db))).resolves.toEqual({ stopped: 0 });
+    open();
     await ringing;
     const androidPushes = push.fcm.for(ANDROID.fcmToken).map((r) => r.message.data?.type);
     expect(androidPushes).toEqual(["call.ring", "call.end"]);
