@@ -1,7 +1,23 @@
 import { DeviceRecord, TokenKind } from "../accounts/device-registry";
 import { PushSend } from "../push/fan-out";
 import { apnsVoipRing, fcmAndroidRing, fcmAndroidStop, fcmIosRing, fcmIosStop, RingInfo, StopInfo } from "../push/push-payloads";
+import { CallDocument } from "./call-document";
 import { Channel } from "./delivery-records";
+
+/** What a ring says about the call. */
+export function ringInfo(call: CallDocument): RingInfo {
+  return {
+    guid: call.guid,
+    panelName: call.panel.name,
+    unitLabel: call.unit.label,
+    ...(call.visitorImageUrl ? { visitorImageUrl: call.visitorImageUrl } : {}),
+  };
+}
+
+/** What a stop says: the ring's details plus how the call ended. */
+export function stopInfo(call: CallDocument): StopInfo {
+  return { ...ringInfo(call), bmxStatus: call.bmxStatus, status: call.status };
+}
 
 /** How one device is reached for one push, or `none` when it has no usable token for it. */
 export interface PushPlan {

@@ -2,23 +2,13 @@ import { Firestore, Timestamp } from "firebase-admin/firestore";
 import { loadAudience } from "../accounts/audience";
 import { logs } from "../logs";
 import { PushResult } from "../push/fan-out";
-import { RingInfo } from "../push/push-payloads";
 import { CallDocument } from "./call-document";
 import { CALLS } from "./call-repository";
 import { claimRing, DeliveryDocument, recordRing, RingSummary } from "./delivery-records";
 import { PushDeps } from "./push-deps";
-import { PushPlan, ringPlan } from "./push-plan";
+import { PushPlan, ringInfo, ringPlan } from "./push-plan";
 import { pushRecord, sendPlans } from "./push-results";
 import { stopDevices } from "./stop-service";
-
-export function ringInfo(call: CallDocument): RingInfo {
-  return {
-    guid: call.guid,
-    panelName: call.panel.name,
-    unitLabel: call.unit.label,
-    ...(call.visitorImageUrl ? { visitorImageUrl: call.visitorImageUrl } : {}),
-  };
-}
 
 /**
  * Rings every device of every recipient of a new call, once: claims the ring, skips recipients whose settings

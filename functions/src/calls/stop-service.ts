@@ -2,11 +2,10 @@ import { Timestamp } from "firebase-admin/firestore";
 import { deviceRef } from "../accounts/device-registry";
 import { storedDeviceSchema } from "../accounts/device-schemas";
 import { logs } from "../logs";
-import { StopInfo } from "../push/push-payloads";
 import { CallDocument } from "./call-document";
 import { claimStop, DeliveryDocument, finishStop, PushRecord, recordStops } from "./delivery-records";
 import { PushDeps, STOP_WINDOW_MS } from "./push-deps";
-import { PushPlan, stopPlan } from "./push-plan";
+import { PushPlan, stopInfo, stopPlan } from "./push-plan";
 import { pushRecord, sendPlans } from "./push-results";
 
 /**
@@ -27,13 +26,7 @@ export async function stopCall(guid: string, deps: PushDeps): Promise<{ stopped:
 /** Sends the stop to these devices (as currently registered) and records each outcome. */
 export async function stopDevices(call: CallDocument, targets: DeliveryDocument[], deps: PushDeps, context: { afterRing: boolean }): Promise<void> {
   const { db } = deps;
-  const info: StopInfo = {
-    guid: call.guid,
-    panelName: call.panel.name,
-    unitLabel: call.unit.label,
-    bmxStatus: call.bmxStatus,
-    status: call.status,
-  };
+  const info = stopInfo(call);
   const snapshots = targets.length > 0 ? await db.getAll(...targets.map((t) => deviceRef(db, t.uid, t.deviceId))) : [];
   const now = deps.now();
   const at = Timestamp.fromMillis(now);
