@@ -1,4 +1,4 @@
-import { DocumentReference, FieldValue, Firestore, Timestamp } from "firebase-admin/firestore";
+import { DocumentReference, DocumentSnapshot, FieldValue, Firestore, Timestamp } from "firebase-admin/firestore";
 import { InvalidInput } from "../shared/errors";
 import { RegisterDeviceInput, StoredDevice, storedDeviceSchema } from "./device-schemas";
 
@@ -83,10 +83,14 @@ export interface DeviceRecord extends StoredDevice {
 /** A user's devices; documents that do not parse are skipped (they cannot be rung). */
 export async function devicesOf(db: Firestore, uid: string): Promise<DeviceRecord[]> {
   const snapshot = await db.collection(USERS).doc(uid).collection(DEVICES).get();
-  return snapshot.docs.flatMap((doc) => {
-    const parsed = storedDeviceSchema.safeParse({ deviceId: doc.id, ...doc.data() });
-    return parsed.success ? [{ ...parsed.data, deviceId: doc.id, uid, updatedAt: doc.get("updatedAt") }] : [];
-  });
+  return snapshot.docs.flatMap((doc) => toDeviceRecord(uid, doc) ?? []);
+}
+
+/** A stored device document as a DeviceRecord; undefined when it is missing or does not parse. */
+export function toDeviceRecord(uid: string, doc: DocumentSnapshot): DeviceRecord | undefined {
+  if (!doc.exists) return undefined;
+  const parsed = storedDeviceSchema.safeParse({ deviceId: doc.id, ...doc.data() });
+  return parsed.success ? { ...parsed.data, deviceId: doc.id, uid, updatedAt: doc.get("updatedAt") } : undefined;
 }
 
 export type TokenKind = "fcmToken" | "voipToken";

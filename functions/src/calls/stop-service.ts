@@ -1,6 +1,5 @@
 import { Timestamp } from "firebase-admin/firestore";
-import { deviceRef } from "../accounts/device-registry";
-import { storedDeviceSchema } from "../accounts/device-schemas";
+import { deviceRef, toDeviceRecord } from "../accounts/device-registry";
 import { logs } from "../logs";
 import { CallDocument } from "./call-document";
 import { claimStop, DeliveryDocument, finishStop, PushRecord, recordStops } from "./delivery-records";
@@ -33,13 +32,13 @@ export async function stopDevices(call: CallDocument, targets: DeliveryDocument[
   const records: Array<{ deviceId: string; stop: PushRecord }> = [];
   const plans: PushPlan[] = [];
   targets.forEach((target, i) => {
-    const parsed = storedDeviceSchema.safeParse({ deviceId: target.deviceId, ...snapshots[i].data() });
-    if (!snapshots[i].exists || !parsed.success) {
+    const device = toDeviceRecord(target.uid, snapshots[i]);
+    if (!device) {
       // Signed out or unregistered since the ring: nothing more reaches it.
       records.push({ deviceId: target.deviceId, stop: { channel: "none", outcome: "unregistered", attempts: 0, at } });
       return;
     }
-    const plan = stopPlan({ ...parsed.data, uid: target.uid }, info, STOP_WINDOW_MS);
+    const plan = stopPlan(device, info, STOP_WINDOW_MS);
     if (plan.send) plans.push(plan);
     else records.push({ deviceId: target.deviceId, stop: { channel: "none", outcome: "no_channel", attempts: 0, at } });
   });

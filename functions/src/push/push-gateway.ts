@@ -41,19 +41,23 @@ export function providerGateway(options: ProviderGatewayOptions): PushGateway {
   };
 }
 
+type FcmBatch = { responses: Array<{ success: boolean; messageId?: string; error?: unknown }> };
+
 async function sendFcmChunk(messaging: Messaging, chunk: TokenMessage[]): Promise<AttemptResult[]> {
   try {
-    const batch = await messaging.sendEach(chunk);
-    return batch.responses.map((r) => (r.success ? { disposition: "sent", providerId: r.messageId } : classifyFcmError(r.error)));
+    return attemptResults(await messaging.sendEach(chunk));
   } catch (error) {
     // An HTTP/2 session failure still reports what each request came to; resending those would ring twice.
-    const pending = (error as { pendingBatchResponse?: Promise<{ responses: Array<{ success: boolean; messageId?: string; error?: unknown }> }> })
-      .pendingBatchResponse;
+    const pending = (error as { pendingBatchResponse?: Promise<FcmBatch> }).pendingBatchResponse;
     if (pending) {
       const batch = await pending.catch(() => undefined);
-      if (batch) return batch.responses.map((r) => (r.success ? { disposition: "sent", providerId: r.messageId } : classifyFcmError(r.error)));
+      if (batch) return attemptResults(batch);
     }
     const result = classifyFcmError(error);
     return chunk.map(() => result);
   }
+}
+
+function attemptResults(batch: FcmBatch): AttemptResult[] {
+  return batch.responses.map((r) => (r.success ? { disposition: "sent", providerId: r.messageId } : classifyFcmError(r.error)));
 }

@@ -1,5 +1,6 @@
 import { HttpsError } from "firebase-functions/v2/https";
 import { z } from "zod";
+import { fieldProblems, missingIsRequired } from "./field-problems";
 
 /** A caller's input is wrong; `field` names it (dot path). Becomes `invalid-argument`. */
 export class InvalidInput extends Error {
@@ -14,14 +15,9 @@ export class InvalidInput extends Error {
 
 /** Parses callable input, or throws `invalid-argument` naming every bad field (also in `details.fields`). */
 export function parseInput<S extends z.ZodType>(schema: S, data: unknown): z.output<S> {
-  const parsed = schema.safeParse(data ?? {}, {
-    error: (issue) => (issue.input === undefined && issue.code === "invalid_type" ? "is required" : undefined),
-  });
+  const parsed = schema.safeParse(data ?? {}, { error: missingIsRequired });
   if (parsed.success) return parsed.data;
-  const fields = parsed.error.issues.map((issue) => ({
-    field: issue.path.length > 0 ? issue.path.join(".") : "(data)",
-    message: issue.code === "unrecognized_keys" ? `has unknown field(s): ${issue.keys.join(", ")}` : issue.message,
-  }));
+  const fields = fieldProblems(parsed.error, "(data)");
   throw new HttpsError("invalid-argument", fields.map((f) => `${f.field} ${f.message}`).join("; "), { fields });
 }
 

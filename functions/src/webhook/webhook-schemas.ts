@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { BMX_RINGING_STATUS } from "../calls/call-status";
+import { FieldProblem, fieldProblems, missingIsRequired } from "../shared/field-problems";
 
 /**
  * ButterflyMX ids are integers in every documented payload; numeric-looking strings are accepted too. They
@@ -58,14 +59,7 @@ export interface WebhookDelivery {
   call: BmxCall;
 }
 
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
-
 export type ParseResult = { ok: true; delivery: WebhookDelivery } | { ok: false; problems: FieldProblem[] };
-
-const missingIsRequired = (issue: { input?: unknown }) => (issue.input === undefined ? "is required" : undefined);
 
 /**
  * Tells the two documented shapes apart: `status_update` is `{call, status}`, `create` is the flat call
@@ -78,19 +72,12 @@ export function parseDelivery(body: unknown): ParseResult {
   }
   if ("call" in body) {
     const parsed = statusUpdateSchema.safeParse(body, { error: missingIsRequired });
-    if (!parsed.success) return { ok: false, problems: toProblems(parsed.error) };
+    if (!parsed.success) return { ok: false, problems: fieldProblems(parsed.error, "(body)") };
     return { ok: true, delivery: { event: "status_update", bmxStatus: parsed.data.status, call: parsed.data.call } };
   }
   const parsed = bmxCallSchema.safeParse(body, { error: missingIsRequired });
-  if (!parsed.success) return { ok: false, problems: toProblems(parsed.error) };
+  if (!parsed.success) return { ok: false, problems: fieldProblems(parsed.error, "(body)") };
   return { ok: true, delivery: { event: "create", bmxStatus: BMX_RINGING_STATUS, call: parsed.data } };
-}
-
-function toProblems(error: z.ZodError): FieldProblem[] {
-  return error.issues.map((issue) => ({
-    field: issue.path.length > 0 ? issue.path.join(".") : "(body)",
-    message: issue.message,
-  }));
 }
 
 /** Where ButterflyMX puts a visitor snapshot is not documented; these are the names seen in its APIs. */

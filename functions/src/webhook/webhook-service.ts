@@ -2,7 +2,8 @@ import { Firestore, Timestamp } from "firebase-admin/firestore";
 import { recordDelivery } from "../calls/call-repository";
 import { logs } from "../logs";
 import { withDeadline } from "../shared/deadline";
-import { FieldProblem, parseDelivery } from "./webhook-schemas";
+import { FieldProblem } from "../shared/field-problems";
+import { parseDelivery } from "./webhook-schemas";
 import { authenticate, describeSource } from "./webhook-secrets";
 
 /** Deliveries are a few hundred bytes; the cap bounds what an authenticated sender can make us store. */
