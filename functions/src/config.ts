@@ -50,3 +50,28 @@ export const APNS_ENVIRONMENT = defineString("APNS_ENVIRONMENT", {
   description: "APNs environment of devices that register without one: production or sandbox (development builds).",
   input: { select: { options: [{ value: "production" }, { value: "sandbox" }] } },
 });
+
+/** ButterflyMX OAuth client (from ButterflyMX's partner team). Empty client id: linking answers failed-precondition. */
+export const BUTTERFLYMX_CLIENT_ID = defineString("BUTTERFLYMX_CLIENT_ID", {
+  default: "",
+  description: "OAuth client ID issued by ButterflyMX; empty disables account linking.",
+});
+export const BUTTERFLYMX_CLIENT_SECRET = defineSecret("BUTTERFLYMX_CLIENT_SECRET");
+export const BUTTERFLYMX_ENVIRONMENT = defineString("BUTTERFLYMX_ENVIRONMENT", {
+  default: "production",
+  description: "ButterflyMX environment the OAuth client belongs to: production or sandbox.",
+  input: { select: { options: [{ value: "production" }, { value: "sandbox" }] } },
+});
+export const BUTTERFLYMX_REDIRECT_URIS = defineString("BUTTERFLYMX_REDIRECT_URIS", {
+  default: "",
+  description: "Comma-separated redirect URIs the apps use on ButterflyMX's authorize page; empty accepts any.",
+});
+
+/**
+ * Public URL of butterflymxWebhook that linking registers at ButterflyMX. Empty: the function's own
+ * cloudfunctions.net URL (in the emulator, its local URL). Set it when a custom domain fronts the webhook.
+ */
+export const WEBHOOK_BASE_URL = defineString("WEBHOOK_BASE_URL", {
+  default: "",
+  description: "Public URL of butterflymxWebhook registered at ButterflyMX; empty derives https://<region>-<project>.cloudfunctions.net/butterflymxWebhook.",
+});

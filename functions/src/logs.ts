@@ -39,6 +39,31 @@ export const logs = {
   triggerFailed(fields: { guid: string; trigger: string }, error: unknown) {
     logger.error("trigger failed", { ...fields, error: errorSummary(error) });
   },
+  accountLinked(fields: { uid: string; bmxUserId: string; region: string; tenants: number; created: number; staleRemoved: number; movedFrom: number }) {
+    logger.info("ButterflyMX account linked", fields);
+  },
+  linkFailed(fields: { uid: string; created: number }, error: unknown) {
+    logger.warn("ButterflyMX account link failed; rolled back", { ...fields, error: errorSummary(error) });
+  },
+  accountUnlinked(fields: { uid: string; wasLinked: boolean; integrationsDeleted: number; integrationsLeft: number; devicesRemoved: number }) {
+    logger.info("ButterflyMX account unlinked", fields);
+  },
+  userDataDeleted(fields: { uid: string; integrationsDeleted: number; integrationsLeft: number; devicesRemoved: number; callsDeleted: number; callsLeft: number }) {
+    logger.info("deleted user's data removed", fields);
+  },
+  /** An integration we meant to delete is still registered at ButterflyMX; its URL answers 404 from now on. */
+  integrationLeft(fields: { uid: string; tenantId: string; integrationId: string }, error: unknown) {
+    logger.warn("ButterflyMX integration could not be deleted", { ...fields, error: errorSummary(error) });
+  },
+  revokeFailed(fields: { uid: string }, error: unknown) {
+    logger.warn("ButterflyMX token could not be revoked", { ...fields, error: errorSummary(error) });
+  },
+  grantInvalid(fields: { uid: string }) {
+    logger.warn("ButterflyMX refused the refresh token; the resident must link again", fields);
+  },
+  grantWriteFailed(fields: { uid: string; stage: "save" | "release" }, error: unknown) {
+    logger.error("ButterflyMX grant could not be saved", { ...fields, error: errorSummary(error) });
+  },
 };
 
 /** Error name, code and message only: stack traces and request objects can carry tokens. */

@@ -55,11 +55,16 @@ export const TEST_APNS_KEY_FILE = join(ROOT, "functions", "test", "fakes", "tls"
 /**
  * Secrets the emulated functions declare, added to functions/.secret.local when missing (existing values are
  * kept; firebase-tools would otherwise ask Secret Manager for them): a random operator secret, so the
- * building-wide path works locally, and the test APNs key (the demo's outbox ignores it; the tests' fake needs it).
+ * building-wide path works locally, the test APNs key (the demo's outbox ignores it; the tests' fake needs it)
+ * and a ButterflyMX client secret that only the tests' local ButterflyMX accepts.
  */
 function ensureLocalSecrets() {
   const pem = readFileSync(TEST_APNS_KEY_FILE, "utf8").trim().replace(/\n/g, "\\n");
-  const wanted = { WEBHOOK_OPERATOR_SECRET: randomBytes(32).toString("base64url"), APNS_KEY: `"${pem}"` };
+  const wanted = {
+    WEBHOOK_OPERATOR_SECRET: randomBytes(32).toString("base64url"),
+    APNS_KEY: `"${pem}"`,
+    BUTTERFLYMX_CLIENT_SECRET: "local-butterflymx-client-secret",
+  };
   const present = localSecrets();
   const missing = Object.entries(wanted).filter(([name]) => !(name in present));
   if (missing.length === 0) return;

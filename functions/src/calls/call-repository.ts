@@ -9,6 +9,8 @@ export interface RecordDeliveryInput {
   delivery: WebhookDelivery;
   /** A uid to ring besides those linked to the ButterflyMX user (the registration's owner). */
   extraRecipient?: string;
+  /** Who to ring when no app user is linked to the ButterflyMX user id (building-wide mode: by email). */
+  fallbackRecipients?: () => Promise<string[]>;
   via: string;
   now: Timestamp;
   retentionDays: number;
@@ -31,6 +33,7 @@ export async function recordDelivery(db: Firestore, input: RecordDeliveryInput):
     async (tx) => {
       const [callSnapshot, linksSnapshot] = await tx.getAll(callRef, linksRef);
       const recipients = linkedUids(linksSnapshot.get("uids"));
+      if (recipients.length === 0 && input.fallbackRecipients) recipients.push(...(await input.fallbackRecipients()));
       if (input.extraRecipient) recipients.push(input.extraRecipient);
       const existing = callSnapshot.exists ? (callSnapshot.data() as CallDocument) : undefined;
       const outcome = applyDelivery(existing, {

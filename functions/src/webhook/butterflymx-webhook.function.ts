@@ -1,5 +1,6 @@
 import { onRequest } from "firebase-functions/v2/https";
 import { CALL_RETENTION_DAYS, REGION, WEBHOOK_MIN_INSTANCES, WEBHOOK_OPERATOR_SECRET } from "../config";
+import { verifiedUidsForEmail } from "../accounts/email-recipients";
 import { firestore } from "../shared/firebase";
 import { handleWebhook } from "./webhook-service";
 
@@ -22,6 +23,7 @@ export const butterflymxWebhook = onRequest(
         operatorSecret: WEBHOOK_OPERATOR_SECRET.value(),
         retentionDays: CALL_RETENTION_DAYS.value(),
         now: Date.now,
+        uidsForEmail: (email) => verifiedUidsForEmail(email),
       },
     );
     res.status(response.status).set(response.headers ?? {}).json(response.body);

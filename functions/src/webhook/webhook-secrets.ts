@@ -49,3 +49,16 @@ export async function authenticate(
 export function describeSource(source: WebhookSource): string {
   return source.kind === "operator" ? "operator" : `tenant:${source.tenantId}`;
 }
+
+/** The URL registered at ButterflyMX for one secret: the webhook function's URL plus the secret as last segment. */
+export function webhookUrl(baseUrl: string, secret: string): string {
+  return `${baseUrl.replace(/\/+$/, "")}/${secret}`;
+}
+
+/** The secret of a registered URL when that URL points at this webhook (same base), else undefined. */
+export function secretInUrl(baseUrl: string, url: string | undefined): string | undefined {
+  const prefix = `${baseUrl.replace(/\/+$/, "")}/`;
+  if (!url?.startsWith(prefix)) return undefined;
+  const secret = url.slice(prefix.length).split(/[?#]/)[0];
+  return SECRET_SHAPE.test(secret) ? secret : undefined;
+}

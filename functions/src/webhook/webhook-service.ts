@@ -42,6 +42,11 @@ export interface WebhookDeps {
   retentionDays: number;
   /** Clock for the timestamps written to the call. */
   now: () => number;
+  /**
+   * Building-wide mode: app users for a ButterflyMX user's email when no one linked their ButterflyMX account
+   * (only verified emails may receive someone's intercom calls). Absent: operator deliveries route by id only.
+   */
+  uidsForEmail?: (email: string) => Promise<string[]>;
   /** Overrides FIRESTORE_BUDGET_MS (tests). */
   firestoreBudgetMs?: number;
 }
@@ -95,10 +100,13 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
 
   const { delivery } = parsed;
   const via = describeSource(source);
+  const email = delivery.call.user.email?.trim().toLowerCase();
+  const { uidsForEmail } = deps;
   try {
     const record = recordDelivery(deps.db, {
       delivery,
       extraRecipient: source.kind === "registration" ? source.uid : undefined,
+      fallbackRecipients: source.kind === "operator" && email && uidsForEmail ? () => uidsForEmail(email) : undefined,
       via,
       now: Timestamp.fromMillis(deps.now()),
       retentionDays: deps.retentionDays,

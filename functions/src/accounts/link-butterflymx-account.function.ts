@@ -1,0 +1,19 @@
+import { onCall } from "firebase-functions/v2/https";
+import { BUTTERFLYMX_CLIENT_SECRET, REGION } from "../config";
+import { parseInput, requireUid, toHttpsError } from "../shared/errors";
+import { requireLinkingConfigured, runtimeAccountDeps } from "./account-runtime";
+import { linkAccount } from "./link-service";
+import { linkAccountSchema } from "./link-schemas";
+
+/** The app hands over ButterflyMX's authorization code (PKCE); we link the account and register its webhooks. */
+export const linkButterflyMxAccount = onCall({ region: REGION, secrets: [BUTTERFLYMX_CLIENT_SECRET], timeoutSeconds: 60 }, async (request) => {
+  const uid = requireUid(request.auth);
+  const input = parseInput(linkAccountSchema, request.data);
+  requireLinkingConfigured();
+  const deps = runtimeAccountDeps(request.rawRequest.get("host"));
+  try {
+    return await linkAccount(deps, uid, input);
+  } catch (error) {
+    throw toHttpsError(error);
+  }
+});

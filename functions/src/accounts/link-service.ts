@@ -1,0 +1,269 @@
+import { DocumentReference, FieldValue, Timestamp } from "firebase-admin/firestore";
+import { BmxError, BmxIntegration, BmxProfile, BmxSession, BmxTenant, BmxTokens } from "../butterflymx/butterflymx-client";
+import { BMX_USERS } from "../calls/call-repository";
+import { logs } from "../logs";
+import { mapWithConcurrency } from "../shared/concurrency";
+import { Conflict, InvalidInput } from "../shared/errors";
+import { hashSecret, newWebhookSecret, REGISTRATIONS, secretInUrl, webhookUrl } from "../webhook/webhook-secrets";
+import { AccountDeps } from "./account-deps";
+import { USERS } from "./device-registry";
+import { grantFields, grantRef, StoredGrant } from "./grant-store";
+import { LinkAccountInput } from "./link-schemas";
+
+export interface LinkedTenant {
+  tenantId: string;
+  unitLabel?: string;
+  buildingName?: string;
+  /** `created`: a new integration was registered; `reused`: ours was already there. */
+  webhook: "created" | "reused";
+}
+
+export interface LinkResult {
+  bmxUserId: string;
+  region: string;
+  tenants: LinkedTenant[];
+  /** App users the ButterflyMX account was moved away from (`takeOver`). */
+  movedFrom: number;
+}
+
+interface TenantPlan {
+  tenant: BmxTenant;
+  hash: string;
+  integrationId: string;
+  created: boolean;
+  /** Other integrations pointing at us on this tenant, with the uid their registration names (if any). */
+  stale: Array<{ integration: BmxIntegration; owner?: string }>;
+}
+
+const TENANT_CONCURRENCY = 4;
+
+/**
+ * Links the caller to the ButterflyMX account that signed in on the authorize page: exchanges the code, reads
+ * the user and their tenancies, registers (or reuses) one call webhook per tenant, then records everything in
+ * one transaction. Until that commit nothing is stored; if anything fails, the integrations created so far are
+ * deleted and the new tokens revoked, so a failed link leaves no trace and the previous link keeps working.
+ */
+export async function linkAccount(deps: AccountDeps, uid: string, input: LinkAccountInput): Promise<LinkResult> {
+  if (deps.redirectUris.length > 0 && !deps.redirectUris.includes(input.redirectUri)) {
+    throw new InvalidInput("redirectUri", `is not a configured redirect URI (BUTTERFLYMX_REDIRECT_URIS has ${deps.redirectUris.length})`);
+  }
+  let tokens: BmxTokens;
+  try {
+    tokens = await deps.bmx.exchangeCode(input);
+  } catch (error) {
+    if (error instanceof BmxError && error.kind === "invalid_grant") {
+      throw new InvalidInput("code", "is invalid, expired or already used (or codeVerifier/redirectUri do not match it): start the ButterflyMX sign-in again");
+    }
+    throw error;
+  }
+
+  const created: Array<{ tenantId: string; integrationId: string }> = [];
+  let session: BmxSession | undefined;
+  let committed: Committed;
+  let plans: TenantPlan[];
+  let profile: BmxProfile;
+  try {
+    const region = await deps.bmx.region(tokens.accessToken);
+    session = { region, accessToken: async () => tokens.accessToken };
+    profile = await deps.bmx.me(session);
+    await assertLinkable(deps, profile.userId, uid, input.takeOver === true);
+    const open = session;
+    plans = await mapWithConcurrency(profile.tenants, TENANT_CONCURRENCY, (tenant) =>
+      planTenant(deps, open, uid, tenant, (integrationId) => created.push({ tenantId: tenant.id, integrationId })),
+    );
+    committed = await commitLink(deps, uid, { profile, region, tokens, plans, takeOver: input.takeOver === true });
+  } catch (error) {
+    logs.linkFailed({ uid, created: created.length }, error);
+    await rollback(deps, uid, session, tokens, created);
+    throw error;
+  }
+
+  // After the commit, leftovers are only hygiene: a failure here is logged, never the caller's problem.
+  const takenOver = new Set(committed.movedFrom);
+  const stale = plans.flatMap((plan) =>
+    plan.stale.filter((s) => s.owner === undefined || s.owner === uid || takenOver.has(s.owner)).map((s) => ({ tenantId: plan.tenant.id, integrationId: s.integration.id })),
+  );
+  await Promise.all([
+    ...stale.map((s) => deleteIntegrationQuietly(deps, session!, s, uid)),
+    ...committed.replacedRefreshTokens.map((token) => revokeQuietly(deps, token, uid)),
+  ]);
+  logs.accountLinked({
+    uid,
+    bmxUserId: profile.userId,
+    region: session!.region,
+    tenants: plans.length,
+    created: created.length,
+    staleRemoved: stale.length,
+    movedFrom: committed.movedFrom.length,
+  });
+  return {
+    bmxUserId: profile.userId,
+    region: session!.region,
+    tenants: plans.map((plan) => ({
+      tenantId: plan.tenant.id,
+      ...(plan.tenant.unitLabel ? { unitLabel: plan.tenant.unitLabel } : {}),
+      ...(plan.tenant.buildingName ? { buildingName: plan.tenant.buildingName } : {}),
+      webhook: plan.created ? "created" : "reused",
+    })),
+    movedFrom: committed.movedFrom.length,
+  };
+}
+
+/** Refuses early (before registering anything) when another app user holds the link and takeOver is not set. */
+async function assertLinkable(deps: AccountDeps, bmxUserId: string, uid: string, takeOver: boolean): Promise<void> {
+  const links = await deps.db.collection(BMX_USERS).doc(bmxUserId).get();
+  if (!takeOver && otherUids(links.get("uids"), uid).length > 0) throw linkedElsewhere();
+}
+
+function linkedElsewhere(): Conflict {
+  return new Conflict(
+    "This ButterflyMX account is linked to another user of this app. To move it here, sign in to ButterflyMX again and call linkButterflyMxAccount with takeOver: true.",
+  );
+}
+
+/** Lists the tenant's integrations; reuses ours when its registration belongs to this user and tenant, else creates one. */
+async function planTenant(deps: AccountDeps, session: BmxSession, uid: string, tenant: BmxTenant, onCreated: (integrationId: string) => void): Promise<TenantPlan> {
+  const scope = { kind: "tenant" as const, id: tenant.id };
+  const ours = (await deps.bmx.listIntegrations(session, scope)).flatMap((integration) => {
+    const secret = secretInUrl(deps.webhookBaseUrl, integration.url);
+    return secret ? [{ integration, hash: hashSecret(secret) }] : [];
+  });
+  const registrations = ours.length > 0 ? await deps.db.getAll(...ours.map((o) => registrationRef(deps, o.hash))) : [];
+  const candidates = ours.map((o, i) => ({ ...o, owner: registrations[i].get("uid") as string | undefined, tenantId: registrations[i].get("tenantId") }));
+  const reuse = candidates.findIndex((c) => c.owner === uid && c.tenantId === tenant.id);
+  const stale = candidates.filter((_, i) => i !== reuse).map(({ integration, owner }) => ({ integration, owner }));
+  if (reuse >= 0) return { tenant, hash: ours[reuse].hash, integrationId: ours[reuse].integration.id, created: false, stale };
+  const secret = newWebhookSecret();
+  const integration = await deps.bmx.createIntegration(session, scope, webhookUrl(deps.webhookBaseUrl, secret));
+  onCreated(integration.id);
+  return { tenant, hash: hashSecret(secret), integrationId: integration.id, created: true, stale };
+}
+
+interface Committed {
+  movedFrom: string[];
+  /** Refresh tokens of grants this link replaced: revoked after the commit. */
+  replacedRefreshTokens: string[];
+}
+
+/** Everything the link stores, in one transaction; re-checks the ownership rule against concurrent links. */
+async function commitLink(
+  deps: AccountDeps,
+  uid: string,
+  link: { profile: BmxProfile; region: string; tokens: BmxTokens; plans: TenantPlan[]; takeOver: boolean },
+): Promise<Committed> {
+  const { db } = deps;
+  const { profile, plans } = link;
+  const now = Timestamp.fromMillis(deps.now());
+  const linksRef = db.collection(BMX_USERS).doc(profile.userId);
+  const userRef = db.collection(USERS).doc(uid);
+  return db.runTransaction(async (tx) => {
+    const [links, user, ownGrant, ownRegistrations] = await Promise.all([
+      tx.get(linksRef),
+      tx.get(userRef),
+      tx.get(grantRef(db, uid)),
+      tx.get(db.collection(REGISTRATIONS).where("uid", "==", uid)),
+    ]);
+    const others = otherUids(links.get("uids"), uid);
+    if (others.length > 0 && !link.takeOver) throw linkedElsewhere();
+    const [otherGrants, otherRegistrations] = await Promise.all([
+      Promise.all(others.map((other) => tx.get(grantRef(db, other)))),
+      Promise.all(others.map((other) => tx.get(db.collection(REGISTRATIONS).where("uid", "==", other)))),
+    ]);
+    const previousBmxUser = user.get("butterflymx.userId") as string | undefined;
+    const previousLinksRef = previousBmxUser && previousBmxUser !== profile.userId ? db.collection(BMX_USERS).doc(previousBmxUser) : undefined;
+    const previousLinks = previousLinksRef ? await tx.get(previousLinksRef) : undefined;
+
+    const keep = new Set(plans.map((plan) => plan.hash));
+    for (const doc of ownRegistrations.docs) if (!keep.has(doc.id)) tx.delete(doc.ref);
+    for (const snapshot of otherRegistrations) for (const doc of snapshot.docs) tx.delete(doc.ref);
+    for (const plan of plans) {
+      tx.set(registrationRef(deps, plan.hash), {
+        uid,
+        tenantId: plan.tenant.id,
+        bmxIntegrationId: plan.integrationId,
+        bmxUserId: profile.userId,
+        region: link.region,
+        environment: deps.environment,
+        updatedAt: now,
+        ...(plan.created ? { createdAt: now } : {}),
+      }, { merge: true });
+    }
+    const grant: StoredGrant = { bmxUserId: profile.userId, environment: deps.environment, region: link.region as StoredGrant["region"], ...grantFields(link.tokens, now) };
+    tx.set(grantRef(db, uid), grant);
+    tx.set(
+      userRef,
+      {
+        butterflymx: {
+          userId: profile.userId,
+          ...(profile.email ? { email: profile.email } : {}),
+          environment: deps.environment,
+          region: link.region,
+          tenants: plans.map(({ tenant }) => ({
+            id: tenant.id,
+            ...(tenant.unitLabel ? { unitLabel: tenant.unitLabel } : {}),
+            ...(tenant.buildingId ? { buildingId: tenant.buildingId } : {}),
+            ...(tenant.buildingName ? { buildingName: tenant.buildingName } : {}),
+          })),
+          linkedAt: (user.get("butterflymx.userId") === profile.userId ? user.get("butterflymx.linkedAt") : undefined) ?? now,
+          updatedAt: now,
+        },
+        ...(isContactPreference(profile.contactPreference) ? { preferences: { contactPreference: profile.contactPreference } } : {}),
+      },
+      { mergeFields: ["butterflymx", ...(isContactPreference(profile.contactPreference) ? ["preferences.contactPreference"] : [])] },
+    );
+    tx.set(linksRef, { uids: link.takeOver ? [uid] : [...others, uid], updatedAt: now });
+    for (const other of others) {
+      tx.set(db.collection(USERS).doc(other), { butterflymx: FieldValue.delete() }, { merge: true });
+      tx.delete(grantRef(db, other));
+    }
+    if (previousLinksRef && previousLinks) removeUid(tx, previousLinksRef, previousLinks.get("uids"), uid);
+
+    const replaced = [ownGrant, ...otherGrants]
+      .map((g) => g.get("refreshToken") as string | undefined)
+      .filter((token): token is string => Boolean(token) && token !== link.tokens.refreshToken);
+    return { movedFrom: link.takeOver ? others : [], replacedRefreshTokens: replaced };
+  });
+}
+
+/** Removes a uid from `bmxUsers/{id}.uids`, deleting the document when nobody is left. */
+export function removeUid(tx: FirebaseFirestore.Transaction, ref: DocumentReference, uids: unknown, uid: string): void {
+  const rest = otherUids(uids, uid);
+  if (rest.length === 0) tx.delete(ref);
+  else tx.update(ref, { uids: rest });
+}
+
+function otherUids(value: unknown, uid: string): string[] {
+  return Array.isArray(value) ? value.filter((u): u is string => typeof u === "string" && u.length > 0 && u !== uid) : [];
+}
+
+function isContactPreference(value: string | undefined): value is "mobile_app" | "phone_call" {
+  return value === "mobile_app" || value === "phone_call";
+}
+
+function registrationRef(deps: AccountDeps, hash: string): DocumentReference {
+  return deps.db.collection(REGISTRATIONS).doc(hash);
+}
+
+/** Undoes a failed link at ButterflyMX: its integrations and its tokens. Best effort; logged. */
+async function rollback(deps: AccountDeps, uid: string, session: BmxSession | undefined, tokens: BmxTokens, created: Array<{ tenantId: string; integrationId: string }>): Promise<void> {
+  await Promise.all(session ? created.map((c) => deleteIntegrationQuietly(deps, session, c, uid)) : []);
+  await revokeQuietly(deps, tokens.refreshToken, uid);
+}
+
+export async function deleteIntegrationQuietly(deps: AccountDeps, session: BmxSession, target: { tenantId: string; integrationId: string }, uid: string): Promise<boolean> {
+  try {
+    await deps.bmx.deleteIntegration(session, { kind: "tenant", id: target.tenantId }, target.integrationId);
+    return true;
+  } catch (error) {
+    logs.integrationLeft({ uid, tenantId: target.tenantId, integrationId: target.integrationId }, error);
+    return false;
+  }
+}
+
+export async function revokeQuietly(deps: Pick<AccountDeps, "bmx">, refreshToken: string, uid: string): Promise<void> {
+  try {
+    await deps.bmx.revoke(refreshToken);
+  } catch (error) {
+    logs.revokeFailed({ uid }, error);
+  }
+}

@@ -1,0 +1,16 @@
+import { region } from "firebase-functions/v1";
+import { BUTTERFLYMX_CLIENT_SECRET, REGION } from "../config";
+import { runtimeAccountDeps } from "./account-runtime";
+import { deleteUserData } from "./unlink-service";
+
+/**
+ * A deleted Firebase Auth user leaves nothing behind. The one 1st-gen function: firebase-functions 6 has no
+ * 2nd-gen Auth delete trigger (7.4 adds `onUserDeleted` in firebase-functions/v2/identity; see README).
+ * Failures throw, so the event is retried when retries are enabled; the work is idempotent.
+ */
+export const onUserDeleted = region(REGION)
+  .runWith({ secrets: [BUTTERFLYMX_CLIENT_SECRET], timeoutSeconds: 300 })
+  .auth.user()
+  .onDelete(async (user) => {
+    await deleteUserData(runtimeAccountDeps(), user.uid);
+  });

@@ -1,0 +1,127 @@
+import { FieldPath, FieldValue, Firestore } from "firebase-admin/firestore";
+import { BMX_USERS, CALLS } from "../calls/call-repository";
+import { DELIVERIES } from "../calls/delivery-records";
+import { logs } from "../logs";
+import { mapWithConcurrency } from "../shared/concurrency";
+import { REGISTRATIONS } from "../webhook/webhook-secrets";
+import { AccountDeps } from "./account-deps";
+import { DEVICES, USERS } from "./device-registry";
+import { grantRef, GrantSession } from "./grant-store";
+import { deleteIntegrationQuietly, removeUid, revokeQuietly } from "./link-service";
+import { storedRegistrationSchema } from "./link-schemas";
+
+export interface UnlinkResult {
+  /** Whether there was a ButterflyMX link to remove. */
+  wasLinked: boolean;
+  integrationsDeleted: number;
+  /** Integrations ButterflyMX could not delete (down, or the grant already dead); their URLs now answer 404. */
+  integrationsLeft: number;
+  devicesRemoved: number;
+}
+
+/**
+ * Logout from ButterflyMX everywhere: deletes the resident's integrations at ButterflyMX, then (in one
+ * transaction) their webhook registrations, `bmxUsers` entries, grant, link info and every device, then revokes
+ * the grant. ButterflyMX being down does not block it: from the commit on, nothing can ring this resident
+ * (their webhook URLs answer 404 and no ButterflyMX user resolves to them). Idempotent.
+ */
+export async function unlinkAccount(deps: AccountDeps, uid: string): Promise<UnlinkResult> {
+  const { db } = deps;
+  const [session, registrations] = await Promise.all([
+    GrantSession.open(db, deps.bmx, uid, { now: deps.now }),
+    db.collection(REGISTRATIONS).where("uid", "==", uid).get(),
+  ]);
+  const remote = await mapWithConcurrency(registrations.docs, 4, async (doc) => {
+    const registration = storedRegistrationSchema.safeParse(doc.data());
+    if (!registration.success) return true; // nothing at ButterflyMX we could name
+    if (!session) {
+      logs.integrationLeft({ uid, tenantId: registration.data.tenantId, integrationId: registration.data.bmxIntegrationId }, new Error("no grant to delete it with"));
+      return false;
+    }
+    return deleteIntegrationQuietly(deps, session, { tenantId: registration.data.tenantId, integrationId: registration.data.bmxIntegrationId }, uid);
+  });
+
+  const local = await db.runTransaction(async (tx) => {
+    const userRef = db.collection(USERS).doc(uid);
+    const [user, grant, ownRegistrations, devices] = await Promise.all([
+      tx.get(userRef),
+      tx.get(grantRef(db, uid)),
+      tx.get(db.collection(REGISTRATIONS).where("uid", "==", uid)),
+      tx.get(userRef.collection(DEVICES)),
+    ]);
+    const bmxUserIds = new Set(
+      [user.get("butterflymx.userId"), grant.get("bmxUserId"), ...ownRegistrations.docs.map((d) => d.get("bmxUserId"))].filter(
+        (id): id is string => typeof id === "string" && id.length > 0,
+      ),
+    );
+    const links = await Promise.all([...bmxUserIds].map((id) => tx.get(db.collection(BMX_USERS).doc(id))));
+    for (const doc of ownRegistrations.docs) tx.delete(doc.ref);
+    for (const doc of devices.docs) tx.delete(doc.ref);
+    for (const link of links) if (link.exists) removeUid(tx, link.ref, link.get("uids"), uid);
+    if (grant.exists) tx.delete(grant.ref);
+    if (user.get("butterflymx") !== undefined) tx.update(userRef, { butterflymx: FieldValue.delete() });
+    return {
+      wasLinked: grant.exists || user.get("butterflymx") !== undefined || !ownRegistrations.empty,
+      devicesRemoved: devices.size,
+      refreshToken: grant.get("refreshToken") as string | undefined,
+    };
+  });
+  if (local.refreshToken) await revokeQuietly(deps, local.refreshToken, uid);
+
+  const result = {
+    wasLinked: local.wasLinked,
+    integrationsDeleted: remote.filter(Boolean).length,
+    integrationsLeft: remote.filter((ok) => !ok).length,
+    devicesRemoved: local.devicesRemoved,
+  };
+  logs.accountUnlinked({ uid, ...result });
+  return result;
+}
+
+export interface DeletionResult extends UnlinkResult {
+  callsDeleted: number;
+  callsLeft: number;
+}
+
+/**
+ * A deleted Firebase Auth user leaves nothing behind: the ButterflyMX link (as unlinkAccount), their profile
+ * and devices, their access logs, and their place in calls (a call rung for them alone is deleted with its
+ * deliveries; in shared calls they leave `recipients` and their deliveries go). Idempotent.
+ */
+export async function deleteUserData(deps: AccountDeps, uid: string): Promise<DeletionResult> {
+  const { db } = deps;
+  const unlinked = await unlinkAccount(deps, uid);
+  let callsDeleted = 0;
+  let callsLeft = 0;
+  for (;;) {
+    const page = await db.collection(CALLS).where("recipients", "array-contains", uid).limit(100).get();
+    if (page.empty) break;
+    await mapWithConcurrency(page.docs, 10, async (call) => {
+      const recipients = (call.get("recipients") as unknown[] | undefined) ?? [];
+      if (recipients.every((r) => r === uid)) {
+        await db.recursiveDelete(call.ref);
+        callsDeleted++;
+        return;
+      }
+      const deliveries = await call.ref.collection(DELIVERIES).where("uid", "==", uid).get();
+      const batch = db.batch();
+      for (const delivery of deliveries.docs) batch.delete(delivery.ref);
+      batch.update(call.ref, "recipients", FieldValue.arrayRemove(uid), new FieldPath("delivery", "recipients", uid), FieldValue.delete());
+      await batch.commit();
+      callsLeft++;
+    });
+  }
+  await deleteWhere(db, db.collection("accessLogs").where("uid", "==", uid));
+  await db.recursiveDelete(db.collection(USERS).doc(uid));
+  const result = { ...unlinked, callsDeleted, callsLeft };
+  logs.userDataDeleted({ uid, ...result });
+  return result;
+}
+
+async function deleteWhere(db: Firestore, query: FirebaseFirestore.Query): Promise<void> {
+  for (;;) {
+    const page = await query.limit(200).get();
+    if (page.empty) return;
+    await Promise.all(page.docs.map((doc) => db.recursiveDelete(doc.ref)));
+  }
+}

@@ -1,0 +1,347 @@
+import { z } from "zod";
+import { BMX_REGIONS, BmxEndpoints, BmxRegion } from "./butterflymx-hosts";
+import {
+  errorResponseSchema,
+  integrationCreatedSchema,
+  integrationListSchema,
+  integrationSchema,
+  meResponseSchema,
+  regionsResponseSchema,
+  tokenResponseSchema,
+} from "./butterflymx-schemas";
+
+/**
+ * What went wrong at ButterflyMX, as far as a caller needs to decide:
+ * - `invalid_grant`: the code or refresh token is invalid, expired or used (the user must sign in again);
+ * - `unauthorized`: a bearer token was refused, even after one refresh;
+ * - `rejected`: ButterflyMX refused the request as made (4xx other than 401/404); `problems` says why;
+ * - `not_found`: the resource does not exist (or not in this user's region);
+ * - `unavailable` / `timeout`: ButterflyMX is down, overloaded (5xx, 429) or slow; retrying later may work;
+ * - `bad_response`: an answer we cannot read.
+ */
+export type BmxErrorKind = "invalid_grant" | "unauthorized" | "rejected" | "not_found" | "unavailable" | "timeout" | "bad_response";
+
+export class BmxError extends Error {
+  constructor(
+    readonly kind: BmxErrorKind,
+    /** The endpoint, without ids or tokens, e.g. `POST /oauth/token`. */
+    readonly operation: string,
+    message: string,
+    readonly httpStatus?: number,
+    readonly problems: string[] = [],
+  ) {
+    super(`ButterflyMX ${operation}: ${message}`);
+    this.name = "BmxError";
+  }
+
+  /** Failures where trying again later can succeed. */
+  get transient(): boolean {
+    return this.kind === "unavailable" || this.kind === "timeout";
+  }
+}
+
+export interface BmxTokens {
+  accessToken: string;
+  refreshToken: string;
+  /** Epoch ms. */
+  expiresAt: number;
+  scope?: string;
+}
+
+/**
+ * A signed-in ButterflyMX user as the API sees them: their region and bearer token. `renew` (optional) is
+ * called at most once per request, after a 401, with the refused token, and returns a fresh one.
+ */
+export interface BmxSession {
+  region: BmxRegion;
+  accessToken(): Promise<string>;
+  renew?(refused: string): Promise<string>;
+}
+
+export interface BmxTenant {
+  id: string;
+  unitId?: string;
+  unitLabel?: string;
+  buildingId?: string;
+  buildingName?: string;
+}
+
+export interface BmxProfile {
+  userId: string;
+  name?: string;
+  email?: string;
+  contactPreference?: string;
+  tenants: BmxTenant[];
+}
+
+export interface BmxIntegration {
+  id: string;
+  url?: string;
+}
+
+/** Integrations live on a tenant (resident token, v3) or a whole building (operator token, v4). */
+export type IntegrationScope = { kind: "tenant"; id: string } | { kind: "building"; id: string };
+
+export interface ButterflyMxClientOptions {
+  endpoints: BmxEndpoints;
+  clientId: string;
+  clientSecret: string;
+  /** Per request; ButterflyMX calls happen inside callables that have 60 s in all. */
+  timeoutMs?: number;
+  now?: () => number;
+}
+
+const JSON_API = "application/vnd.api+json";
+const MAX_PAGES = 50;
+
+/** Every ButterflyMX call the backend makes, over `fetch`: OAuth at the accounts host, the API at the user's region. */
+export class ButterflyMxClient {
+  private readonly timeoutMs: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: ButterflyMxClientOptions) {
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Authorization code (+ PKCE verifier) → tokens. */
+  exchangeCode(input: { code: string; codeVerifier: string; redirectUri: string }): Promise<BmxTokens> {
+    return this.token({
+      grant_type: "authorization_code",
+      code: input.code,
+      code_verifier: input.codeVerifier,
+      redirect_uri: input.redirectUri,
+    });
+  }
+
+  /** Refresh tokens rotate: the one passed in is dead once this returns. */
+  refresh(refreshToken: string): Promise<BmxTokens> {
+    return this.token({ grant_type: "refresh_token", refresh_token: refreshToken });
+  }
+
+  /** Revokes an access or refresh token (RFC 7009: unknown tokens are not an error). */
+  async revoke(token: string): Promise<void> {
+    await this.send("POST /oauth/revoke", `${this.options.endpoints.accounts}/oauth/revoke`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+      body: this.form({ token }),
+    });
+  }
+
+  /** The user's API region; all their API calls go to that region's host. */
+  async region(accessToken: string): Promise<BmxRegion> {
+    const operation = "GET /api/mobile/regions";
+    const response = await this.send(operation, `${this.options.endpoints.accounts}/api/mobile/regions`, {
+      headers: { authorization: `Bearer ${accessToken}`, accept: "application/json" },
+    });
+    const { regions } = await this.read(operation, response, regionsResponseSchema);
+    const region = regions.map((r) => r.toLowerCase()).find((r): r is BmxRegion => (BMX_REGIONS as readonly string[]).includes(r));
+    if (!region) throw new BmxError("bad_response", operation, `unknown region ${JSON.stringify(regions[0]).slice(0, 20)}`);
+    return region;
+  }
+
+  /** The user, their tenancies, units and buildings. */
+  async me(session: BmxSession): Promise<BmxProfile> {
+    const operation = "GET /v3/me";
+    const response = await this.api(session, operation, "/v3/me?include=tenants,tenants.building,tenants.unit");
+    return toProfile(await this.read(operation, response, meResponseSchema));
+  }
+
+  /** Every integration of a tenant or building, following pagination. */
+  async listIntegrations(session: BmxSession, scope: IntegrationScope): Promise<BmxIntegration[]> {
+    const operation = `GET ${integrationsPath(scope, ":id")}`;
+    const origin = this.options.endpoints.api[session.region];
+    const integrations: BmxIntegration[] = [];
+    let path: string | undefined = integrationsPath(scope, scope.id);
+    for (let page = 0; path !== undefined; page++) {
+      if (page === MAX_PAGES) throw new BmxError("bad_response", operation, `more than ${MAX_PAGES} pages`);
+      const response = await this.api(session, operation, path);
+      const list = await this.read(operation, response, integrationListSchema);
+      integrations.push(...list.data.map(toIntegration));
+      path = nextPage(list.links?.next, origin);
+    }
+    return integrations;
+  }
+
+  /** A webhook for calls (`create` and `status_update`) at `url`. */
+  async createIntegration(session: BmxSession, scope: IntegrationScope, url: string): Promise<BmxIntegration> {
+    const operation = `POST ${integrationsPath(scope, ":id")}`;
+    const body = {
+      data: {
+        type: "integrations",
+        attributes: {
+          integrator: "webhook",
+          configuration: { url, method: "post" },
+          bindings: [{ actions: ["create", "status_update"], resource_type: "call" }],
+        },
+      },
+    };
+    const response = await this.api(session, operation, integrationsPath(scope, scope.id), { method: "POST", body: JSON.stringify(body) });
+    return toIntegration((await this.read(operation, response, integrationCreatedSchema)).data);
+  }
+
+  /** Idempotent: an integration that is already gone is not an error. */
+  async deleteIntegration(session: BmxSession, scope: IntegrationScope, integrationId: string): Promise<void> {
+    const operation = `DELETE ${integrationsPath(scope, ":id")}/:id`;
+    try {
+      await this.api(session, operation, `${integrationsPath(scope, scope.id)}/${encodeURIComponent(integrationId)}`, { method: "DELETE" });
+    } catch (error) {
+      if (!(error instanceof BmxError && error.kind === "not_found")) throw error;
+    }
+  }
+
+  private async token(fields: Record<string, string>): Promise<BmxTokens> {
+    const operation = "POST /oauth/token";
+    const requestedAt = this.now();
+    const response = await this.send(operation, `${this.options.endpoints.accounts}/oauth/token`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+      body: this.form(fields),
+    });
+    const tokens = await this.read(operation, response, tokenResponseSchema);
+    return {
+      accessToken: tokens.access_token,
+      refreshToken: tokens.refresh_token,
+      // Measured from our clock (ButterflyMX's created_at may be skewed); 24 h when not stated.
+      expiresAt: requestedAt + (tokens.expires_in ?? 86_400) * 1000,
+      ...(tokens.scope ? { scope: tokens.scope } : {}),
+    };
+  }
+
+  private form(fields: Record<string, string>): string {
+    return new URLSearchParams({ ...fields, client_id: this.options.clientId, client_secret: this.options.clientSecret }).toString();
+  }
+
+  /** A bearer request at the user's regional host; after a 401, renews the token once and repeats. */
+  private async api(session: BmxSession, operation: string, path: string, init: { method?: string; body?: string } = {}): Promise<Response> {
+    const url = `${this.options.endpoints.api[session.region]}${path}`;
+    const attempt = (token: string) =>
+      this.send(operation, url, {
+        method: init.method ?? "GET",
+        headers: { authorization: `Bearer ${token}`, accept: JSON_API, ...(init.body ? { "content-type": JSON_API } : {}) },
+        body: init.body,
+      }, { allowUnauthorized: true });
+    const token = await session.accessToken();
+    let response = await attempt(token);
+    if (response.status === 401 && session.renew) {
+      await response.body?.cancel();
+      response = await attempt(await session.renew(token));
+    }
+    if (response.status === 401) {
+      await response.body?.cancel();
+      throw new BmxError("unauthorized", operation, "the access token was refused", 401);
+    }
+    return response;
+  }
+
+  /** One HTTP exchange with a deadline; non-2xx answers become BmxErrors (401 too, unless the caller handles it). */
+  private async send(operation: string, url: string, init: RequestInit, options: { allowUnauthorized?: boolean } = {}): Promise<Response> {
+    let response: Response;
+    try {
+      response = await fetch(url, { ...init, redirect: "error", signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (error) {
+      const name = (error as Error).name;
+      if (name === "TimeoutError" || name === "AbortError") throw new BmxError("timeout", operation, `no answer within ${this.timeoutMs} ms`);
+      throw new BmxError("unavailable", operation, `cannot reach ButterflyMX (${causeOf(error)})`);
+    }
+    if (response.ok || (response.status === 401 && options.allowUnauthorized)) return response;
+    throw await toError(operation, response);
+  }
+
+  private async read<S extends z.ZodType>(operation: string, response: Response, schema: S): Promise<z.output<S>> {
+    let json: unknown;
+    try {
+      json = await response.json();
+    } catch (error) {
+      const name = (error as Error).name;
+      if (name === "TimeoutError" || name === "AbortError") throw new BmxError("timeout", operation, `no answer within ${this.timeoutMs} ms`);
+      throw new BmxError("bad_response", operation, "the answer is not JSON", response.status);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      const where = parsed.error.issues.map((issue) => issue.path.join(".") || "(body)").join(", ");
+      throw new BmxError("bad_response", operation, `unexpected answer (${where})`, response.status);
+    }
+    return parsed.data;
+  }
+}
+
+function integrationsPath(scope: IntegrationScope, id: string): string {
+  const encoded = id === ":id" ? id : encodeURIComponent(id);
+  return scope.kind === "tenant" ? `/v3/tenants/${encoded}/integrations` : `/v4/buildings/${encoded}/integrations`;
+}
+
+/** The next page's path; only links on the same host are followed (the bearer token goes with them). */
+function nextPage(next: string | null | undefined, origin: string): string | undefined {
+  if (!next) return undefined;
+  const url = new URL(next, origin);
+  if (url.origin !== new URL(origin).origin) return undefined;
+  return `${url.pathname}${url.search}`;
+}
+
+function toIntegration(data: z.output<typeof integrationSchema>): BmxIntegration {
+  const url = data.attributes?.config?.url ?? data.attributes?.configuration?.url;
+  return { id: data.id, ...(url ? { url } : {}) };
+}
+
+/** The JSON:API `me` document, flattened: each tenant with its unit label and building name. */
+function toProfile(document: z.output<typeof meResponseSchema>): BmxProfile {
+  const included = new Map((document.included ?? []).map((r) => [`${r.type}/${r.id}`, r]));
+  const one = (rel: unknown, type: string) => {
+    const data = (rel as { data?: unknown } | undefined)?.data as { id: string; type: string } | undefined;
+    return data && !Array.isArray(data) ? included.get(`${data.type || type}/${data.id}`) ?? { id: data.id, attributes: undefined } : undefined;
+  };
+  const text = (value: unknown) => (typeof value === "string" && value.length > 0 ? value : undefined);
+  const tenantRefs = document.data.relationships?.tenants?.data;
+  const tenantIds = Array.isArray(tenantRefs)
+    ? tenantRefs.map((t) => t.id)
+    : (document.included ?? []).filter((r) => r.type === "tenants").map((r) => r.id);
+  const tenants = [...new Set(tenantIds)].map((id): BmxTenant => {
+    const tenant = included.get(`tenants/${id}`);
+    const unit = one(tenant?.relationships?.unit, "units");
+    const building = one(tenant?.relationships?.building, "buildings");
+    return {
+      id,
+      ...(unit ? { unitId: unit.id } : {}),
+      ...(text(unit?.attributes?.label) ? { unitLabel: text(unit?.attributes?.label) } : {}),
+      ...(building ? { buildingId: building.id } : {}),
+      ...(text(building?.attributes?.name) ? { buildingName: text(building?.attributes?.name) } : {}),
+    };
+  });
+  const attributes = document.data.attributes ?? {};
+  return {
+    userId: document.data.id,
+    ...(text(attributes.name) ? { name: text(attributes.name) } : {}),
+    ...(text(attributes.email) ? { email: text(attributes.email) } : {}),
+    ...(text(attributes.contact_preference) ? { contactPreference: text(attributes.contact_preference) } : {}),
+    tenants,
+  };
+}
+
+async function toError(operation: string, response: Response): Promise<BmxError> {
+  const status = response.status;
+  const body = errorResponseSchema.safeParse(await response.json().catch(() => undefined));
+  const problems = body.success
+    ? [
+        ...(body.data.errors ?? []).map((e) => [e.field, e.message ?? e.detail ?? e.title].filter(Boolean).join(" ")),
+        ...(body.data.error ? [[body.data.error, body.data.error_description].filter(Boolean).join(": ")] : []),
+      ].filter((p) => p.length > 0)
+    : [];
+  const said = problems.length > 0 ? `: ${problems.join("; ")}` : "";
+  if (operation === "POST /oauth/token" && (status === 400 || status === 401)) {
+    const oauthError = body.success ? body.data.error : undefined;
+    if (oauthError === undefined || oauthError === "invalid_grant") {
+      return new BmxError("invalid_grant", operation, `the grant is invalid, expired or already used${said}`, status, problems);
+    }
+    return new BmxError("rejected", operation, `ButterflyMX refused our OAuth client${said}`, status, problems);
+  }
+  if (status === 401) return new BmxError("unauthorized", operation, `the token was refused${said}`, status, problems);
+  if (status === 404) return new BmxError("not_found", operation, `not found${said}`, status, problems);
+  if (status === 429 || status >= 500) return new BmxError("unavailable", operation, `HTTP ${status}${said}`, status, problems);
+  return new BmxError("rejected", operation, `HTTP ${status}${said}`, status, problems);
+}
+
+function causeOf(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (error as Error).message;
+}

@@ -1,0 +1,62 @@
+import { z } from "zod";
+
+/** Response shapes of the ButterflyMX endpoints we call. Unknown fields are kept (loose): ButterflyMX adds fields. */
+
+const id = z.union([z.string().min(1), z.number().int()]).transform(String);
+
+/** `POST /oauth/token` (code exchange and refresh). */
+export const tokenResponseSchema = z.looseObject({
+  access_token: z.string().min(1),
+  refresh_token: z.string().min(1),
+  token_type: z.string().optional(),
+  expires_in: z.number().positive().optional(),
+  scope: z.string().optional(),
+  created_at: z.number().optional(),
+});
+
+/** `GET {accounts}/api/mobile/regions`. */
+export const regionsResponseSchema = z.looseObject({
+  regions: z.array(z.string()).min(1),
+});
+
+const resourceRef = z.looseObject({ id, type: z.string() });
+const relationship = z.looseObject({ data: z.union([resourceRef, z.array(resourceRef), z.null()]).optional() }).optional();
+const resource = z.looseObject({
+  id,
+  type: z.string(),
+  attributes: z.record(z.string(), z.unknown()).optional(),
+  relationships: z.record(z.string(), relationship).optional(),
+});
+
+/** `GET /v3/me?include=tenants,tenants.building,tenants.unit` (JSON:API document). */
+export const meResponseSchema = z.looseObject({
+  data: resource,
+  included: z.array(resource).optional(),
+});
+
+/** One webhook integration; ButterflyMX answers `config` where the request said `configuration`. */
+export const integrationSchema = z.looseObject({
+  id,
+  attributes: z
+    .looseObject({
+      config: z.looseObject({ url: z.string().optional() }).optional(),
+      configuration: z.looseObject({ url: z.string().optional() }).optional(),
+    })
+    .optional(),
+});
+
+export const integrationListSchema = z.looseObject({
+  data: z.array(integrationSchema),
+  links: z.looseObject({ next: z.string().nullish() }).optional(),
+});
+
+export const integrationCreatedSchema = z.looseObject({ data: integrationSchema });
+
+/** `{"errors":[{field, code, message}]}` (and JSON:API's title/detail), or OAuth's `{error, error_description}`. */
+export const errorResponseSchema = z.looseObject({
+  errors: z
+    .array(z.looseObject({ field: z.string().optional(), code: z.unknown().optional(), message: z.string().optional(), detail: z.string().optional(), title: z.string().optional() }))
+    .optional(),
+  error: z.string().optional(),
+  error_description: z.string().optional(),
+});

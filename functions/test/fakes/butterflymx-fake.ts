@@ -1,0 +1,376 @@
+import { createHash, randomBytes } from "node:crypto";
+import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
+import { AddressInfo } from "node:net";
+
+export type FakeHost = "accounts" | "na" | "eu";
+
+export interface FakeTenant {
+  id: string;
+  unitId?: string;
+  unitLabel?: string;
+  buildingId?: string;
+  buildingName?: string;
+}
+
+export interface FakeUser {
+  id: string;
+  name?: string;
+  email?: string;
+  region: "na" | "eu";
+  contactPreference?: string;
+  tenants: FakeTenant[];
+}
+
+export interface FakeIntegration {
+  id: string;
+  scope: string;
+  url: string;
+  method: string;
+  bindings: unknown;
+}
+
+export interface FakeRequest {
+  host: FakeHost;
+  method: string;
+  path: string;
+  bearer?: string;
+  form?: Record<string, string>;
+  body?: unknown;
+}
+
+/** A scripted answer: an HTTP status with a body, or no answer at all (the client's timeout fires). */
+export type FakeFailure = { status: number; body?: unknown } | "hang";
+
+interface FailureRule {
+  host?: FakeHost;
+  method?: string;
+  path: RegExp;
+  reply: FakeFailure;
+  times: number;
+}
+
+interface Grant {
+  userId: string;
+  access: string;
+  refresh: string;
+  accessValid: boolean;
+}
+
+const sha256url = (text: string) => createHash("sha256").update(text).digest("base64url");
+
+/**
+ * A local ButterflyMX over plain HTTP: the accounts host (OAuth with PKCE and rotating refresh tokens, revoke,
+ * regions) and two regional API hosts (`/v3/me`, tenant and building integrations, paginated). Users exist in one
+ * region; the other region's host answers 404 for them, like separate regional databases. Failures are injected
+ * per route; `placeCall` delivers a call to the registered webhooks the way ButterflyMX does.
+ */
+export class ButterflyMxFake {
+  readonly clientId = "fake-client-id";
+  /** The e2e suite passes the emulated functions' BUTTERFLYMX_CLIENT_SECRET (see scripts/test.mjs). */
+  readonly clientSecret = process.env.BUTTERFLYMX_FAKE_CLIENT_SECRET ?? "fake-client-secret-0123456789";
+  readonly requests: FakeRequest[] = [];
+  /** Integrations per page when listing; small so that pagination is exercised. */
+  pageSize = 2;
+  accessTtlSeconds = 86_400;
+
+  private readonly users = new Map<string, FakeUser>();
+  private readonly codes = new Map<string, { userId: string; redirectUri: string; challenge: string; expiresAt: number; used: boolean }>();
+  private readonly grants: Grant[] = [];
+  private readonly operatorTokens = new Map<string, string[]>();
+  private readonly integrations: FakeIntegration[] = [];
+  private readonly failures: FailureRule[] = [];
+  private nextIntegrationId = 1000;
+
+  private constructor(
+    private readonly servers: Record<FakeHost, Server>,
+    readonly origins: Record<FakeHost, string>,
+  ) {}
+
+  static async start(ports: Partial<Record<FakeHost, number>> = {}): Promise<ButterflyMxFake> {
+    const hosts: FakeHost[] = ["accounts", "na", "eu"];
+    const servers = {} as Record<FakeHost, Server>;
+    const origins = {} as Record<FakeHost, string>;
+    let fake!: ButterflyMxFake;
+    for (const host of hosts) {
+      const server = createServer((req, res) => void fake.handle(host, req, res));
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(ports[host] ?? 0, "127.0.0.1", resolve);
+      });
+      servers[host] = server;
+      origins[host] = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    }
+    fake = new ButterflyMxFake(servers, origins);
+    return fake;
+  }
+
+  /** The endpoints to give a ButterflyMxClient. */
+  get endpoints(): { accounts: string; api: { na: string; eu: string } } {
+    return { accounts: this.origins.accounts, api: { na: this.origins.na, eu: this.origins.eu } };
+  }
+
+  addUser(user: FakeUser): FakeUser {
+    this.users.set(user.id, user);
+    return user;
+  }
+
+  updateUser(id: string, change: Partial<FakeUser>): void {
+    const user = this.users.get(id);
+    if (!user) throw new Error(`no fake user ${id}`);
+    this.users.set(id, { ...user, ...change });
+  }
+
+  addOperatorToken(token: string, buildingIds: string[]): void {
+    this.operatorTokens.set(token, buildingIds);
+  }
+
+  /** What /oauth/authorize would redirect with after the user signs in: a one-time code bound to a PKCE verifier. */
+  authorize(userId: string, options: { redirectUri: string; codeVerifier: string; ttlMs?: number }): string {
+    const code = randomBytes(12).toString("hex");
+    this.codes.set(code, {
+      userId,
+      redirectUri: options.redirectUri,
+      challenge: sha256url(options.codeVerifier),
+      expiresAt: Date.now() + (options.ttlMs ?? 600_000),
+      used: false,
+    });
+    return code;
+  }
+
+  /** Invalidates the user's current access tokens (as if they expired); refresh tokens stay valid. */
+  expireAccessTokens(userId: string): void {
+    for (const grant of this.grants) if (grant.userId === userId) grant.accessValid = false;
+  }
+
+  /** Grants whose refresh token still works: after a rotation exactly one per sign-in. */
+  liveGrants(userId: string): Grant[] {
+    return this.grants.filter((g) => g.userId === userId);
+  }
+
+  integrationsOf(scope: { kind: "tenant" | "building"; id: string }): FakeIntegration[] {
+    return this.integrations.filter((i) => i.scope === `${scope.kind}/${scope.id}`);
+  }
+
+  /** Registers an integration directly (as another app or an earlier deployment would have). */
+  seedIntegration(scope: { kind: "tenant" | "building"; id: string }, url: string): FakeIntegration {
+    const integration = { id: String(this.nextIntegrationId++), scope: `${scope.kind}/${scope.id}`, url, method: "post", bindings: [] };
+    this.integrations.push(integration);
+    return integration;
+  }
+
+  /** The next `times` requests matching get `reply` instead of their answer. */
+  fail(match: { host?: FakeHost; method?: string; path: RegExp }, reply: FakeFailure, times = 1): void {
+    this.failures.push({ ...match, reply, times });
+  }
+
+  reset(): void {
+    this.requests.length = 0;
+    this.users.clear();
+    this.codes.clear();
+    this.grants.length = 0;
+    this.operatorTokens.clear();
+    this.integrations.length = 0;
+    this.failures.length = 0;
+    this.pageSize = 2;
+    this.accessTtlSeconds = 86_400;
+  }
+
+  /**
+   * ButterflyMX calling the unit: POSTs the call to every webhook registered on the tenant and its building,
+   * and returns each answer. `status` sends a `status_update` instead of a `create`.
+   */
+  async placeCall(tenantId: string, call: Record<string, unknown>, status?: string): Promise<Array<{ url: string; status: number; body: unknown }>> {
+    const tenant = [...this.users.values()].flatMap((u) => u.tenants).find((t) => t.id === tenantId);
+    const targets = [
+      ...this.integrationsOf({ kind: "tenant", id: tenantId }),
+      ...(tenant?.buildingId ? this.integrationsOf({ kind: "building", id: tenant.buildingId }) : []),
+    ];
+    const body = status ? { call, status } : call;
+    return Promise.all(
+      targets.map(async (integration) => {
+        const response = await fetch(integration.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+        return { url: integration.url, status: response.status, body: await response.json().catch(() => undefined) };
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      Object.values(this.servers).map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      ),
+    );
+  }
+
+  private async handle(host: FakeHost, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await new Promise<string>((resolve) => {
+      let data = "";
+      req.on("data", (chunk) => (data += chunk));
+      req.on("end", () => resolve(data));
+    });
+    const url = new URL(req.url ?? "/", this.origins[host]);
+    const method = req.method ?? "GET";
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
+    const isForm = (req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded");
+    const form = isForm ? Object.fromEntries(new URLSearchParams(raw)) : undefined;
+    let body: unknown;
+    if (!isForm && raw) {
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        return send(res, 400, { errors: [{ message: "malformed JSON" }] });
+      }
+    }
+    this.requests.push({ host, method, path: url.pathname + url.search, bearer, form, body });
+
+    const rule = this.failures.find((f) => (!f.host || f.host === host) && (!f.method || f.method === method) && f.path.test(url.pathname));
+    if (rule) {
+      if (--rule.times === 0) this.failures.splice(this.failures.indexOf(rule), 1);
+      if (rule.reply === "hang") return;
+      return send(res, rule.reply.status, rule.reply.body ?? { errors: [{ message: `injected ${rule.reply.status}` }] });
+    }
+
+    if (host === "accounts") return this.accounts(method, url, bearer, form, res);
+    return this.api(host, method, url, bearer, body, res);
+  }
+
+  private accounts(method: string, url: URL, bearer: string | undefined, form: Record<string, string> | undefined, res: ServerResponse): void {
+    if (method === "POST" && url.pathname === "/oauth/token") return this.token(form ?? {}, res);
+    if (method === "POST" && url.pathname === "/oauth/revoke") {
+      if (!this.clientOk(form ?? {})) return send(res, 401, { error: "invalid_client" });
+      const index = this.grants.findIndex((g) => g.access === form?.token || g.refresh === form?.token);
+      if (index >= 0) this.grants.splice(index, 1);
+      return send(res, 200, {});
+    }
+    if (method === "GET" && url.pathname === "/api/mobile/regions") {
+      const grant = this.grantFor(bearer);
+      if (!grant) return send(res, 401, { errors: [{ message: "unauthorized" }] });
+      return send(res, 200, { regions: [this.users.get(grant.userId)!.region] });
+    }
+    send(res, 404, { errors: [{ message: "not found" }] });
+  }
+
+  private token(form: Record<string, string>, res: ServerResponse): void {
+    if (!this.clientOk(form)) return send(res, 401, { error: "invalid_client", error_description: "Client authentication failed." });
+    const invalidGrant = () => send(res, 400, { error: "invalid_grant", error_description: "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client." });
+    let userId: string;
+    if (form.grant_type === "authorization_code") {
+      const code = this.codes.get(form.code ?? "");
+      if (!code || code.used || code.expiresAt < Date.now() || code.redirectUri !== form.redirect_uri) return invalidGrant();
+      if (!form.code_verifier || sha256url(form.code_verifier) !== code.challenge) return invalidGrant();
+      code.used = true;
+      userId = code.userId;
+    } else if (form.grant_type === "refresh_token") {
+      const index = this.grants.findIndex((g) => g.refresh === form.refresh_token);
+      if (index < 0) return invalidGrant();
+      // Rotation: the old refresh token and its access token die now.
+      userId = this.grants[index].userId;
+      this.grants.splice(index, 1);
+    } else {
+      return send(res, 400, { error: "unsupported_grant_type" });
+    }
+    const grant = { userId, access: `at-${randomBytes(16).toString("hex")}`, refresh: `rt-${randomBytes(16).toString("hex")}`, accessValid: true };
+    this.grants.push(grant);
+    send(res, 200, {
+      access_token: grant.access,
+      token_type: "Bearer",
+      expires_in: this.accessTtlSeconds,
+      refresh_token: grant.refresh,
+      scope: "openid profile",
+      created_at: Math.floor(Date.now() / 1000),
+    });
+  }
+
+  private api(host: "na" | "eu", method: string, url: URL, bearer: string | undefined, body: unknown, res: ServerResponse): void {
+    const operatorBuildings = bearer ? this.operatorTokens.get(bearer) : undefined;
+    const grant = this.grantFor(bearer);
+    const user = grant ? this.users.get(grant.userId) : undefined;
+    if (!user && !operatorBuildings) return send(res, 401, { errors: [{ message: "unauthorized" }] });
+    if (user && user.region !== host) return send(res, 404, { errors: [{ message: "user not found in this region" }] });
+
+    if (method === "GET" && url.pathname === "/v3/me" && user) return send(res, 200, meDocument(user));
+
+    const match = /^\/(v3\/tenants|v4\/buildings)\/([^/]+)\/integrations(?:\/([^/]+))?$/.exec(url.pathname);
+    if (!match) return send(res, 404, { errors: [{ message: "not found" }] });
+    const kind = match[1] === "v3/tenants" ? "tenant" : "building";
+    const scopeId = decodeURIComponent(match[2]);
+    const allowed = kind === "tenant" ? user?.tenants.some((t) => t.id === scopeId) : operatorBuildings?.includes(scopeId);
+    if (!allowed) return send(res, 403, { errors: [{ code: "forbidden", message: `not allowed on ${kind} ${scopeId}` }] });
+    const scope = `${kind}/${scopeId}`;
+    const integrationId = match[3];
+
+    if (method === "GET" && !integrationId) {
+      const all = this.integrations.filter((i) => i.scope === scope);
+      const page = Math.max(1, Number(url.searchParams.get("page") ?? "1"));
+      const slice = all.slice((page - 1) * this.pageSize, page * this.pageSize);
+      const next = page * this.pageSize < all.length ? `${url.pathname}?page=${page + 1}` : null;
+      return send(res, 200, { data: slice.map(integrationResource), links: { next } });
+    }
+    if (method === "POST" && !integrationId) {
+      const attributes = (body as { data?: { attributes?: { integrator?: string; configuration?: { url?: string; method?: string }; bindings?: unknown } } })?.data?.attributes;
+      const target = attributes?.configuration?.url;
+      if (attributes?.integrator !== "webhook" || !target || !/^https?:\/\//.test(target)) {
+        return send(res, 422, { errors: [{ field: "configuration.url", code: "invalid", message: "is not a valid URL" }] });
+      }
+      const integration = { id: String(this.nextIntegrationId++), scope, url: target, method: attributes.configuration?.method ?? "post", bindings: attributes.bindings };
+      this.integrations.push(integration);
+      return send(res, 201, { data: integrationResource(integration) });
+    }
+    if (method === "DELETE" && integrationId) {
+      const index = this.integrations.findIndex((i) => i.scope === scope && i.id === integrationId);
+      if (index < 0) return send(res, 404, { errors: [{ message: "integration not found" }] });
+      this.integrations.splice(index, 1);
+      res.writeHead(204).end();
+      return;
+    }
+    send(res, 405, { errors: [{ message: "method not allowed" }] });
+  }
+
+  private clientOk(form: Record<string, string>): boolean {
+    return form.client_id === this.clientId && form.client_secret === this.clientSecret;
+  }
+
+  private grantFor(bearer: string | undefined): Grant | undefined {
+    return this.grants.find((g) => g.access === bearer && g.accessValid);
+  }
+}
+
+function integrationResource(i: FakeIntegration) {
+  return { id: i.id, type: "integrations", attributes: { integrator: "webhook", config: { url: i.url, method: i.method }, bindings: i.bindings } };
+}
+
+function meDocument(user: FakeUser) {
+  const included: unknown[] = [];
+  for (const t of user.tenants) {
+    included.push({
+      id: t.id,
+      type: "tenants",
+      attributes: {},
+      relationships: {
+        ...(t.unitId ? { unit: { data: { id: t.unitId, type: "units" } } } : {}),
+        ...(t.buildingId ? { building: { data: { id: t.buildingId, type: "buildings" } } } : {}),
+      },
+    });
+    if (t.unitId) included.push({ id: t.unitId, type: "units", attributes: { label: t.unitLabel } });
+    if (t.buildingId) included.push({ id: t.buildingId, type: "buildings", attributes: { name: t.buildingName } });
+  }
+  return {
+    data: {
+      id: user.id,
+      type: "users",
+      attributes: { name: user.name, email: user.email, contact_preference: user.contactPreference ?? "mobile_app" },
+      relationships: { tenants: { data: user.tenants.map((t) => ({ id: t.id, type: "tenants" })) } },
+    },
+    included,
+  };
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": status < 300 ? "application/vnd.api+json" : "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
