@@ -1,0 +1,126 @@
+import { getAuth } from "firebase-admin/auth";
+import { ButterflyMxFake, FakeHost } from "../fakes/butterflymx-fake";
+import { FcmFake } from "../fakes/fcm-fake";
+import { resident as bmxResident, signInAtButterflyMx, tenant } from "../helpers/accounts-harness";
+import { createBody } from "../helpers/butterflymx-payloads";
+import { callFunction, signUp } from "../helpers/callables";
+import { functionsOrigin, FUNCTIONS_PROJECT_ID, testFirestore, waitFor } from "../helpers/emulators";
+
+/**
+ * Linking in the emulators: the app's callables exchange a code at the local ButterflyMX, which then delivers
+ * calls to the webhook it was given; the functions ring through their FCM client at the local FCM. Unlinking and
+ * deleting the Auth user undo everything.
+ */
+const firestore = testFirestore(FUNCTIONS_PROJECT_ID);
+const db = firestore.db;
+let bmx: ButterflyMxFake;
+let fcm: FcmFake;
+
+// Cold function instances in the emulator take a few seconds each.
+jest.setTimeout(30_000);
+
+const ORIGINS: Record<FakeHost, string> = {
+  accounts: "BUTTERFLYMX_ACCOUNTS_ORIGIN",
+  na: "BUTTERFLYMX_API_ORIGIN_NA",
+  eu: "BUTTERFLYMX_API_ORIGIN_EU",
+};
+function portOf(variable: string): number {
+  const origin = process.env[variable];
+  if (!origin) throw new Error(`${variable} is not set: run the suites through \`npm test\`, which points the functions at the fakes.`);
+  return Number(new URL(origin).port);
+}
+
+beforeAll(async () => {
+  [bmx, fcm] = await Promise.all([
+    ButterflyMxFake.start({ accounts: portOf(ORIGINS.accounts), na: portOf(ORIGINS.na), eu: portOf(ORIGINS.eu) }),
+    FcmFake.start(portOf("PUSH_FCM_ORIGIN")),
+  ]);
+}, 30_000);
+afterAll(async () => {
+  await Promise.all([bmx.close(), fcm.close(), firestore.close()]);
+});
+
+describe("linkButterflyMxAccount", () => {
+  it("requires a signed-in user", async () => {
+    const response = await callFunction("linkButterflyMxAccount", { code: "x", codeVerifier: "v".repeat(43), redirectUri: "com.example.intercom:/oauth/butterflymx" });
+    expect(response.body.error).toMatchObject({ status: "UNAUTHENTICATED" });
+  });
+
+  it("names every invalid field", async () => {
+    const app = await signUp(`invalid-${Date.now()}@example.com`);
+    const response = await callFunction("linkButterflyMxAccount", { code: "", codeVerifier: "short", extra: 1 }, app.idToken);
+    expect(response.status).toBe(400);
+    const fields = (response.body.error?.details as { fields: Array<{ field: string }> }).fields.map((f) => f.field);
+    expect(fields).toEqual(expect.arrayContaining(["code", "codeVerifier", "redirectUri", "(data)"]));
+  });
+
+  it("answers invalid-argument on code for an expired code", async () => {
+    const app = await signUp(`expired-${Date.now()}@example.com`);
+    bmx.addUser(bmxResident("7100"));
+    const response = await callFunction("linkButterflyMxAccount", signInAtButterflyMx(bmx, "7100", { ttlMs: -1 }), app.idToken);
+    expect(response.body.error).toMatchObject({ status: "INVALID_ARGUMENT", details: { fields: [expect.objectContaining({ field: "code" })] } });
+  });
+});
+
+describe("link → call → ring → unlink → call → no ring", () => {
+  it("rings through the registered webhook until the resident unlinks", async () => {
+    const app = await signUp(`linker-${Date.now()}@example.com`);
+    bmx.addUser(bmxResident("7001", { tenants: [tenant("t-e2e-1")] }));
+
+    const linked = await callFunction("linkButterflyMxAccount", signInAtButterflyMx(bmx, "7001"), app.idToken);
+    expect(linked.body.result).toMatchObject({ bmxUserId: "7001", region: "na", tenants: [{ tenantId: "t-e2e-1", webhook: "created" }] });
+    const [integration] = bmx.integrationsOf({ kind: "tenant", id: "t-e2e-1" });
+    expect(integration.url.startsWith(`${await functionsOrigin()}/${FUNCTIONS_PROJECT_ID}/`)).toBe(true);
+
+    const device = { deviceId: "e2e-link-pixel", platform: "android", fcmToken: "fcm-e2e-linked-0001" };
+    expect((await callFunction("registerDevice", device, app.idToken)).status).toBe(200);
+
+    const first = createBody({ user: { id: 7001 } });
+    const delivered = await bmx.placeCall("t-e2e-1", first);
+    expect(delivered).toEqual([expect.objectContaining({ status: 200 })]);
+    const ring = await waitFor(async () => fcm.for(device.fcmToken)[0], "the ring at the FCM fake", 20_000);
+    expect(ring.message.data).toMatchObject({ type: "call.ring", guid: first.guid });
+
+    const unlinked = await callFunction("unlinkButterflyMxAccount", {}, app.idToken);
+    expect(unlinked.body.result).toEqual({ wasLinked: true, integrationsDeleted: 1, integrationsLeft: 0, devicesRemoved: 1 });
+    expect(bmx.integrationsOf({ kind: "tenant", id: "t-e2e-1" })).toEqual([]);
+
+    // ButterflyMX has no webhook left to call; a delivery to the old URL (a stale integration) is refused.
+    const second = createBody({ user: { id: 7001 } });
+    expect(await bmx.placeCall("t-e2e-1", second)).toEqual([]);
+    const stale = await fetch(integration.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(second) });
+    expect(stale.status).toBe(404);
+    expect((await db.doc(`calls/${second.guid}`).get()).exists).toBe(false);
+    expect(fcm.for(device.fcmToken)).toHaveLength(1);
+  });
+});
+
+describe("signOut", () => {
+  it("removes this install only", async () => {
+    const app = await signUp(`signout-${Date.now()}@example.com`);
+    for (const deviceId of ["phone-a", "phone-b"]) {
+      await callFunction("registerDevice", { deviceId, platform: "android", fcmToken: `fcm-signout-${deviceId}-01` }, app.idToken);
+    }
+    const response = await callFunction("signOut", { deviceId: "phone-a" }, app.idToken);
+    expect(response.body.result).toEqual({ deviceId: "phone-a", removed: true });
+    const devices = await db.collection(`users/${app.uid}/devices`).listDocuments();
+    expect(devices.map((d) => d.id)).toEqual(["phone-b"]);
+  });
+});
+
+describe("onUserDeleted", () => {
+  it("removes the deleted user's link, grant, registrations and integrations", async () => {
+    const app = await signUp(`deleted-${Date.now()}@example.com`);
+    bmx.addUser(bmxResident("7002", { tenants: [tenant("t-e2e-2")] }));
+    expect((await callFunction("linkButterflyMxAccount", signInAtButterflyMx(bmx, "7002"), app.idToken)).status).toBe(200);
+    expect(bmx.integrationsOf({ kind: "tenant", id: "t-e2e-2" })).toHaveLength(1);
+
+    await getAuth(firestore.app).deleteUser(app.uid);
+
+    await waitFor(async () => ((await db.doc(`oauthGrants/${app.uid}`).get()).exists ? undefined : true), "the grant to be deleted", 20_000);
+    await waitFor(async () => ((await db.doc(`users/${app.uid}`).get()).exists ? undefined : true), "the user document to be deleted", 20_000);
+    expect((await db.doc("bmxUsers/7002").get()).exists).toBe(false);
+    expect((await db.collection("webhookRegistrations").where("uid", "==", app.uid).get()).empty).toBe(true);
+    expect(bmx.integrationsOf({ kind: "tenant", id: "t-e2e-2" })).toEqual([]);
+  });
+});

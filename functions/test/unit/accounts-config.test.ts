@@ -1,0 +1,90 @@
+import { HttpsError } from "firebase-functions/v2/https";
+import { webhookBaseUrl } from "../../src/accounts/account-runtime";
+import { linkAccountSchema } from "../../src/accounts/link-schemas";
+import { BmxError } from "../../src/butterflymx/butterflymx-client";
+import { bmxEndpoints, runtimeBmxEndpoints } from "../../src/butterflymx/butterflymx-hosts";
+import { Conflict, parseInput, toHttpsError } from "../../src/shared/errors";
+import { newWebhookSecret, secretInUrl, webhookUrl } from "../../src/webhook/webhook-secrets";
+
+describe("ButterflyMX hosts", () => {
+  it("routes production by region and sandbox to its one host", () => {
+    expect(bmxEndpoints("production")).toEqual({
+      accounts: "https://accounts.butterflymx.com",
+      api: { na: "https://api.butterflymx.com", eu: "https://eu.api.butterflymx.com" },
+    });
+    expect(bmxEndpoints("sandbox").api.na).toBe("https://api.na.sandbox.butterflymx.com");
+  });
+
+  it("honours local origins only inside the Functions emulator", () => {
+    const local = { BUTTERFLYMX_ACCOUNTS_ORIGIN: "http://127.0.0.1:1", BUTTERFLYMX_API_ORIGIN_NA: "http://127.0.0.1:2", BUTTERFLYMX_API_ORIGIN_EU: "http://127.0.0.1:3" };
+    expect(runtimeBmxEndpoints("production", local)).toEqual(bmxEndpoints("production"));
+    expect(runtimeBmxEndpoints("production", { ...local, FUNCTIONS_EMULATOR: "true" })).toEqual({
+      accounts: "http://127.0.0.1:1",
+      api: { na: "http://127.0.0.1:2", eu: "http://127.0.0.1:3" },
+    });
+  });
+});
+
+describe("webhook URLs", () => {
+  it("derives the deployed URL, the emulator URL, or uses the configured one", () => {
+    expect(webhookBaseUrl("", undefined, { GCLOUD_PROJECT: "acme" })).toBe("https://us-central1-acme.cloudfunctions.net/butterflymxWebhook");
+    expect(webhookBaseUrl("", "127.0.0.1:5012", { GCLOUD_PROJECT: "demo-x", FUNCTIONS_EMULATOR: "true" })).toBe("http://127.0.0.1:5012/demo-x/us-central1/butterflymxWebhook");
+    expect(webhookBaseUrl("", "evil.example.com", { GCLOUD_PROJECT: "acme" })).toBe("https://us-central1-acme.cloudfunctions.net/butterflymxWebhook");
+    expect(webhookBaseUrl("https://hooks.example.com/bmx/", undefined, {})).toBe("https://hooks.example.com/bmx");
+  });
+
+  it("finds our secret in a registered URL and nothing in others", () => {
+    const base = "https://us-central1-acme.cloudfunctions.net/butterflymxWebhook";
+    const secret = newWebhookSecret();
+    expect(secretInUrl(base, webhookUrl(base, secret))).toBe(secret);
+    expect(secretInUrl(`${base}/`, `${webhookUrl(base, secret)}?x=1`)).toBe(secret);
+    expect(secretInUrl(base, `https://elsewhere.example.com/butterflymxWebhook/${secret}`)).toBeUndefined();
+    expect(secretInUrl(base, `${base}/short`)).toBeUndefined();
+    expect(secretInUrl(base, undefined)).toBeUndefined();
+  });
+});
+
+describe("linkButterflyMxAccount input", () => {
+  const valid = { code: "abc123", codeVerifier: "a".repeat(43), redirectUri: "com.example.intercom:/oauth/butterflymx" };
+
+  it("accepts the PKCE triple and takeOver", () => {
+    expect(parseInput(linkAccountSchema, { ...valid, takeOver: true })).toEqual({ ...valid, takeOver: true });
+  });
+
+  it.each([
+    [{ ...valid, code: "" }, "code"],
+    [{ ...valid, codeVerifier: "too-short" }, "codeVerifier"],
+    [{ ...valid, codeVerifier: `${"a".repeat(42)}!` }, "codeVerifier"],
+    [{ ...valid, redirectUri: "not a uri" }, "redirectUri"],
+    [{ ...valid, takeOver: "yes" }, "takeOver"],
+    [{ code: "abc" }, "codeVerifier"],
+    [{ ...valid, clientSecret: "x" }, "(data)"],
+  ])("names the bad field in %j", (data, field) => {
+    try {
+      parseInput(linkAccountSchema, data);
+      throw new Error("accepted");
+    } catch (error) {
+      expect(error).toBeInstanceOf(HttpsError);
+      expect((error as HttpsError).details).toEqual({ fields: expect.arrayContaining([expect.objectContaining({ field })]) });
+    }
+  });
+});
+
+describe("ButterflyMX and domain errors as HttpsError", () => {
+  it.each([
+    ["invalid_grant", "failed-precondition"],
+    ["unauthorized", "failed-precondition"],
+    ["rejected", "failed-precondition"],
+    ["unavailable", "unavailable"],
+    ["timeout", "unavailable"],
+    ["bad_response", "unavailable"],
+  ] as const)("%s → %s, naming the operation and no token", (kind, code) => {
+    const error = toHttpsError(new BmxError(kind, "GET /v3/me", "details", 500));
+    expect(error.code).toBe(code);
+    expect(error.details).toMatchObject({ butterflymx: { kind, operation: "GET /v3/me" } });
+  });
+
+  it("maps a link conflict to already-exists", () => {
+    expect(toHttpsError(new Conflict("linked elsewhere")).code).toBe("already-exists");
+  });
+});
