@@ -1,0 +1,48 @@
+import { secretInUrl, webhookUrl } from "../webhook/webhook-secrets";
+import { ButterflyMxClient, IntegrationScope } from "./butterflymx-client";
+import { BmxRegion } from "./butterflymx-hosts";
+
+/** Building-wide mode: one integration per building, registered with an operator (building admin) token. */
+export interface BuildingTarget {
+  bmx: ButterflyMxClient;
+  region: BmxRegion;
+  buildingId: string;
+  operatorToken: string;
+  webhookBaseUrl: string;
+}
+
+export interface BuildingRegistration {
+  integrationId: string;
+  webhook: "created" | "reused";
+  /** Older integrations of ours on the building (for example from before an operator-secret rotation), deleted. */
+  removed: number;
+}
+
+/**
+ * Registers `<webhookBaseUrl>/<operatorSecret>` on the building (v4), reusing an identical integration and
+ * deleting others that point at this webhook. Deliveries through it are routed by ButterflyMX user id / email.
+ */
+export async function registerBuilding(target: BuildingTarget, operatorSecret: string): Promise<BuildingRegistration> {
+  if (operatorSecret.length < 32) throw new Error("The operator secret must be at least 32 characters (the webhook ignores shorter ones).");
+  const { bmx, session, scope } = parts(target);
+  const url = webhookUrl(target.webhookBaseUrl, operatorSecret);
+  const ours = (await bmx.listIntegrations(session, scope)).filter((i) => secretInUrl(target.webhookBaseUrl, i.url) !== undefined);
+  const same = ours.find((i) => i.url === url);
+  const integrationId = same ? same.id : (await bmx.createIntegration(session, scope, url)).id;
+  const stale = ours.filter((i) => i.id !== integrationId);
+  for (const integration of stale) await bmx.deleteIntegration(session, scope, integration.id);
+  return { integrationId, webhook: same ? "reused" : "created", removed: stale.length };
+}
+
+/** Deletes every integration on the building that points at this webhook. Returns how many. */
+export async function unregisterBuilding(target: BuildingTarget): Promise<number> {
+  const { bmx, session, scope } = parts(target);
+  const ours = (await bmx.listIntegrations(session, scope)).filter((i) => secretInUrl(target.webhookBaseUrl, i.url) !== undefined);
+  for (const integration of ours) await bmx.deleteIntegration(session, scope, integration.id);
+  return ours.length;
+}
+
+function parts(target: BuildingTarget) {
+  const scope: IntegrationScope = { kind: "building", id: target.buildingId };
+  return { bmx: target.bmx, scope, session: { region: target.region, accessToken: async () => target.operatorToken } };
+}

@@ -1,0 +1,62 @@
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { ButterflyMxFake } from "../fakes/butterflymx-fake";
+
+/**
+ * `npm run register-building` as an operator runs it, against the local ButterflyMX (v4 building integrations,
+ * operator token). No Firestore involved: building-wide deliveries are routed by user id / email.
+ */
+const run = promisify(execFile);
+const SCRIPT = join(__dirname, "../../../scripts/register-building.mjs");
+const OPERATOR_TOKEN = "operator-token-for-building-b9";
+const SECRET = "operator-secret-register-building-test-0123456789";
+let fake: ButterflyMxFake;
+
+const register = (args: string[], env: Record<string, string> = {}) =>
+  run(process.execPath, [SCRIPT, ...args], {
+    env: { ...process.env, BUTTERFLYMX_OPERATOR_TOKEN: OPERATOR_TOKEN, WEBHOOK_OPERATOR_SECRET: SECRET, BUTTERFLYMX_API_ORIGIN: fake.origins.na, ...env },
+  });
+
+beforeAll(async () => {
+  fake = await ButterflyMxFake.start();
+  fake.addOperatorToken(OPERATOR_TOKEN, ["b9"]);
+});
+afterAll(() => fake.close());
+
+describe("register-building", () => {
+  jest.setTimeout(60_000);
+
+  it("registers once, reuses it, replaces it after a secret rotation, and removes it", async () => {
+    const first = await register(["--building", "b9", "--project", "acme-prod"]);
+    expect(first.stdout).toMatch(/integration \d+ created/);
+    const [integration] = fake.integrationsOf({ kind: "building", id: "b9" });
+    expect(integration.url).toBe(`https://us-central1-acme-prod.cloudfunctions.net/butterflymxWebhook/${SECRET}`);
+    expect(integration.bindings).toEqual([{ actions: ["create", "status_update"], resource_type: "call" }]);
+
+    expect((await register(["--building", "b9", "--project", "acme-prod"])).stdout).toMatch(/reused; 0 older/);
+    expect(fake.integrationsOf({ kind: "building", id: "b9" })).toHaveLength(1);
+
+    const rotated = "rotated-operator-secret-register-building-0123456789";
+    expect((await register(["--building", "b9", "--project", "acme-prod"], { WEBHOOK_OPERATOR_SECRET: rotated })).stdout).toMatch(/created; 1 older/);
+    expect(fake.integrationsOf({ kind: "building", id: "b9" }).map((i) => i.url)).toEqual([
+      `https://us-central1-acme-prod.cloudfunctions.net/butterflymxWebhook/${rotated}`,
+    ]);
+
+    expect((await register(["--building", "b9", "--project", "acme-prod", "--remove"])).stdout).toMatch(/Removed 1 integration/);
+    expect(fake.integrationsOf({ kind: "building", id: "b9" })).toEqual([]);
+  });
+
+  it("names what is missing or wrong, and reports ButterflyMX's refusal", async () => {
+    const usage = await register(["--region", "mars"], { WEBHOOK_OPERATOR_SECRET: "short" }).catch((e: { code: number; stderr: string }) => e);
+    expect(usage).toMatchObject({ code: 2 });
+    const stderr = (usage as { stderr: string }).stderr;
+    for (const problem of ["--building is required", "--project or --url is required", "--region must be na or eu", "WEBHOOK_OPERATOR_SECRET must be set"]) {
+      expect(stderr).toContain(problem);
+    }
+
+    const refused = await register(["--building", "b10", "--project", "acme-prod"]).catch((e: { code: number; stderr: string }) => e);
+    expect(refused).toMatchObject({ code: 1 });
+    expect((refused as { stderr: string }).stderr).toContain("not allowed on building b10");
+  });
+});

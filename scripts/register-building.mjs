@@ -1,0 +1,81 @@
+// `npm run register-building -- --project <id> --building <id> [options]`: registers (or removes) a building-wide
+// ButterflyMX webhook with an operator token, for partners who route calls by ButterflyMX user id / email.
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { ROOT } from "./lib/emulator-env.mjs";
+
+const HELP = `Usage: npm run register-building -- --building <id> (--project <id> | --url <webhook URL>) [options]
+  --building <id>          ButterflyMX building id
+  --project <id>           Firebase project the backend is deployed to (webhook URL derived from it)
+  --url <webhook URL>      the webhook's public URL instead (custom domain; no secret in it)
+  --region na|eu           the building's ButterflyMX region (default na)
+  --environment production|sandbox   (default production)
+  --remove                 delete this backend's integrations on the building instead
+Environment:
+  BUTTERFLYMX_OPERATOR_TOKEN   a building admin's ButterflyMX access token (required)
+  WEBHOOK_OPERATOR_SECRET      the deployed WEBHOOK_OPERATOR_SECRET value (required to register; 32+ characters)
+  BUTTERFLYMX_API_ORIGIN       send the API calls elsewhere (a local ButterflyMX when testing)`;
+
+const { values } = parseArgs({
+  options: {
+    building: { type: "string" },
+    project: { type: "string" },
+    url: { type: "string" },
+    region: { type: "string", default: "na" },
+    environment: { type: "string", default: "production" },
+    remove: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h" },
+  },
+});
+if (values.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+const problems = [];
+if (!values.building) problems.push("--building is required");
+if (!values.project && !values.url) problems.push("--project or --url is required");
+if (!["na", "eu"].includes(values.region)) problems.push(`--region must be na or eu, not "${values.region}"`);
+if (!["production", "sandbox"].includes(values.environment)) problems.push(`--environment must be production or sandbox, not "${values.environment}"`);
+const token = process.env.BUTTERFLYMX_OPERATOR_TOKEN;
+if (!token) problems.push("BUTTERFLYMX_OPERATOR_TOKEN is not set");
+const operatorSecret = process.env.WEBHOOK_OPERATOR_SECRET ?? "";
+if (!values.remove && operatorSecret.length < 32) problems.push("WEBHOOK_OPERATOR_SECRET must be set to the deployed value (32+ characters)");
+if (problems.length > 0) {
+  console.error(`${problems.join("\n")}\n\n${HELP}`);
+  process.exit(2);
+}
+
+const build = spawnSync("npm", ["run", "build", "-w", "functions"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+if (build.status !== 0) process.exit(build.status ?? 1);
+const require = createRequire(import.meta.url);
+const lib = (path) => require(join(ROOT, "functions", "lib", path));
+const { ButterflyMxClient } = lib("butterflymx/butterflymx-client.js");
+const { bmxEndpoints } = lib("butterflymx/butterflymx-hosts.js");
+const { registerBuilding, unregisterBuilding } = lib("butterflymx/building-integration.js");
+const { REGION } = lib("config.js");
+
+const endpoints = bmxEndpoints(values.environment);
+const apiOrigin = process.env.BUTTERFLYMX_API_ORIGIN;
+const target = {
+  // Operator tokens are used as-is (no OAuth client involved), so the client id and secret stay empty.
+  bmx: new ButterflyMxClient({ endpoints: apiOrigin ? { ...endpoints, api: { na: apiOrigin, eu: apiOrigin } } : endpoints, clientId: "", clientSecret: "" }),
+  region: values.region,
+  buildingId: values.building,
+  operatorToken: token,
+  webhookBaseUrl: values.url ?? `https://${REGION}-${values.project}.cloudfunctions.net/butterflymxWebhook`,
+};
+try {
+  if (values.remove) {
+    const removed = await unregisterBuilding(target);
+    console.log(`Removed ${removed} integration(s) of ${target.webhookBaseUrl} from building ${values.building}.`);
+  } else {
+    const result = await registerBuilding(target, operatorSecret);
+    console.log(`Building ${values.building}: integration ${result.integrationId} ${result.webhook}; ${result.removed} older one(s) removed.`);
+  }
+} catch (error) {
+  console.error(`Failed: ${error.message}`);
+  process.exit(1);
+}
