@@ -63,7 +63,9 @@ export async function seedDemo({ db, auth }) {
     uid: DEMO.uid,
     tenantId: DEMO.tenantId,
     bmxIntegrationId: "demo-integration",
+    bmxUserId: String(DEMO.bmxUserId),
     region: "na",
+    environment: "sandbox",
     createdAt: now,
   });
   await batch.commit();
