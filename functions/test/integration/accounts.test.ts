@@ -1,3 +1,4 @@
+import { dirname, join } from "node:path";
 import { Timestamp } from "firebase-admin/firestore";
 import { getAuth } from "firebase-admin/auth";
 import { linkAccount } from "../../src/accounts/link-service";
@@ -366,5 +367,48 @@ describe("building-wide mode: resolving by email", () => {
 
     expect((await db.doc(`calls/${(answer.body as { guid: string }).guid}`).get()).get("recipients")).toEqual(["linked-user"]);
     expect(uidsForEmail).not.toHaveBeenCalled();
+  });
+});
+
+describe("logs", () => {
+  it("carry no token, secret, code or email through link, refresh, failures, webhooks and deletion", async () => {
+    // firebase-functions' logger writes through the console methods it captured when it loaded.
+    const common = join(dirname(require.resolve("firebase-functions/logger")), "common.js");
+    const sink = require(common).UNPATCHED_CONSOLE as Record<string, (line: string) => void>;
+    const saved = { ...sink };
+    const lines: string[] = [];
+    for (const method of Object.keys(sink)) sink[method] = (line) => lines.push(String(line));
+    const secrets: string[] = [fake.clientSecret, OPERATOR_SECRET];
+    try {
+      const email = `secret.person.${Date.now()}@example.com`;
+      fake.addUser(resident("560", { email, tenants: [tenant("t1"), tenant("t2")] }));
+      const first = signInAtButterflyMx(fake, "560");
+      secrets.push(first.code, first.codeVerifier);
+      await linkAccount(deps(), "una", first);
+      fake.fail({ method: "POST", path: /^\/v3\/tenants\/t2\/integrations$/ }, { status: 500 });
+      fake.seedIntegration({ kind: "tenant", id: "t2" }, `${WEBHOOK_BASE}/orphan-secret-for-the-log-test-0123456789`);
+      await linkAccount(deps(), "una", signInAtButterflyMx(fake, "560")).catch(() => undefined);
+      fake.expireAccessTokens("560");
+      const bmx = fakeClient(fake);
+      await bmx.me((await GrantSession.open(db, bmx, "una"))!);
+      for (const integration of fake.integrationsOf({ kind: "tenant", id: "t1" })) {
+        secrets.push(secretOf(integration.url));
+        await post(secretOf(integration.url), createBody({ user: { id: 560, email } }));
+      }
+      await post(OPERATOR_SECRET, createBody({ user: { id: 561, email } }), { uidsForEmail: async () => [] });
+      await post("x".repeat(40), { not: "a call" });
+      fake.fail({ method: "DELETE", path: /integrations\// }, { status: 500 });
+      await deleteUserData(deps(), "una");
+      secrets.push(...fake.requests.flatMap((r) => [r.bearer ?? "", r.form?.refresh_token ?? "", r.form?.token ?? ""]).filter((t) => t.length > 0));
+      secrets.push(email, email.split("@")[0]);
+
+      expect(lines.length).toBeGreaterThan(5);
+      const text = lines.join("\n");
+      expect(text).toContain("ButterflyMX account linked");
+      expect(text).toContain("ButterflyMX integration could not be deleted");
+      for (const secret of secrets) expect(text).not.toContain(secret);
+    } finally {
+      Object.assign(sink, saved);
+    }
   });
 });
