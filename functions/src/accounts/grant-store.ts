@@ -78,10 +78,6 @@ export class GrantSession implements BmxSession {
     return this.current.region;
   }
 
-  get grant(): StoredGrant {
-    return this.current;
-  }
-
   async accessToken(): Promise<string> {
     const token = this.current.accessToken;
     if (!token) throw deadGrant();

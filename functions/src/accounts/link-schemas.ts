@@ -34,4 +34,3 @@ export const storedRegistrationSchema = z.looseObject({
   bmxUserId: z.string().min(1),
   region: z.enum(BMX_REGIONS as ["na", "eu"]),
 });
-export type StoredRegistration = z.infer<typeof storedRegistrationSchema>;

@@ -33,11 +33,6 @@ export class BmxError extends Error {
     super(`ButterflyMX ${operation}: ${message}`);
     this.name = "BmxError";
   }
-
-  /** Failures where trying again later can succeed. */
-  get transient(): boolean {
-    return this.kind === "unavailable" || this.kind === "timeout";
-  }
 }
 
 export interface BmxTokens {
