@@ -16,5 +16,7 @@ module.exports = {
     project("integration", emulated),
     project("rules", emulated),
     project("e2e", emulated),
+    // Benchmarks (`npm run bench`), never part of `npm test`: they print figures and assert nothing about time.
+    project("bench", { ...emulated, roots: ["<rootDir>/../bench"], testMatch: ["**/*.bench.ts"] }),
   ],
 };

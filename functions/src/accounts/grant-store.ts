@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { DocumentReference, FieldValue, Firestore, Timestamp, Transaction } from "firebase-admin/firestore";
-import { BmxError, BmxSession, BmxTokens, ButterflyMxClient } from "../butterflymx/butterflymx-client";
+import { BmxSession, BmxTokens, ButterflyMxClient } from "../butterflymx/butterflymx-client";
+import { BmxError } from "../butterflymx/butterflymx-errors";
 import { BmxEnvironment, BmxRegion } from "../butterflymx/butterflymx-hosts";
 import { logs } from "../logs";
 

@@ -1,5 +1,6 @@
 import { DocumentReference, FieldValue, Timestamp } from "firebase-admin/firestore";
-import { BmxError, BmxIntegration, BmxProfile, BmxSession, BmxTenant, BmxTokens } from "../butterflymx/butterflymx-client";
+import { BmxIntegration, BmxProfile, BmxSession, BmxTenant, BmxTokens } from "../butterflymx/butterflymx-client";
+import { BmxError } from "../butterflymx/butterflymx-errors";
 import { BMX_USERS } from "../calls/call-repository";
 import { logs } from "../logs";
 import { mapWithConcurrency } from "../shared/concurrency";

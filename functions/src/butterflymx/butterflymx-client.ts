@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BmxError } from "./butterflymx-errors";
 import { BMX_REGIONS, BmxEndpoints, BmxRegion } from "./butterflymx-hosts";
 import {
   errorResponseSchema,
@@ -9,31 +10,6 @@ import {
   regionsResponseSchema,
   tokenResponseSchema,
 } from "./butterflymx-schemas";
-
-/**
- * What went wrong at ButterflyMX, as far as a caller needs to decide:
- * - `invalid_grant`: the code or refresh token is invalid, expired or used (the user must sign in again);
- * - `unauthorized`: a bearer token was refused, even after one refresh;
- * - `rejected`: ButterflyMX refused the request as made (4xx other than 401/404); `problems` says why;
- * - `not_found`: the resource does not exist (or not in this user's region);
- * - `unavailable` / `timeout`: ButterflyMX is down, overloaded (5xx, 429) or slow; retrying later may work;
- * - `bad_response`: an answer we cannot read.
- */
-export type BmxErrorKind = "invalid_grant" | "unauthorized" | "rejected" | "not_found" | "unavailable" | "timeout" | "bad_response";
-
-export class BmxError extends Error {
-  constructor(
-    readonly kind: BmxErrorKind,
-    /** The endpoint, without ids or tokens, e.g. `POST /oauth/token`. */
-    readonly operation: string,
-    message: string,
-    readonly httpStatus?: number,
-    readonly problems: string[] = [],
-  ) {
-    super(`ButterflyMX ${operation}: ${message}`);
-    this.name = "BmxError";
-  }
-}
 
 export interface BmxTokens {
   accessToken: string;

@@ -1,6 +1,6 @@
 import { HttpsError } from "firebase-functions/v2/https";
 import { z } from "zod";
-import { BmxError } from "../butterflymx/butterflymx-client";
+import { BmxError } from "../butterflymx/butterflymx-errors";
 import { fieldProblems, missingIsRequired } from "./field-problems";
 
 /** A caller's input is wrong; `field` names it (dot path). Becomes `invalid-argument`. */

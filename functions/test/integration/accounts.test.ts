@@ -6,7 +6,7 @@ import { GrantSession } from "../../src/accounts/grant-store";
 import { deleteUserData, unlinkAccount } from "../../src/accounts/unlink-service";
 import { registerDevice } from "../../src/accounts/device-registry";
 import { verifiedUidsForEmail } from "../../src/accounts/email-recipients";
-import { BmxError } from "../../src/butterflymx/butterflymx-client";
+import { BmxError } from "../../src/butterflymx/butterflymx-errors";
 import { Conflict, InvalidInput } from "../../src/shared/errors";
 import { hashSecret } from "../../src/webhook/webhook-secrets";
 import { handleWebhook, WebhookDeps } from "../../src/webhook/webhook-service";

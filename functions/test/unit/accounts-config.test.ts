@@ -1,7 +1,7 @@
 import { HttpsError } from "firebase-functions/v2/https";
 import { webhookBaseUrl } from "../../src/accounts/account-runtime";
 import { linkAccountSchema } from "../../src/accounts/link-schemas";
-import { BmxError } from "../../src/butterflymx/butterflymx-client";
+import { BmxError } from "../../src/butterflymx/butterflymx-errors";
 import { bmxEndpoints, runtimeBmxEndpoints } from "../../src/butterflymx/butterflymx-hosts";
 import { Conflict, parseInput, toHttpsError } from "../../src/shared/errors";
 import { newWebhookSecret, secretInUrl, webhookUrl } from "../../src/webhook/webhook-secrets";

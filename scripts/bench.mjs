@@ -1,0 +1,25 @@
+// `npm run bench`: benchmarks that print figures (never timed assertions). Cold load runs in fresh processes;
+// the Firestore cost count runs on the emulator (test ports and project, like `npm test`).
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { firebaseBin, prepareEmulators, ROOT, SetupError, TEST_PROJECT_ID } from "./lib/emulator-env.mjs";
+
+function run(command, args, env = process.env) {
+  const result = spawnSync(command, args, { cwd: ROOT, env, stdio: "inherit" });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+try {
+  run("npm", ["run", "build", "-w", "functions"]);
+  run(process.execPath, [join(ROOT, "bench", "cold-load.mjs")], { ...process.env, METADATA_SERVER_DETECTION: "none" });
+  const { env, configArgs } = await prepareEmulators({ profile: "test" });
+  run(
+    process.execPath,
+    [firebaseBin(), "emulators:exec", ...configArgs, "--project", TEST_PROJECT_ID, "--only", "auth,firestore", "npm run bench -w functions"],
+    env,
+  );
+} catch (error) {
+  if (!(error instanceof SetupError)) throw error;
+  console.error(`\nCannot run the benchmarks: ${error.message}`);
+  process.exit(1);
+}
