@@ -1,8 +1,9 @@
 // `npm run bench`: benchmarks that print figures (never timed assertions). Cold load runs in fresh processes;
-// the Firestore cost count runs on the emulator (test ports and project, like `npm test`).
+// ring latency (with its floor, a bare trigger codebase in bench/floor), fan-out and Firestore cost run in the
+// emulators (test ports and project, like `npm test`).
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { firebaseBin, prepareEmulators, ROOT, SetupError, TEST_PROJECT_ID } from "./lib/emulator-env.mjs";
+import { fakeEndpoints, firebaseBin, prepareEmulators, ROOT, SetupError, TEST_PROJECT_ID } from "./lib/emulator-env.mjs";
 
 function run(command, args, env = process.env) {
   const result = spawnSync(command, args, { cwd: ROOT, env, stdio: "inherit" });
@@ -12,11 +13,11 @@ function run(command, args, env = process.env) {
 try {
   run("npm", ["run", "build", "-w", "functions"]);
   run(process.execPath, [join(ROOT, "bench", "cold-load.mjs")], { ...process.env, METADATA_SERVER_DETECTION: "none" });
-  const { env, configArgs } = await prepareEmulators({ profile: "test" });
+  const { env, configArgs } = await prepareEmulators({ profile: "bench" });
   run(
     process.execPath,
-    [firebaseBin(), "emulators:exec", ...configArgs, "--project", TEST_PROJECT_ID, "--only", "auth,firestore", "npm run bench -w functions"],
-    env,
+    [firebaseBin(), "emulators:exec", ...configArgs, "--project", TEST_PROJECT_ID, "--only", "auth,firestore,functions", "npm run bench -w functions"],
+    { ...env, ...fakeEndpoints() },
   );
 } catch (error) {
   if (!(error instanceof SetupError)) throw error;

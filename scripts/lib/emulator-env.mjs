@@ -21,12 +21,12 @@ const GCLOUD_JAR_CANDIDATES = [
 
 export class SetupError extends Error {}
 
-/** Port offset of the `test` profile, so `npm test` runs beside a running `npm start`. */
+/** Port offset of the `test` and `bench` profiles, so they run beside a running `npm start`. */
 const TEST_PORT_OFFSET = 1;
 
 /**
  * Returns `{ env, configArgs, config }` for running firebase-tools: `config` is firebase.json as used
- * (ports shifted for the test profile), `configArgs` the CLI flags that select it.
+ * (ports shifted for the test and bench profiles), `configArgs` the CLI flags that select it.
  */
 export async function prepareEmulators({ profile = "start" } = {}) {
   const env = { ...process.env, METADATA_SERVER_DETECTION: "none" };
@@ -34,16 +34,37 @@ export async function prepareEmulators({ profile = "start" } = {}) {
   Object.assign(env, await firestoreEmulator());
   ensureLocalSecrets();
   const base = JSON.parse(readFileSync(join(ROOT, "firebase.json"), "utf8"));
-  if (profile !== "test") return { env, configArgs: [], config: base };
+  if (profile !== "test" && profile !== "bench") return { env, configArgs: [], config: base };
   const config = structuredClone(base);
   for (const options of Object.values(config.emulators)) {
     if (typeof options === "object" && options !== null) {
       for (const key of ["port", "websocketPort"]) if (typeof options[key] === "number") options[key] += TEST_PORT_OFFSET;
     }
   }
-  const path = join(ROOT, "firebase.test.json");
+  if (profile === "bench") {
+    // The latency floor's bare trigger, as a second codebase that only the benchmarks load.
+    config.functions = [...config.functions, { source: "bench/floor", codebase: "bench-floor" }];
+  }
+  const path = join(ROOT, profile === "bench" ? "firebase.bench.json" : "firebase.test.json");
   writeFileSync(path, JSON.stringify(config, null, 2) + "\n");
   return { env, configArgs: ["--config", path], config };
+}
+
+/**
+ * Where the emulated functions send pushes and ButterflyMX calls under `npm test` and `npm run bench`: local
+ * servers speaking those protocols, which the suites start on these ports (honoured only in the emulator).
+ * Both the emulators and the test process inherit them.
+ */
+export function fakeEndpoints() {
+  return {
+    PUSH_FCM_ORIGIN: "https://127.0.0.1:9743",
+    PUSH_APNS_ORIGIN: "https://127.0.0.1:9744",
+    PUSH_CA_FILE: join(ROOT, "functions", "test", "fakes", "tls", "ca.pem"),
+    BUTTERFLYMX_ACCOUNTS_ORIGIN: "http://127.0.0.1:9745",
+    BUTTERFLYMX_API_ORIGIN_NA: "http://127.0.0.1:9746",
+    BUTTERFLYMX_API_ORIGIN_EU: "http://127.0.0.1:9747",
+    BUTTERFLYMX_FAKE_CLIENT_SECRET: localSecrets().BUTTERFLYMX_CLIENT_SECRET,
+  };
 }
 
 /** Where the functions emulator reads secret values (never committed). */

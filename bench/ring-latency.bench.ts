@@ -1,0 +1,107 @@
+// Ring and stop latency through the emulators: webhook POST → the first ring request arriving at the local FCM
+// and APNs servers, and status POST → the stop request; beside it, in the same run, the floor: a bare Firestore
+// write → a bare trigger (bench/floor) → one FCM send. Run by `npm run bench`; prints figures, asserts nothing.
+import { randomUUID } from "node:crypto";
+import { Timestamp } from "firebase-admin/firestore";
+import { REGION } from "../functions/src/config";
+import { hashSecret, newWebhookSecret } from "../functions/src/webhook/webhook-secrets";
+import { ApnsFake } from "../functions/test/fakes/apns-fake";
+import { FcmFake } from "../functions/test/fakes/fcm-fake";
+import { createBody, statusBody } from "../functions/test/helpers/butterflymx-payloads";
+import { functionsOrigin, FUNCTIONS_PROJECT_ID, testFirestore } from "../functions/test/helpers/emulators";
+import { VOIP_TOKEN } from "../functions/test/helpers/push-harness";
+
+const CALLS = Number(process.env.BENCH_CALLS ?? 200);
+const WARM_UP = 5;
+const print = (text: string) => process.stdout.write(`${text}\n`);
+
+function port(variable: string): number {
+  const origin = process.env[variable];
+  if (!origin) throw new Error(`${variable} is not set: run benchmarks with \`npm run bench\`.`);
+  return Number(new URL(origin).port);
+}
+
+/** Resolves with the first request `find` matches, checking every millisecond (a benchmark, not a test). */
+async function arrival<T>(find: () => T | undefined, deadlineMs = 30_000): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const found = find();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error("no request arrived within 30 s");
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+function percentiles(values: number[]): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+  return `${String(at(50)).padStart(6)} ${String(at(95)).padStart(6)} ${String(at(99)).padStart(6)}`;
+}
+
+it("measures ring and stop latency against the bare-trigger floor", async () => {
+  const [fcm, apns] = await Promise.all([FcmFake.start(port("PUSH_FCM_ORIGIN")), ApnsFake.start(port("PUSH_APNS_ORIGIN"))]);
+  const firestore = testFirestore(FUNCTIONS_PROJECT_ID);
+  const db = firestore.db;
+  const secret = newWebhookSecret();
+  const webhook = `${await functionsOrigin()}/${FUNCTIONS_PROJECT_ID}/${REGION}/butterflymxWebhook/${secret}`;
+  const now = Timestamp.now();
+  await db.doc(`webhookRegistrations/${hashSecret(secret)}`).set({ uid: "bench-resident", tenantId: "bench", bmxIntegrationId: "bench", region: "na", createdAt: now });
+  await db.doc("bmxUsers/880088").set({ uids: ["bench-resident"] });
+  await db.doc("users/bench-resident").set({ preferences: { doNotDisturb: false, contactPreference: "mobile_app" } });
+  const android = { deviceId: "bench-pixel", uid: "bench-resident", platform: "android", fcmToken: "fcm-bench-latency-android", createdAt: now, updatedAt: now };
+  const iphone = { deviceId: "bench-iphone", uid: "bench-resident", platform: "ios", voipToken: VOIP_TOKEN(77), fcmToken: "fcm-bench-latency-iphone", bundleId: "com.example.intercom", apnsEnvironment: "production", createdAt: now, updatedAt: now };
+  await db.doc(`users/bench-resident/devices/${android.deviceId}`).set(android);
+  await db.doc(`users/bench-resident/devices/${iphone.deviceId}`).set(iphone);
+  const post = (body: unknown) => fetch(webhook, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+
+  const ring: number[] = [];
+  const ringFcm: number[] = [];
+  const ringApns: number[] = [];
+  const stop: number[] = [];
+  const floor: number[] = [];
+  let coldRing = 0;
+  let coldFloor = 0;
+  try {
+    for (let i = 0; i < WARM_UP + CALLS; i++) {
+      const call = createBody({ user: { id: 880088 } });
+      const guid = call.guid as string;
+      const posted = Date.now();
+      await post(call);
+      const [viaFcm, viaApns] = await Promise.all([
+        arrival(() => fcm.requests.find((r) => r.message.data?.guid === guid && r.message.data?.type === "call.ring")),
+        arrival(() => apns.requests.find((r) => (r.payload as { guid?: string }).guid === guid)),
+      ]);
+      const ended = Date.now();
+      await post(statusBody(call, "connecting_sip"));
+      const stopped = await arrival(() => fcm.requests.find((r) => r.message.data?.guid === guid && r.message.data?.type === "call.end" && r.token === android.fcmToken));
+
+      const id = randomUUID();
+      const written = Date.now();
+      await db.doc(`benchFloor/${id}`).create({ token: `floor-${id}` });
+      const floorSend = await arrival(() => fcm.requests.find((r) => r.token === `floor-${id}`));
+
+      if (i === 0) {
+        coldRing = Math.min(viaFcm.receivedAt, viaApns.receivedAt) - posted;
+        coldFloor = floorSend.receivedAt - written;
+      }
+      if (i < WARM_UP) continue;
+      ringFcm.push(viaFcm.receivedAt - posted);
+      ringApns.push(viaApns.receivedAt - posted);
+      ring.push(Math.min(viaFcm.receivedAt, viaApns.receivedAt) - posted);
+      stop.push(stopped.receivedAt - ended);
+      floor.push(floorSend.receivedAt - written);
+    }
+  } finally {
+    await Promise.all([fcm.close(), apns.close()]);
+    await firestore.close();
+  }
+  const p50 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  print(`\nRing latency through the emulators, ${CALLS} calls after ${WARM_UP} warm-up calls (ms)`);
+  print(`${"path".padEnd(58)} ${"p50".padStart(6)} ${"p95".padStart(6)} ${"p99".padStart(6)}`);
+  print(`${"floor: Firestore write → bare trigger → one FCM send".padEnd(58)} ${percentiles(floor)}`);
+  print(`${"ring: webhook POST → first push (FCM or APNs)".padEnd(58)} ${percentiles(ring)}`);
+  print(`${"ring: webhook POST → Android ring at FCM".padEnd(58)} ${percentiles(ringFcm)}`);
+  print(`${"ring: webhook POST → VoIP ring at APNs".padEnd(58)} ${percentiles(ringApns)}`);
+  print(`${"stop: status POST → Android stop at FCM".padEnd(58)} ${percentiles(stop)}`);
+  print(`ring p50 / floor p50 = ${(p50(ring) / p50(floor)).toFixed(2)}; first (cold) call: ring ${coldRing} ms, floor ${coldFloor} ms`);
+}, 900_000);
