@@ -6,6 +6,7 @@ import { stopCall } from "../../src/calls/stop-service";
 import { handleWebhook, MAX_BODY_BYTES, WebhookRequest } from "../../src/webhook/webhook-service";
 import { BMX_STATUSES, createBody, statusBody } from "../helpers/butterflymx-payloads";
 import { isolatedProjectId, testFirestore } from "../helpers/emulators";
+import { captureLogs } from "../helpers/log-capture";
 import { PushHarness, seedResident, startPushHarness, VOIP_TOKEN } from "../helpers/push-harness";
 
 /**
@@ -220,5 +221,25 @@ describe("hostile input (fast-check)", () => {
       }),
       { numRuns: 10 },
     );
+  });
+});
+
+describe("logs", () => {
+  it("carry no push token, webhook secret or email through a call's ring, prune and stop", async () => {
+    push.fcm.script(IPHONE.fcmToken, { error: "UNREGISTERED" });
+    const email = "private.resident@example.com";
+    const call = createBody({ user: { id: BMX_USER, email } });
+    const text = await captureLogs(async () => {
+      await post(call);
+      await ringCall(call.guid as string, push.deps(db));
+      await post(statusBody(call, "canceled"));
+      await stopCall(call.guid as string, push.deps(db));
+    });
+
+    expect(text).toContain("ring finished");
+    expect(text).toContain("stop finished");
+    for (const secret of [ANDROID.fcmToken, IPHONE.fcmToken, IPHONE.voipToken, OPERATOR_SECRET, email, "private.resident"]) {
+      expect(text).not.toContain(secret);
+    }
   });
 });

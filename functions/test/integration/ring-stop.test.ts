@@ -118,6 +118,15 @@ describe("ring", () => {
     expect(await delivery(guid, "iphone")).toMatchObject({ ring: { outcome: "sent", attempts: 2 } });
   });
 
+  it("retries an APNs 500 (InternalServerError) and succeeds", async () => {
+    await seedResident(db, "alice", [IPHONE]);
+    push.apns.script(IPHONE.voipToken, { status: 500, reason: "InternalServerError" });
+    const guid = await seedRingingCall(db, ["alice"]);
+    expect(await ringCall(guid, push.deps(db))).toMatchObject({ state: "rung", sent: 1 });
+    expect(push.apns.for(IPHONE.voipToken).map((r) => r.status)).toEqual([500, 200]);
+    expect(await delivery(guid, "iphone")).toMatchObject({ ring: { outcome: "sent", attempts: 2 } });
+  });
+
   it("lets firebase-admin retry an FCM 503 itself, then records one attempt", async () => {
     await seedResident(db, "alice", [ANDROID]);
     push.fcm.script(ANDROID.fcmToken, { error: "UNAVAILABLE" });
