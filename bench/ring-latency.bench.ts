@@ -8,18 +8,13 @@ import { hashSecret, newWebhookSecret } from "../functions/src/webhook/webhook-s
 import { ApnsFake } from "../functions/test/fakes/apns-fake";
 import { FcmFake } from "../functions/test/fakes/fcm-fake";
 import { createBody, statusBody } from "../functions/test/helpers/butterflymx-payloads";
-import { functionsOrigin, FUNCTIONS_PROJECT_ID, testFirestore } from "../functions/test/helpers/emulators";
+import { fakePort, functionsOrigin, FUNCTIONS_PROJECT_ID, testFirestore } from "../functions/test/helpers/emulators";
 import { VOIP_TOKEN } from "../functions/test/helpers/push-harness";
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 200);
 const WARM_UP = 5;
 const print = (text: string) => process.stdout.write(`${text}\n`);
 
-function port(variable: string): number {
-  const origin = process.env[variable];
-  if (!origin) throw new Error(`${variable} is not set: run benchmarks with \`npm run bench\`.`);
-  return Number(new URL(origin).port);
-}
 
 /** Resolves with the first request `find` matches, checking every millisecond (a benchmark, not a test). */
 async function arrival<T>(find: () => T | undefined, deadlineMs = 30_000): Promise<T> {
@@ -39,7 +34,7 @@ function percentiles(values: number[]): string {
 }
 
 it("measures ring and stop latency against the bare-trigger floor", async () => {
-  const [fcm, apns] = await Promise.all([FcmFake.start(port("PUSH_FCM_ORIGIN")), ApnsFake.start(port("PUSH_APNS_ORIGIN"))]);
+  const [fcm, apns] = await Promise.all([FcmFake.start(fakePort("PUSH_FCM_ORIGIN")), ApnsFake.start(fakePort("PUSH_APNS_ORIGIN"))]);
   const firestore = testFirestore(FUNCTIONS_PROJECT_ID);
   const db = firestore.db;
   const secret = newWebhookSecret();

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { BMX_REGIONS } from "../butterflymx/butterflymx-hosts";
+import { registrationSchema } from "../webhook/webhook-secrets";
 
 /** `linkButterflyMxAccount` input: what the app got back from ButterflyMX's authorize page (PKCE, RFC 7636). */
 export const linkAccountSchema = z
@@ -27,9 +28,7 @@ function isAbsoluteUri(value: string): boolean {
 }
 
 /** `webhookRegistrations/{sha256}` as stored by linking (webhook-secrets.ts reads the routing part). */
-export const storedRegistrationSchema = z.looseObject({
-  uid: z.string().min(1),
-  tenantId: z.string().min(1),
+export const storedRegistrationSchema = registrationSchema.extend({
   bmxIntegrationId: z.string().min(1),
   bmxUserId: z.string().min(1),
   region: z.enum(BMX_REGIONS as ["na", "eu"]),

@@ -1,7 +1,7 @@
 import { DocumentReference, FieldValue, Timestamp } from "firebase-admin/firestore";
 import { BmxIntegration, BmxProfile, BmxSession, BmxTenant, BmxTokens } from "../butterflymx/butterflymx-client";
 import { BmxError } from "../butterflymx/butterflymx-errors";
-import { BMX_USERS } from "../calls/call-repository";
+import { BMX_USERS, linkedUids } from "../calls/call-repository";
 import { logs } from "../logs";
 import { mapWithConcurrency } from "../shared/concurrency";
 import { Conflict, InvalidInput } from "../shared/errors";
@@ -234,7 +234,7 @@ export function removeUid(tx: FirebaseFirestore.Transaction, ref: DocumentRefere
 }
 
 function otherUids(value: unknown, uid: string): string[] {
-  return Array.isArray(value) ? value.filter((u): u is string => typeof u === "string" && u.length > 0 && u !== uid) : [];
+  return linkedUids(value).filter((u) => u !== uid);
 }
 
 function isContactPreference(value: string | undefined): value is "mobile_app" | "phone_call" {

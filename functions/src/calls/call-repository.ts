@@ -53,6 +53,6 @@ export async function recordDelivery(db: Firestore, input: RecordDeliveryInput):
 }
 
 /** `bmxUsers/{id}.uids`, tolerating a missing document or a malformed field (no link, nobody to ring). */
-function linkedUids(value: unknown): string[] {
+export function linkedUids(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((uid): uid is string => typeof uid === "string" && uid.length > 0) : [];
 }

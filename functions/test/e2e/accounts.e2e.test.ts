@@ -4,7 +4,7 @@ import { FcmFake } from "../fakes/fcm-fake";
 import { resident as bmxResident, signInAtButterflyMx, tenant } from "../helpers/accounts-harness";
 import { createBody } from "../helpers/butterflymx-payloads";
 import { callFunction, signUp } from "../helpers/callables";
-import { functionsOrigin, FUNCTIONS_PROJECT_ID, testFirestore, waitFor } from "../helpers/emulators";
+import { fakePort, functionsOrigin, FUNCTIONS_PROJECT_ID, testFirestore, waitFor } from "../helpers/emulators";
 
 /**
  * Linking in the emulators: the app's callables exchange a code at the local ButterflyMX, which then delivers
@@ -24,16 +24,11 @@ const ORIGINS: Record<FakeHost, string> = {
   na: "BUTTERFLYMX_API_ORIGIN_NA",
   eu: "BUTTERFLYMX_API_ORIGIN_EU",
 };
-function portOf(variable: string): number {
-  const origin = process.env[variable];
-  if (!origin) throw new Error(`${variable} is not set: run the suites through \`npm test\`, which points the functions at the fakes.`);
-  return Number(new URL(origin).port);
-}
 
 beforeAll(async () => {
   [bmx, fcm] = await Promise.all([
-    ButterflyMxFake.start({ accounts: portOf(ORIGINS.accounts), na: portOf(ORIGINS.na), eu: portOf(ORIGINS.eu) }),
-    FcmFake.start(portOf("PUSH_FCM_ORIGIN")),
+    ButterflyMxFake.start({ accounts: fakePort(ORIGINS.accounts), na: fakePort(ORIGINS.na), eu: fakePort(ORIGINS.eu) }),
+    FcmFake.start(fakePort("PUSH_FCM_ORIGIN")),
   ]);
 }, 30_000);
 afterAll(async () => {

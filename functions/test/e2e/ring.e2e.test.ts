@@ -6,7 +6,7 @@ import { ApnsFake } from "../fakes/apns-fake";
 import { FcmFake } from "../fakes/fcm-fake";
 import { createBody, statusBody } from "../helpers/butterflymx-payloads";
 import { callFunction, signUp } from "../helpers/callables";
-import { functionsOrigin, FUNCTIONS_PROJECT_ID, testFirestore, waitFor } from "../helpers/emulators";
+import { fakePort, functionsOrigin, FUNCTIONS_PROJECT_ID, testFirestore, waitFor } from "../helpers/emulators";
 import { VOIP_TOKEN } from "../helpers/push-harness";
 
 /**
@@ -23,11 +23,6 @@ let apns: ApnsFake;
 let resident: { uid: string; idToken: string };
 let webhook: string;
 
-function portOf(variable: "PUSH_FCM_ORIGIN" | "PUSH_APNS_ORIGIN"): number {
-  const origin = process.env[variable];
-  if (!origin) throw new Error(`${variable} is not set: run the suites through \`npm test\`, which points the functions at the fakes.`);
-  return Number(new URL(origin).port);
-}
 
 const post = (body: unknown) =>
   fetch(`${webhook}/${SECRET}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
@@ -35,7 +30,7 @@ const callDoc = async (guid: string) => (await db.doc(`calls/${guid}`).get()).da
 const until = <T>(probe: () => T | undefined, what: string) => waitFor(async () => probe(), what, 20_000);
 
 beforeAll(async () => {
-  [fcm, apns] = await Promise.all([FcmFake.start(portOf("PUSH_FCM_ORIGIN")), ApnsFake.start(portOf("PUSH_APNS_ORIGIN"))]);
+  [fcm, apns] = await Promise.all([FcmFake.start(fakePort("PUSH_FCM_ORIGIN")), ApnsFake.start(fakePort("PUSH_APNS_ORIGIN"))]);
   webhook = `${await functionsOrigin()}/${FUNCTIONS_PROJECT_ID}/${REGION}/butterflymxWebhook`;
   resident = await signUp(`resident-${Date.now()}@example.com`);
   await db.doc(`webhookRegistrations/${hashSecret(SECRET)}`).set({

@@ -19,6 +19,16 @@ export function emulatorHost(variable: "FIRESTORE_EMULATOR_HOST" | "FIREBASE_AUT
   return host;
 }
 
+/**
+ * The port of a local fake the emulated functions are pointed at (`PUSH_*_ORIGIN`, `BUTTERFLYMX_*_ORIGIN`, set
+ * by `npm test` and `npm run bench` for both the emulators and the test process).
+ */
+export function fakePort(variable: string): number {
+  const origin = process.env[variable];
+  if (!origin) throw new Error(`${variable} is not set: run the suites through \`npm test\` (or \`npm run bench\`), which points the functions at the fakes.`);
+  return Number(new URL(origin).port);
+}
+
 let appCount = 0;
 
 export interface TestFirestore {
