@@ -4,8 +4,7 @@ import { BmxSession, BmxTokens, ButterflyMxClient } from "../butterflymx/butterf
 import { BmxError } from "../butterflymx/butterflymx-errors";
 import { BmxEnvironment, BmxRegion } from "../butterflymx/butterflymx-hosts";
 import { logs } from "../logs";
-
-const FAILED_PRECONDITION = 9;
+import { updateIfUnchanged } from "../shared/firebase";
 
 /** `oauthGrants/{uid}`: the resident's ButterflyMX tokens. Server only (rules deny every client). */
 export const GRANTS = "oauthGrants";
@@ -110,14 +109,8 @@ export class GrantSession implements BmxSession {
    * Takes the refresh lease with a precondition on the version we looked at: no lock for concurrent callers to
    * queue on; whoever loses the race sees the change and waits.
    */
-  private async claimRefresh(ref: DocumentReference, seenAt: Timestamp): Promise<boolean> {
-    try {
-      await ref.update({ refreshLease: { holder: this.holder, until: Timestamp.fromMillis(this.now() + this.leaseMs) } }, { lastUpdateTime: seenAt });
-      return true;
-    } catch (error) {
-      if ((error as { code?: number }).code === FAILED_PRECONDITION) return false;
-      throw error;
-    }
+  private claimRefresh(ref: DocumentReference, seenAt: Timestamp): Promise<boolean> {
+    return updateIfUnchanged(ref, { refreshLease: { holder: this.holder, until: Timestamp.fromMillis(this.now() + this.leaseMs) } }, seenAt);
   }
 
   private async refresh(refreshToken: string): Promise<string> {

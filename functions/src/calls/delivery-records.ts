@@ -1,5 +1,6 @@
 import { FieldValue, Firestore, Timestamp } from "firebase-admin/firestore";
 import type { PushResult } from "../push/fan-out";
+import { updateIfUnchanged } from "../shared/firebase";
 import { CallDocument } from "./call-document";
 import { CALLS } from "./call-repository";
 
@@ -31,24 +32,53 @@ export interface DeliveryDocument {
 
 export type RingClaim = { claimed: true; call: CallDocument } | { claimed: false; reason: string };
 
+/** The call as the ring trigger's event saw it, with the update time that identifies that version. */
+export interface SeenCall {
+  call: CallDocument;
+  updateTime: Timestamp;
+}
+
+type RingDecision = { claim: true } | { claim: false; reason: string; close?: true };
+
+/** Whether this version of the call may be rung now; a passed window closes the delivery as `not_rung`. */
+function ringDecision(call: CallDocument, now: Timestamp, ringWindowMs: number): RingDecision {
+  if (call.status !== "ringing") return { claim: false, reason: `call_${call.status}` };
+  if (call.delivery.state !== "pending") return { claim: false, reason: `delivery_${call.delivery.state}` };
+  if (now.toMillis() > call.createdAt.toMillis() + ringWindowMs) return { claim: false, reason: "ring_window_passed", close: true };
+  return { claim: true };
+}
+
+function claimFields(decision: RingDecision, now: Timestamp): Record<string, unknown> | undefined {
+  if (decision.claim) return { "delivery.state": "ringing", "delivery.ringClaimedAt": now };
+  return decision.close ? { "delivery.state": "not_rung", "delivery.reason": "ring_window_passed" } : undefined;
+}
+
 /**
  * Claims the ring of a call, once: only a `ringing` call whose delivery is still `pending` and whose ring window
  * is open. A retried or duplicated trigger finds the claim taken and rings nobody.
+ *
+ * With the version the trigger saw, the claim is one write conditioned on that version still being current
+ * (one round trip instead of a transaction's two, before the first push). When the call changed since, the
+ * transaction decides on the current version.
  */
-export async function claimRing(db: Firestore, guid: string, now: Timestamp, ringWindowMs: number): Promise<RingClaim> {
+export async function claimRing(db: Firestore, guid: string, now: Timestamp, ringWindowMs: number, seen?: SeenCall): Promise<RingClaim> {
   const ref = db.collection(CALLS).doc(guid);
+  if (seen) {
+    const decision = ringDecision(seen.call, now, ringWindowMs);
+    const fields = claimFields(decision, now);
+    if (!fields) return decision.claim ? { claimed: true, call: seen.call } : { claimed: false, reason: decision.reason };
+    if (await updateIfUnchanged(ref, fields, seen.updateTime)) {
+      return decision.claim ? { claimed: true, call: seen.call } : { claimed: false, reason: decision.reason };
+    }
+  }
   return db.runTransaction(async (tx) => {
     const snapshot = await tx.get(ref);
     if (!snapshot.exists) return { claimed: false, reason: "call_missing" };
     const call = snapshot.data() as CallDocument;
-    if (call.status !== "ringing") return { claimed: false, reason: `call_${call.status}` };
-    if (call.delivery.state !== "pending") return { claimed: false, reason: `delivery_${call.delivery.state}` };
-    if (now.toMillis() > call.createdAt.toMillis() + ringWindowMs) {
-      tx.update(ref, { "delivery.state": "not_rung", "delivery.reason": "ring_window_passed" });
-      return { claimed: false, reason: "ring_window_passed" };
-    }
-    tx.update(ref, { "delivery.state": "ringing", "delivery.ringClaimedAt": now });
-    return { claimed: true, call };
+    const decision = ringDecision(call, now, ringWindowMs);
+    const fields = claimFields(decision, now);
+    if (fields) tx.update(ref, fields);
+    return decision.claim ? { claimed: true, call } : { claimed: false, reason: decision.reason };
   });
 }
 

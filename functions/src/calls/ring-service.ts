@@ -4,7 +4,7 @@ import { logs } from "../logs";
 import { PushResult } from "../push/fan-out";
 import { CallDocument } from "./call-document";
 import { CALLS } from "./call-repository";
-import { claimRing, DeliveryDocument, recordRing, RingSummary } from "./delivery-records";
+import { claimRing, DeliveryDocument, recordRing, RingSummary, SeenCall } from "./delivery-records";
 import { PushDeps } from "./push-deps";
 import { PushPlan, ringInfo, ringPlan } from "./push-plan";
 import { pushRecord, sendPlans } from "./push-results";
@@ -15,18 +15,23 @@ import { stopDevices } from "./stop-service";
  * say no, sends over FCM and APNs in parallel with short retries inside the ring window, prunes dead tokens
  * and records each device's outcome. When the call ended while we were sending, stops what it rang.
  */
-export async function ringCall(guid: string, deps: PushDeps): Promise<RingSummary | { skipped: string }> {
+export async function ringCall(guid: string, deps: PushDeps, seen?: SeenCall): Promise<RingSummary | { skipped: string }> {
   const { db } = deps;
-  const claim = await claimRing(db, guid, Timestamp.fromMillis(deps.now()), deps.ringWindowMs);
+  // With the trigger's version of the call, the recipients' devices are read while the claim is written.
+  const [claim, early] = await Promise.all([
+    claimRing(db, guid, Timestamp.fromMillis(deps.now()), deps.ringWindowMs, seen),
+    seen && seen.call.status === "ringing" ? loadAudience(db, seen.call.recipients) : undefined,
+  ]);
   if (!claim.claimed) {
     logs.ringSkipped({ guid, reason: claim.reason });
     return { skipped: claim.reason };
   }
   const { call } = claim;
+  const audience = early && sameMembers(seen!.call.recipients, call.recipients) ? early : await loadAudience(db, call.recipients);
   const info = ringInfo(call);
   const recipients: Record<string, string> = {};
   const plans: PushPlan[] = [];
-  for (const member of await loadAudience(db, call.recipients)) {
+  for (const member of audience) {
     if (member.skip) {
       recipients[member.uid] = member.skip;
       continue;
@@ -63,6 +68,10 @@ export async function ringCall(guid: string, deps: PushDeps): Promise<RingSummar
     await stopDevices(recorded.call, deliveries.filter((d) => d.ring.outcome !== "prune"), deps, { afterRing: true });
   }
   return summary;
+}
+
+function sameMembers(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((uid) => b.includes(uid));
 }
 
 async function stillRinging(db: Firestore, guid: string): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { getApps, initializeApp } from "firebase-admin/app";
-import { Firestore, getFirestore } from "firebase-admin/firestore";
+import { DocumentData, DocumentReference, Firestore, getFirestore, Timestamp, UpdateData } from "firebase-admin/firestore";
 
 let db: Firestore | undefined;
 
@@ -12,3 +12,21 @@ export function firestore(): Firestore {
   }
   return db;
 }
+
+/**
+ * Updates the document only if it is still the version seen at `seenAt`: one round trip, no lock. False when it
+ * changed (or went) since; the caller then decides again on what is current.
+ */
+export async function updateIfUnchanged(ref: DocumentReference, fields: UpdateData<DocumentData>, seenAt: Timestamp): Promise<boolean> {
+  try {
+    await ref.update(fields, { lastUpdateTime: seenAt });
+    return true;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === FAILED_PRECONDITION || code === NOT_FOUND) return false;
+    throw error;
+  }
+}
+
+const NOT_FOUND = 5;
+const FAILED_PRECONDITION = 9;

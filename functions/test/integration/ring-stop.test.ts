@@ -1,5 +1,5 @@
 import { CallDocument } from "../../src/calls/call-document";
-import { DeliveryDocument } from "../../src/calls/delivery-records";
+import { DeliveryDocument, SeenCall } from "../../src/calls/delivery-records";
 import { ringCall } from "../../src/calls/ring-service";
 import { stopCall } from "../../src/calls/stop-service";
 import { isolatedProjectId, testFirestore, waitFor } from "../helpers/emulators";
@@ -103,6 +103,52 @@ describe("ring", () => {
     await expect(ringCall(stale, push.deps(db))).resolves.toEqual({ skipped: "ring_window_passed" });
     expect((await call(stale)).delivery).toMatchObject({ state: "not_rung", reason: "ring_window_passed" });
     expect(push.fcm.requests).toHaveLength(0);
+  });
+
+  describe("with the version the trigger saw", () => {
+    const seen = async (guid: string): Promise<SeenCall> => {
+      const snapshot = await db.doc(`calls/${guid}`).get();
+      return { call: snapshot.data() as CallDocument, updateTime: snapshot.updateTime! };
+    };
+
+    it("claims with one conditional write and rings each device once, even when the trigger runs twice at once", async () => {
+      await seedResident(db, "alice", [ANDROID, IPHONE]);
+      const guid = await seedRingingCall(db, ["alice"]);
+      const version = await seen(guid);
+      const outcomes = await Promise.all([ringCall(guid, push.deps(db), version), ringCall(guid, push.deps(db), version)]);
+      expect(outcomes.filter((o) => "skipped" in o)).toEqual([{ skipped: expect.stringMatching(/^delivery_(ringing|rung)$/) }]);
+      expect(await ringCall(guid, push.deps(db), version)).toEqual({ skipped: expect.stringMatching(/^delivery_/) });
+      expect(push.fcm.for(ANDROID.fcmToken)).toHaveLength(1);
+      expect(push.apns.for(IPHONE.voipToken)).toHaveLength(1);
+      expect((await call(guid)).delivery).toMatchObject({ state: "rung", ringClaimedAt: expect.anything() });
+    });
+
+    it("decides on the current call when it changed after the trigger's snapshot: an answered call rings nobody", async () => {
+      await seedResident(db, "alice", [ANDROID]);
+      const guid = await seedRingingCall(db, ["alice"]);
+      const version = await seen(guid);
+      await endCall(db, guid, "connecting_sip");
+      await expect(ringCall(guid, push.deps(db), version)).resolves.toEqual({ skipped: "call_answered" });
+      expect(push.fcm.requests).toHaveLength(0);
+    });
+
+    it("rings recipients added after the trigger's snapshot", async () => {
+      await seedResident(db, "alice", [ANDROID]);
+      await seedResident(db, "bob", [IPAD_FCM_ONLY]);
+      const guid = await seedRingingCall(db, ["alice"]);
+      const version = await seen(guid);
+      await db.doc(`calls/${guid}`).update({ recipients: ["alice", "bob"] });
+      expect(await ringCall(guid, push.deps(db), version)).toMatchObject({ state: "rung", recipients: { alice: "rung", bob: "rung" } });
+      expect(push.fcm.for(IPAD_FCM_ONLY.fcmToken)).toHaveLength(1);
+    });
+
+    it("closes a call whose ring window passed as not_rung, and rings nobody", async () => {
+      await seedResident(db, "alice", [ANDROID]);
+      const guid = await seedRingingCall(db, ["alice"], { createdAt: Date.now() - 41_000 });
+      await expect(ringCall(guid, push.deps(db), await seen(guid))).resolves.toEqual({ skipped: "ring_window_passed" });
+      expect((await call(guid)).delivery).toMatchObject({ state: "not_rung", reason: "ring_window_passed" });
+      expect(push.fcm.requests).toHaveLength(0);
+    });
   });
 
   it("retries transient failures with short backoff (FCM 500, APNs 503) and succeeds", async () => {
