@@ -58,7 +58,7 @@ it("rings D devices against raw sendEach + raw HTTP/2", async () => {
         await db.doc("bmxUsers/777").set({ uids: ["resident"] });
         const parsed = parseDelivery(createBody({ user: { id: 777 } }));
         if (!parsed.ok) throw new Error("bad body");
-        const { guid } = await recordDelivery(db, { delivery: parsed.delivery, via: "bench", now: Timestamp.now(), retentionDays: 1 });
+        const { guid } = (await recordDelivery(db, { delivery: parsed.delivery, source: { via: "bench" }, now: Timestamp.now(), retentionDays: 1 }))!;
 
         const startedAt = Date.now();
         let started = performance.now();

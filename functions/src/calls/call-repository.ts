@@ -5,48 +5,60 @@ import { applyDelivery, CallDocument, canonicalGuid, DeliveryOutcome } from "./c
 export const CALLS = "calls";
 export const BMX_USERS = "bmxUsers";
 
-export interface RecordDeliveryInput {
-  delivery: WebhookDelivery;
+/** Who a delivery came through, as far as deciding its recipients and history goes. */
+export interface DeliverySource {
   /** A uid to ring besides those linked to the ButterflyMX user (the registration's owner). */
   extraRecipient?: string;
   /** Who to ring when no app user is linked to the ButterflyMX user id (building-wide mode: by email). */
   fallbackRecipients?: () => Promise<string[]>;
   via: string;
+}
+
+export interface RecordDeliveryInput {
+  delivery: WebhookDelivery;
+  /**
+   * The delivery's source, or its authentication still under way: awaited alongside the transaction's first
+   * read, so authenticating costs no round trip of its own. Resolving to undefined refuses the delivery.
+   */
+  source: DeliverySource | Promise<DeliverySource | undefined>;
   now: Timestamp;
   retentionDays: number;
 }
 
 export interface RecordedDelivery extends DeliveryOutcome {
   guid: string;
+  via: string;
 }
 
 /**
  * Applies a webhook delivery to `calls/{guid}` in one transaction. The call and the ButterflyMX user's links
  * are read in one round trip; identical deliveries racing each other serialise on the call document, so
- * exactly one creates it and the rest see it as a duplicate.
+ * exactly one creates it and the rest see it as a duplicate. Undefined when the source was refused: nothing
+ * is written.
  */
-export async function recordDelivery(db: Firestore, input: RecordDeliveryInput): Promise<RecordedDelivery> {
+export async function recordDelivery(db: Firestore, input: RecordDeliveryInput): Promise<RecordedDelivery | undefined> {
   const guid = canonicalGuid(input.delivery.call.guid);
   const callRef = db.collection(CALLS).doc(guid);
   const linksRef = db.collection(BMX_USERS).doc(String(input.delivery.call.user.id));
   return db.runTransaction(
     async (tx) => {
-      const [callSnapshot, linksSnapshot] = await tx.getAll(callRef, linksRef);
+      const [[callSnapshot, linksSnapshot], source] = await Promise.all([tx.getAll(callRef, linksRef), input.source]);
+      if (!source) return undefined;
       const recipients = linkedUids(linksSnapshot.get("uids"));
-      if (recipients.length === 0 && input.fallbackRecipients) recipients.push(...(await input.fallbackRecipients()));
-      if (input.extraRecipient) recipients.push(input.extraRecipient);
+      if (recipients.length === 0 && source.fallbackRecipients) recipients.push(...(await source.fallbackRecipients()));
+      if (source.extraRecipient) recipients.push(source.extraRecipient);
       const existing = callSnapshot.exists ? (callSnapshot.data() as CallDocument) : undefined;
       const outcome = applyDelivery(existing, {
         delivery: input.delivery,
         recipients,
-        via: input.via,
+        via: source.via,
         now: input.now,
         retentionDays: input.retentionDays,
       });
       const { change } = outcome;
       if (change.kind === "create") tx.create(callRef, change.document);
       if (change.kind === "update") tx.update(callRef, change.fields);
-      return { ...outcome, guid };
+      return { ...outcome, guid, via: source.via };
     },
     { maxAttempts: 10 },
   );

@@ -1,10 +1,10 @@
 import { Firestore, Timestamp } from "firebase-admin/firestore";
-import { recordDelivery } from "../calls/call-repository";
+import { DeliverySource, recordDelivery } from "../calls/call-repository";
 import { logs } from "../logs";
 import { withDeadline } from "../shared/deadline";
 import { FieldProblem } from "../shared/field-problems";
-import { parseDelivery } from "./webhook-schemas";
-import { authenticate, describeSource } from "./webhook-secrets";
+import { parseDelivery, WebhookDelivery } from "./webhook-schemas";
+import { authenticate, describeSource, WebhookSource } from "./webhook-secrets";
 
 /** Deliveries are a few hundred bytes; the cap bounds what an authenticated sender can make us store. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -53,7 +53,8 @@ export interface WebhookDeps {
 
 /**
  * One ButterflyMX delivery, from raw request to answer. Every 4xx is decided before anything is written;
- * 5xx only when Firestore fails, so that ButterflyMX may retry.
+ * 5xx only when Firestore fails, so that ButterflyMX may retry. An unknown URL is answered 404 whatever the
+ * body; a valid body is authenticated alongside the transaction's first read (one round trip for both).
  */
 export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps): Promise<WebhookResponse> {
   if (request.method !== "POST") {
@@ -65,53 +66,38 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
   const remaining = () => budget - (performance.now() - started);
 
   const secret = secretFromPath(request.path);
-  let source;
-  try {
-    source = secret === undefined ? undefined : await withDeadline(authenticate(deps.db, secret, deps.operatorSecret), remaining(), "authentication");
-  } catch (error) {
-    logs.webhookStoreFailed({ stage: "authenticate" }, error);
-    return unavailable();
-  }
-  if (!source) return reject(404, "not_found", "No webhook is registered at this URL.");
-
-  const body = request.rawBody ?? Buffer.alloc(0);
-  if (body.length > MAX_BODY_BYTES) {
-    return reject(413, "payload_too_large", `The body is ${body.length} bytes; the limit is ${MAX_BODY_BYTES}.`);
-  }
-  if (!isJsonContentType(request.contentType)) {
-    return reject(415, "unsupported_media_type", `Send application/json; got ${request.contentType ? `"${request.contentType}"` : "no Content-Type"}.`);
-  }
-  if (body.length === 0) return reject(400, "invalid_json", "The body is empty; send the ButterflyMX call as JSON.");
-
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString("utf8"));
-  } catch (error) {
-    return reject(400, "invalid_json", `The body is not valid JSON: ${(error as Error).message}`);
-  }
-  const parsed = parseDelivery(json);
-  if (!parsed.ok) {
-    const summary = parsed.problems.map((p) => `${p.field} ${p.message}`).join("; ");
-    return reject(400, "invalid_delivery", `Not a ButterflyMX call delivery: ${summary}.`, {
-      fields: parsed.problems,
-      guid: guidOf(json),
-    });
+  if (secret === undefined) return notFound();
+  const authentication = authenticate(deps.db, secret, deps.operatorSecret);
+  const body = checkBody(request);
+  if (!body.ok) {
+    let source;
+    try {
+      source = await withDeadline(authentication, remaining(), "authentication");
+    } catch (error) {
+      logs.webhookStoreFailed({ stage: "authenticate" }, error);
+      return unavailable();
+    }
+    return source ? body.reject() : notFound();
   }
 
-  const { delivery } = parsed;
-  const via = describeSource(source);
+  const { delivery } = body;
   const email = delivery.call.user.email?.trim().toLowerCase();
   const { uidsForEmail } = deps;
+  const deliverySource = (source: WebhookSource | undefined): DeliverySource | undefined =>
+    source && {
+      via: describeSource(source),
+      extraRecipient: source.kind === "registration" ? source.uid : undefined,
+      fallbackRecipients: source.kind === "operator" && email && uidsForEmail ? () => uidsForEmail(email) : undefined,
+    };
   try {
     const record = recordDelivery(deps.db, {
       delivery,
-      extraRecipient: source.kind === "registration" ? source.uid : undefined,
-      fallbackRecipients: source.kind === "operator" && email && uidsForEmail ? () => uidsForEmail(email) : undefined,
-      via,
+      source: authentication.then(deliverySource),
       now: Timestamp.fromMillis(deps.now()),
       retentionDays: deps.retentionDays,
     });
     const recorded = await withDeadline(record, remaining(), "recording the delivery");
+    if (!recorded) return notFound();
     logs.webhookRecorded({
       guid: recorded.guid,
       event: delivery.event,
@@ -119,7 +105,7 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
       status: recorded.status,
       duplicate: recorded.duplicate,
       recipients: recorded.recipients.length,
-      via,
+      via: recorded.via,
     });
     if (recorded.change.kind === "create" && recorded.recipients.length === 0) {
       logs.callUndeliverable({ guid: recorded.guid, reason: "no_recipients" });
@@ -129,6 +115,32 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
     logs.webhookStoreFailed({ guid: delivery.call.guid, stage: "record" }, error);
     return unavailable();
   }
+}
+
+/** The body as a delivery, or the 4xx that names what is wrong (answered only to an authenticated sender). */
+function checkBody(request: WebhookRequest): { ok: true; delivery: WebhookDelivery } | { ok: false; reject: () => WebhookResponse } {
+  const refuse = (...args: Parameters<typeof reject>) => ({ ok: false as const, reject: () => reject(...args) });
+  const body = request.rawBody ?? Buffer.alloc(0);
+  if (body.length > MAX_BODY_BYTES) {
+    return refuse(413, "payload_too_large", `The body is ${body.length} bytes; the limit is ${MAX_BODY_BYTES}.`);
+  }
+  if (!isJsonContentType(request.contentType)) {
+    return refuse(415, "unsupported_media_type", `Send application/json; got ${request.contentType ? `"${request.contentType}"` : "no Content-Type"}.`);
+  }
+  if (body.length === 0) return refuse(400, "invalid_json", "The body is empty; send the ButterflyMX call as JSON.");
+
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString("utf8"));
+  } catch (error) {
+    return refuse(400, "invalid_json", `The body is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = parseDelivery(json);
+  if (!parsed.ok) {
+    const summary = parsed.problems.map((p) => `${p.field} ${p.message}`).join("; ");
+    return refuse(400, "invalid_delivery", `Not a ButterflyMX call delivery: ${summary}.`, { fields: parsed.problems, guid: guidOf(json) });
+  }
+  return { ok: true, delivery: parsed.delivery };
 }
 
 /** `/<secret>`; `/butterflymxWebhook/<secret>` too, for hosts that do not strip the function name. */
@@ -160,6 +172,10 @@ function reject(
   const { headers, fields, guid } = extra;
   logs.webhookRejected({ httpStatus: status, code, guid, fields: fields?.map((f) => f.field) });
   return { status, headers, body: { ok: false, error: { code, message, ...(fields ? { fields } : {}) } } };
+}
+
+function notFound(): WebhookResponse {
+  return reject(404, "not_found", "No webhook is registered at this URL.");
 }
 
 function unavailable(): WebhookResponse {
