@@ -1,4 +1,5 @@
 import { Firestore, Timestamp } from "firebase-admin/firestore";
+import { ifUnchanged, OPTIMISTIC_ATTEMPTS, stillContended, updateIfUnchanged } from "../shared/firebase";
 import { WebhookDelivery } from "../webhook/webhook-schemas";
 import { applyDelivery, CallDocument, canonicalGuid, DeliveryOutcome } from "./call-document";
 
@@ -31,37 +32,40 @@ export interface RecordedDelivery extends DeliveryOutcome {
 }
 
 /**
- * Applies a webhook delivery to `calls/{guid}` in one transaction. The call and the ButterflyMX user's links
- * are read in one round trip; identical deliveries racing each other serialise on the call document, so
- * exactly one creates it and the rest see it as a duplicate. Undefined when the source was refused: nothing
- * is written.
+ * Applies a webhook delivery to `calls/{guid}`. The call and the ButterflyMX user's links are read in one round
+ * trip, then the call is created, or updated on the condition that it is still the version read (no lock; see
+ * `ifUnchanged`). Identical deliveries racing each other: exactly one creates the call, the others read it again
+ * and see a duplicate. Undefined when the source was refused: nothing is written.
  */
 export async function recordDelivery(db: Firestore, input: RecordDeliveryInput): Promise<RecordedDelivery | undefined> {
   const guid = canonicalGuid(input.delivery.call.guid);
   const callRef = db.collection(CALLS).doc(guid);
   const linksRef = db.collection(BMX_USERS).doc(String(input.delivery.call.user.id));
-  return db.runTransaction(
-    async (tx) => {
-      const [[callSnapshot, linksSnapshot], source] = await Promise.all([tx.getAll(callRef, linksRef), input.source]);
-      if (!source) return undefined;
-      const recipients = linkedUids(linksSnapshot.get("uids"));
-      if (recipients.length === 0 && source.fallbackRecipients) recipients.push(...(await source.fallbackRecipients()));
-      if (source.extraRecipient) recipients.push(source.extraRecipient);
-      const existing = callSnapshot.exists ? (callSnapshot.data() as CallDocument) : undefined;
-      const outcome = applyDelivery(existing, {
-        delivery: input.delivery,
-        recipients,
-        via: source.via,
-        now: input.now,
-        retentionDays: input.retentionDays,
-      });
-      const { change } = outcome;
-      if (change.kind === "create") tx.create(callRef, change.document);
-      if (change.kind === "update") tx.update(callRef, change.fields);
-      return { ...outcome, guid, via: source.via };
-    },
-    { maxAttempts: 10 },
-  );
+  let fallback: Promise<string[]> | undefined;
+  for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
+    const [[callSnapshot, linksSnapshot], source] = await Promise.all([db.getAll(callRef, linksRef), input.source]);
+    if (!source) return undefined;
+    const recipients = linkedUids(linksSnapshot.get("uids"));
+    if (recipients.length === 0 && source.fallbackRecipients) recipients.push(...(await (fallback ??= source.fallbackRecipients())));
+    if (source.extraRecipient) recipients.push(source.extraRecipient);
+    const existing = callSnapshot.exists ? (callSnapshot.data() as CallDocument) : undefined;
+    const outcome = applyDelivery(existing, {
+      delivery: input.delivery,
+      recipients,
+      via: source.via,
+      now: input.now,
+      retentionDays: input.retentionDays,
+    });
+    const { change } = outcome;
+    const written =
+      change.kind === "create"
+        ? await ifUnchanged(callRef.create(change.document))
+        : change.kind === "update"
+          ? await updateIfUnchanged(callRef, change.fields, callSnapshot.updateTime!)
+          : true;
+    if (written) return { ...outcome, guid, via: source.via };
+  }
+  throw stillContended(`recording a delivery of call ${guid}`);
 }
 
 /** `bmxUsers/{id}.uids`, tolerating a missing document or a malformed field (no link, nobody to ring). */

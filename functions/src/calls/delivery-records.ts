@@ -1,6 +1,6 @@
-import { FieldValue, Firestore, Timestamp } from "firebase-admin/firestore";
+import { DocumentData, DocumentReference, DocumentSnapshot, FieldValue, Firestore, Timestamp, UpdateData, WriteBatch } from "firebase-admin/firestore";
 import type { PushResult } from "../push/fan-out";
-import { updateIfUnchanged } from "../shared/firebase";
+import { ifUnchanged, OPTIMISTIC_ATTEMPTS, stillContended } from "../shared/firebase";
 import { CallDocument } from "./call-document";
 import { CALLS } from "./call-repository";
 
@@ -32,53 +32,68 @@ export interface DeliveryDocument {
 
 export type RingClaim = { claimed: true; call: CallDocument } | { claimed: false; reason: string };
 
-/** The call as the ring trigger's event saw it, with the update time that identifies that version. */
+/** One version of the call: as a trigger's event carried it, or as read; its update time identifies it. */
 export interface SeenCall {
   call: CallDocument;
   updateTime: Timestamp;
 }
 
-type RingDecision = { claim: true } | { claim: false; reason: string; close?: true };
-
-/** Whether this version of the call may be rung now; a passed window closes the delivery as `not_rung`. */
-function ringDecision(call: CallDocument, now: Timestamp, ringWindowMs: number): RingDecision {
-  if (call.status !== "ringing") return { claim: false, reason: `call_${call.status}` };
-  if (call.delivery.state !== "pending") return { claim: false, reason: `delivery_${call.delivery.state}` };
-  if (now.toMillis() > call.createdAt.toMillis() + ringWindowMs) return { claim: false, reason: "ring_window_passed", close: true };
-  return { claim: true };
+/** A decision taken on one version of the call: its result, and what to write if that version is still current. */
+interface Decision<T> {
+  result: T;
+  update?: UpdateData<DocumentData>;
+  /** Other documents written in the same batch as the call's update. */
+  alongside?: (batch: WriteBatch) => void;
 }
 
-function claimFields(decision: RingDecision, now: Timestamp): Record<string, unknown> | undefined {
-  if (decision.claim) return { "delivery.state": "ringing", "delivery.ringClaimedAt": now };
-  return decision.close ? { "delivery.state": "not_rung", "delivery.reason": "ring_window_passed" } : undefined;
+/**
+ * Decides on a version of the call (the one the trigger saw first, when given) and commits the decision only if
+ * that version is still current; when the call changed in between, reads it again and decides anew. No lock is
+ * held (see `ifUnchanged`), so a status update arriving meanwhile is never kept waiting.
+ */
+async function decideOnCall<T>(
+  ref: DocumentReference,
+  seen: SeenCall | undefined,
+  missing: T,
+  decide: (version: SeenCall) => Promise<Decision<T>> | Decision<T>,
+): Promise<T> {
+  for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
+    const version = attempt === 1 && seen ? seen : await readCall(ref);
+    if (!version) return missing;
+    const { result, update, alongside } = await decide(version);
+    if (!update) return result;
+    const batch = ref.firestore.batch();
+    alongside?.(batch);
+    batch.update(ref, update, { lastUpdateTime: version.updateTime });
+    if (await ifUnchanged(batch.commit())) return result;
+  }
+  throw stillContended(`writing call ${ref.id}`);
+}
+
+async function readCall(ref: DocumentReference): Promise<SeenCall | undefined> {
+  return seenCall(await ref.get());
+}
+
+/** A snapshot of the call (a trigger's event data, or a read) as a version to decide on; undefined when absent. */
+export function seenCall(snapshot: DocumentSnapshot): SeenCall | undefined {
+  return snapshot.exists && snapshot.updateTime ? { call: snapshot.data() as CallDocument, updateTime: snapshot.updateTime } : undefined;
 }
 
 /**
  * Claims the ring of a call, once: only a `ringing` call whose delivery is still `pending` and whose ring window
- * is open. A retried or duplicated trigger finds the claim taken and rings nobody.
- *
- * With the version the trigger saw, the claim is one write conditioned on that version still being current
- * (one round trip instead of a transaction's two, before the first push). When the call changed since, the
- * transaction decides on the current version.
+ * is open; a passed window closes the delivery as `not_rung`. A retried or duplicated trigger finds the claim
+ * taken and rings nobody. With the version the trigger saw, the claim is a single write: one round trip before
+ * the first push.
  */
-export async function claimRing(db: Firestore, guid: string, now: Timestamp, ringWindowMs: number, seen?: SeenCall): Promise<RingClaim> {
-  const ref = db.collection(CALLS).doc(guid);
-  if (seen) {
-    const decision = ringDecision(seen.call, now, ringWindowMs);
-    const fields = claimFields(decision, now);
-    if (!fields) return decision.claim ? { claimed: true, call: seen.call } : { claimed: false, reason: decision.reason };
-    if (await updateIfUnchanged(ref, fields, seen.updateTime)) {
-      return decision.claim ? { claimed: true, call: seen.call } : { claimed: false, reason: decision.reason };
+export function claimRing(db: Firestore, guid: string, now: Timestamp, ringWindowMs: number, seen?: SeenCall): Promise<RingClaim> {
+  const missing: RingClaim = { claimed: false, reason: "call_missing" };
+  return decideOnCall<RingClaim>(db.collection(CALLS).doc(guid), seen, missing, ({ call }) => {
+    if (call.status !== "ringing") return { result: { claimed: false, reason: `call_${call.status}` } };
+    if (call.delivery.state !== "pending") return { result: { claimed: false, reason: `delivery_${call.delivery.state}` } };
+    if (now.toMillis() > call.createdAt.toMillis() + ringWindowMs) {
+      return { result: { claimed: false, reason: "ring_window_passed" }, update: { "delivery.state": "not_rung", "delivery.reason": "ring_window_passed" } };
     }
-  }
-  return db.runTransaction(async (tx) => {
-    const snapshot = await tx.get(ref);
-    if (!snapshot.exists) return { claimed: false, reason: "call_missing" };
-    const call = snapshot.data() as CallDocument;
-    const decision = ringDecision(call, now, ringWindowMs);
-    const fields = claimFields(decision, now);
-    if (fields) tx.update(ref, fields);
-    return decision.claim ? { claimed: true, call } : { claimed: false, reason: decision.reason };
+    return { result: { claimed: true, call }, update: { "delivery.state": "ringing", "delivery.ringClaimedAt": now } };
   });
 }
 
@@ -95,23 +110,24 @@ export interface RingSummary {
 }
 
 /**
- * Records the ring's per-device outcomes and the call's summary in one transaction on the call. It serialises
- * with `claimStop`: when the stop has already been claimed, it could not see these devices, so the caller must
- * stop them itself (`stopClaimed: true`).
+ * Records the ring's per-device outcomes and the call's summary in one batch, on the version of the call read
+ * just before. It is ordered with `claimStop` through that version: when the stop was claimed first, it could not
+ * see these devices, so the caller must stop them itself (`stopClaimed: true`).
  */
-export async function recordRing(
+export function recordRing(
   db: Firestore,
   guid: string,
   deliveries: DeliveryDocument[],
   summary: RingSummary,
   now: Timestamp,
-): Promise<{ stopClaimed: boolean; call: CallDocument }> {
+): Promise<{ stopClaimed: false } | { stopClaimed: true; call: CallDocument }> {
   const ref = db.collection(CALLS).doc(guid);
-  return db.runTransaction(async (tx) => {
-    const snapshot = await tx.get(ref);
-    const call = snapshot.data() as CallDocument;
-    for (const delivery of deliveries) tx.set(ref.collection(DELIVERIES).doc(delivery.deviceId), delivery);
-    tx.update(ref, {
+  return decideOnCall<{ stopClaimed: false } | { stopClaimed: true; call: CallDocument }>(ref, undefined, { stopClaimed: false }, ({ call }) => ({
+    result: call.delivery.stop ? { stopClaimed: true, call } : { stopClaimed: false },
+    alongside: (batch) => {
+      for (const delivery of deliveries) batch.set(ref.collection(DELIVERIES).doc(delivery.deviceId), delivery);
+    },
+    update: {
       "delivery.state": summary.state,
       "delivery.reason": summary.reason ?? FieldValue.delete(),
       "delivery.recipients": summary.recipients,
@@ -121,34 +137,40 @@ export async function recordRing(
       "delivery.pruned": summary.pruned,
       "delivery.firstRingMs": summary.firstRingMs ?? FieldValue.delete(),
       "delivery.ringFinishedAt": now,
-    });
-    return { stopClaimed: Boolean(call.delivery.stop), call };
-  });
+    },
+  }));
 }
 
 export type StopClaim = { claimed: true; call: CallDocument; targets: DeliveryDocument[] } | { claimed: false; reason: string };
 
-/** Claims the stop of an ended call, once, with the devices the ring has recorded so far. */
-export async function claimStop(db: Firestore, guid: string, now: Timestamp): Promise<StopClaim> {
+/**
+ * Claims the stop of an ended call, once, with the devices the ring has recorded so far. The records are read
+ * after the version decided on: a ring recorded before it is among them, one recorded after it changed the call,
+ * so the claim fails and is decided again.
+ */
+export function claimStop(db: Firestore, guid: string, now: Timestamp, seen?: SeenCall): Promise<StopClaim> {
   const ref = db.collection(CALLS).doc(guid);
-  return db.runTransaction(async (tx) => {
-    const [snapshot, deliveries] = await Promise.all([tx.get(ref), tx.get(ref.collection(DELIVERIES))]);
-    if (!snapshot.exists) return { claimed: false, reason: "call_missing" };
-    const call = snapshot.data() as CallDocument;
-    if (call.status === "ringing") return { claimed: false, reason: "call_ringing" };
-    if (call.delivery.stop) return { claimed: false, reason: "stop_claimed" };
-    tx.update(ref, { "delivery.stop": { state: "stopping", claimedAt: now, devices: 0, sent: 0, failed: 0, unreachable: 0 } });
+  return decideOnCall<StopClaim>(ref, seen, { claimed: false, reason: "call_missing" }, async ({ call }) => {
+    if (call.status === "ringing") return { result: { claimed: false, reason: "call_ringing" } };
+    if (call.delivery.stop) return { result: { claimed: false, reason: "stop_claimed" } };
+    const deliveries = await ref.collection(DELIVERIES).get();
     const targets = deliveries.docs.map((d) => d.data() as DeliveryDocument).filter((d) => d.ring.outcome !== "prune" && !d.stop);
-    return { claimed: true, call, targets };
+    return {
+      result: { claimed: true, call, targets },
+      update: { "delivery.stop": { state: "stopping", claimedAt: now, devices: 0, sent: 0, failed: 0, unreachable: 0 } },
+    };
   });
 }
 
 /** Stop outcomes that mean no push could be sent (not a provider failure). */
 const UNREACHABLE = new Set<PushRecord["outcome"]>(["no_channel", "unregistered"]);
 
-/** Adds stop outcomes to the devices' records and the call's stop counters (the ring may add its own later). */
-export async function recordStops(db: Firestore, guid: string, stops: Array<{ deviceId: string; stop: PushRecord }>): Promise<void> {
-  if (stops.length === 0) return;
+/**
+ * Adds stop outcomes to the devices' records and the call's stop counters, in one batch. `finishedAt` closes the
+ * stop (the claimed pass); without it the counters only grow (devices the ring recorded after the claim).
+ */
+export async function recordStops(db: Firestore, guid: string, stops: Array<{ deviceId: string; stop: PushRecord }>, finishedAt?: Timestamp): Promise<void> {
+  if (stops.length === 0 && !finishedAt) return;
   const ref = db.collection(CALLS).doc(guid);
   const batch = db.batch();
   for (const { deviceId, stop } of stops) batch.update(ref.collection(DELIVERIES).doc(deviceId), { stop });
@@ -157,10 +179,7 @@ export async function recordStops(db: Firestore, guid: string, stops: Array<{ de
     "delivery.stop.sent": FieldValue.increment(stops.filter((s) => s.stop.outcome === "sent").length),
     "delivery.stop.failed": FieldValue.increment(stops.filter((s) => s.stop.outcome !== "sent" && !UNREACHABLE.has(s.stop.outcome)).length),
     "delivery.stop.unreachable": FieldValue.increment(stops.filter((s) => UNREACHABLE.has(s.stop.outcome)).length),
+    ...(finishedAt ? { "delivery.stop.state": "stopped", "delivery.stop.finishedAt": finishedAt } : {}),
   });
   await batch.commit();
-}
-
-export async function finishStop(db: Firestore, guid: string, now: Timestamp): Promise<void> {
-  await db.collection(CALLS).doc(guid).update({ "delivery.stop.state": "stopped", "delivery.stop.finishedAt": now });
 }

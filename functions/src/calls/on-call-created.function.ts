@@ -1,7 +1,7 @@
 import { onDocumentCreated } from "firebase-functions/v2/firestore";
 import { APNS_KEY, REGION } from "../config";
 import { logs } from "../logs";
-import { CallDocument } from "./call-document";
+import { seenCall } from "./delivery-records";
 import { runtimePushDeps } from "./push-runtime";
 import { ringCall } from "./ring-service";
 
@@ -10,10 +10,8 @@ export const onCallCreated = onDocumentCreated(
   { document: "calls/{guid}", region: REGION, secrets: [APNS_KEY], retry: true, memory: "512MiB", timeoutSeconds: 120 },
   async (event) => {
     const { guid } = event.params;
-    const snapshot = event.data;
-    const seen = snapshot?.exists && snapshot.updateTime ? { call: snapshot.data() as CallDocument, updateTime: snapshot.updateTime } : undefined;
     try {
-      await ringCall(guid, runtimePushDeps(), seen);
+      await ringCall(guid, runtimePushDeps(), event.data && seenCall(event.data));
     } catch (error) {
       logs.triggerFailed({ guid, trigger: "onCallCreated" }, error);
       throw error;

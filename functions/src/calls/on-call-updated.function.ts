@@ -1,6 +1,7 @@
 import { onDocumentUpdated } from "firebase-functions/v2/firestore";
 import { APNS_KEY, REGION } from "../config";
 import { logs } from "../logs";
+import { seenCall } from "./delivery-records";
 import { runtimePushDeps } from "./push-runtime";
 import { stopCall } from "./stop-service";
 
@@ -10,10 +11,11 @@ export const onCallUpdated = onDocumentUpdated(
   async (event) => {
     const { guid } = event.params;
     const before = event.data?.before.get("status");
-    const after = event.data?.after.get("status");
-    if (before !== "ringing" || after === "ringing" || after === undefined) return;
+    const after = event.data?.after;
+    const status = after?.get("status");
+    if (before !== "ringing" || status === "ringing" || status === undefined) return;
     try {
-      await stopCall(guid, runtimePushDeps());
+      await stopCall(guid, runtimePushDeps(), seenCall(after!));
     } catch (error) {
       logs.triggerFailed({ guid, trigger: "onCallUpdated" }, error);
       throw error;

@@ -2,7 +2,7 @@ import { Timestamp } from "firebase-admin/firestore";
 import { deviceRef, toDeviceRecord } from "../accounts/device-registry";
 import { logs } from "../logs";
 import { CallDocument } from "./call-document";
-import { claimStop, DeliveryDocument, finishStop, PushRecord, recordStops } from "./delivery-records";
+import { claimStop, DeliveryDocument, PushRecord, recordStops, SeenCall } from "./delivery-records";
 import { PushDeps, STOP_WINDOW_MS } from "./push-deps";
 import { PushPlan, stopInfo, stopPlan } from "./push-plan";
 import { pushRecord, sendPlans } from "./push-results";
@@ -11,14 +11,13 @@ import { pushRecord, sendPlans } from "./push-results";
  * Ends the ringing everywhere once a call leaves `ringing`: claims the stop once, then tells each device the
  * ring recorded (never with a VoIP push). Devices the ring records later are stopped by the ring itself.
  */
-export async function stopCall(guid: string, deps: PushDeps): Promise<{ stopped: number } | { skipped: string }> {
-  const claim = await claimStop(deps.db, guid, Timestamp.fromMillis(deps.now()));
+export async function stopCall(guid: string, deps: PushDeps, seen?: SeenCall): Promise<{ stopped: number } | { skipped: string }> {
+  const claim = await claimStop(deps.db, guid, Timestamp.fromMillis(deps.now()), seen);
   if (!claim.claimed) {
     logs.stopSkipped({ guid, reason: claim.reason });
     return { skipped: claim.reason };
   }
   await stopDevices(claim.call, claim.targets, deps, { afterRing: false });
-  await finishStop(deps.db, guid, Timestamp.fromMillis(deps.now()));
   return { stopped: claim.targets.length };
 }
 
@@ -49,7 +48,8 @@ export async function stopDevices(call: CallDocument, targets: DeliveryDocument[
   });
   const finishedAt = Timestamp.fromMillis(deps.now());
   plans.forEach((plan, i) => records.push({ deviceId: plan.device.deviceId, stop: pushRecord(plan, results[i], finishedAt, pruned.has(plan.device.deviceId)) }));
-  await recordStops(db, call.guid, records);
+  // The claimed pass closes the stop in the same write as its outcomes.
+  await recordStops(db, call.guid, records, context.afterRing ? undefined : finishedAt);
   const sent = records.filter((r) => r.stop.outcome === "sent").length;
   logs.stopFinished({ guid: call.guid, devices: records.length, sent, notSent: records.length - sent, afterRing: context.afterRing });
 }

@@ -14,19 +14,35 @@ export function firestore(): Firestore {
 }
 
 /**
- * Updates the document only if it is still the version seen at `seenAt`: one round trip, no lock. False when it
- * changed (or went) since; the caller then decides again on what is current.
+ * Optimistic writes. A transaction's read lock on a call deadlocks with any other transaction that read it and
+ * wants to write, and the loser waits a second or more before its retry: too long for a ring or a stop. So the
+ * call is written with a precondition on the version read (`lastUpdateTime`, or `create` for a new one), and
+ * whoever finds it changed reads it again and decides anew. Nothing holds a lock.
  */
-export async function updateIfUnchanged(ref: DocumentReference, fields: UpdateData<DocumentData>, seenAt: Timestamp): Promise<boolean> {
+
+/** Runs a write whose precondition names the version read; false when the document changed (or went, or came) since. */
+export async function ifUnchanged(write: Promise<unknown>): Promise<boolean> {
   try {
-    await ref.update(fields, { lastUpdateTime: seenAt });
+    await write;
     return true;
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code === FAILED_PRECONDITION || code === NOT_FOUND) return false;
+    if (CHANGED.has((error as { code?: unknown }).code)) return false;
     throw error;
   }
 }
 
-const NOT_FOUND = 5;
-const FAILED_PRECONDITION = 9;
+/** Updates the document only if it is still the version seen at `seenAt`: one round trip, no lock. */
+export function updateIfUnchanged(ref: DocumentReference, fields: UpdateData<DocumentData>, seenAt: Timestamp): Promise<boolean> {
+  return ifUnchanged(ref.update(fields, { lastUpdateTime: seenAt }));
+}
+
+/** Read-decide-write rounds before giving up; each lost round means someone else's write landed in between. */
+export const OPTIMISTIC_ATTEMPTS = 20;
+
+/** The error when every round lost; callers answer 5xx or let the trigger retry. */
+export function stillContended(what: string): Error {
+  return new Error(`${what}: the document kept changing (${OPTIMISTIC_ATTEMPTS} attempts)`);
+}
+
+/** gRPC codes of a failed precondition: NOT_FOUND (update of a deleted document), ALREADY_EXISTS, FAILED_PRECONDITION. */
+const CHANGED = new Set<unknown>([5, 6, 9]);

@@ -16,6 +16,11 @@ const IPHONE_VOIP_ONLY = { deviceId: "old-iphone", platform: "ios", voipToken: V
 
 const call = async (guid: string) => (await db.doc(`calls/${guid}`).get()).data() as CallDocument;
 const delivery = async (guid: string, deviceId: string) => (await db.doc(`calls/${guid}/deliveries/${deviceId}`).get()).data() as DeliveryDocument;
+/** The call's current version, as a trigger's event would carry it. */
+const seen = async (guid: string): Promise<SeenCall> => {
+  const snapshot = await db.doc(`calls/${guid}`).get();
+  return { call: snapshot.data() as CallDocument, updateTime: snapshot.updateTime! };
+};
 const deviceDoc = async (uid: string, deviceId: string) => (await db.doc(`users/${uid}/devices/${deviceId}`).get()).data();
 
 beforeAll(async () => {
@@ -106,11 +111,6 @@ describe("ring", () => {
   });
 
   describe("with the version the trigger saw", () => {
-    const seen = async (guid: string): Promise<SeenCall> => {
-      const snapshot = await db.doc(`calls/${guid}`).get();
-      return { call: snapshot.data() as CallDocument, updateTime: snapshot.updateTime! };
-    };
-
     it("claims with one conditional write and rings each device once, even when the trigger runs twice at once", async () => {
       await seedResident(db, "alice", [ANDROID, IPHONE]);
       const guid = await seedRingingCall(db, ["alice"]);
@@ -369,6 +369,35 @@ describe("stop", () => {
     await stopCall(guid, push.deps(db));
     expect(push.fcm.for(ANDROID.fcmToken)).toHaveLength(0);
     expect(await delivery(guid, "pixel")).toMatchObject({ stop: { outcome: "unregistered" } });
+  });
+
+  it("stops with the version the trigger saw, once, even when the trigger runs twice at once", async () => {
+    const guid = await rungCall([ANDROID, IPHONE]);
+    await endCall(db, guid, "canceled");
+    const version = await seen(guid);
+    const outcomes = await Promise.all([stopCall(guid, push.deps(db), version), stopCall(guid, push.deps(db), version)]);
+    expect(outcomes).toEqual(expect.arrayContaining([{ stopped: 2 }, { skipped: "stop_claimed" }]));
+    expect(push.fcm.for(ANDROID.fcmToken)).toHaveLength(1);
+    expect(push.fcm.for(IPHONE.fcmToken)).toHaveLength(1);
+  });
+
+  it("decides again when the ring recorded its devices after the version the trigger saw, and stops them", async () => {
+    await seedResident(db, "alice", [ANDROID, IPHONE]);
+    let open!: () => void;
+    push.fcm.script(ANDROID.fcmToken, { ok: true, gate: new Promise<void>((resolve) => (open = resolve)) });
+    const guid = await seedRingingCall(db, ["alice"]);
+    const ringing = ringCall(guid, push.deps(db));
+    await waitFor(async () => push.fcm.for(ANDROID.fcmToken)[0], "the ring at FCM (held there)");
+    await endCall(db, guid, "canceled");
+    const ended = await seen(guid);
+    open();
+    await ringing;
+    expect((await call(guid)).delivery).toMatchObject({ state: "rung", devices: 2 });
+
+    await expect(stopCall(guid, push.deps(db), ended)).resolves.toEqual({ stopped: 2 });
+    expect(push.fcm.for(ANDROID.fcmToken).map((r) => r.message.data?.type)).toEqual(["call.ring", "call.end"]);
+    expect(push.fcm.for(IPHONE.fcmToken).map((r) => r.message.data?.type)).toEqual(["call.end"]);
+    expect((await call(guid)).delivery.stop).toMatchObject({ state: "stopped", devices: 2, sent: 2 });
   });
 
   it("stops devices the ring was still sending to when the call ended (no device missed, none stopped twice)", async () => {
