@@ -69,17 +69,11 @@ afterAll(async () => {
 });
 
 describe("duplicates", () => {
-  // 100 transactions contending for one document take seconds on the emulator.
-  jest.setTimeout(60_000);
-
   it("100 concurrent identical creates make one call, and racing triggers ring each device once", async () => {
     const body = createBody();
-    const first = await Promise.all(Array.from({ length: 100 }, () => post(body)));
-    // Under this much contention a delivery may exceed the webhook's time budget: it answers 503 (retry), never
-    // anything else, and the retry is answered as a duplicate.
-    expect(first.every((a) => a.status === 200 || a.status === 503)).toBe(true);
-    const retried = await Promise.all(first.filter((a) => a.status === 503).map(() => post(body)));
-    const answers = [...first.filter((a) => a.status === 200), ...retried];
+    // Writes are optimistic (no transaction locks to queue on): one delivery creates the call, the other 99 find
+    // it created, read it again and answer duplicate, all well within the webhook's time budget.
+    const answers = await Promise.all(Array.from({ length: 100 }, () => post(body)));
 
     expect(answers.map((a) => a.status)).toEqual(Array(100).fill(200));
     expect(answers.filter((a) => a.body.ok && !a.body.duplicate)).toHaveLength(1);
