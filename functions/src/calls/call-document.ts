@@ -86,8 +86,8 @@ export interface DeliveryOutcome {
 }
 
 /**
- * Applies one webhook delivery to the call as stored (undefined when first seen). Pure: the repository runs
- * it inside a transaction, so concurrent and repeated deliveries converge on one document.
+ * Applies one webhook delivery to the call as stored (undefined when first seen). Pure: the repository writes
+ * the result only onto the version it was decided on, so concurrent and repeated deliveries converge on one document.
  */
 export function applyDelivery(existing: CallDocument | undefined, context: DeliveryContext): DeliveryOutcome {
   const { delivery, now } = context;

@@ -18,8 +18,8 @@ export interface DeliverySource {
 export interface RecordDeliveryInput {
   delivery: WebhookDelivery;
   /**
-   * The delivery's source, or its authentication still under way: awaited alongside the transaction's first
-   * read, so authenticating costs no round trip of its own. Resolving to undefined refuses the delivery.
+   * The delivery's source, or its authentication still under way: awaited alongside the first read of the call,
+   * so authenticating costs no round trip of its own. Resolving to undefined refuses the delivery.
    */
   source: DeliverySource | Promise<DeliverySource | undefined>;
   now: Timestamp;

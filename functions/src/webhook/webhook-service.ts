@@ -54,7 +54,7 @@ export interface WebhookDeps {
 /**
  * One ButterflyMX delivery, from raw request to answer. Every 4xx is decided before anything is written;
  * 5xx only when Firestore fails, so that ButterflyMX may retry. An unknown URL is answered 404 whatever the
- * body; a valid body is authenticated alongside the transaction's first read (one round trip for both).
+ * body; a valid body is authenticated alongside the first read of the call (one round trip for both).
  */
 export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps): Promise<WebhookResponse> {
   if (request.method !== "POST") {
