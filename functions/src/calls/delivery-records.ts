@@ -109,6 +109,9 @@ export interface RingSummary {
   firstRingMs?: number;
 }
 
+/** After the ring's record: whether the stop was claimed first, and then the call as it was recorded on. */
+export type RingRecorded = { stopClaimed: false } | { stopClaimed: true; call: CallDocument };
+
 /**
  * Records the ring's per-device outcomes and the call's summary in one batch, on the version of the call read
  * just before. It is ordered with `claimStop` through that version: when the stop was claimed first, it could not
@@ -120,9 +123,9 @@ export function recordRing(
   deliveries: DeliveryDocument[],
   summary: RingSummary,
   now: Timestamp,
-): Promise<{ stopClaimed: false } | { stopClaimed: true; call: CallDocument }> {
+): Promise<RingRecorded> {
   const ref = db.collection(CALLS).doc(guid);
-  return decideOnCall<{ stopClaimed: false } | { stopClaimed: true; call: CallDocument }>(ref, undefined, { stopClaimed: false }, ({ call }) => ({
+  return decideOnCall<RingRecorded>(ref, undefined, { stopClaimed: false }, ({ call }) => ({
     result: call.delivery.stop ? { stopClaimed: true, call } : { stopClaimed: false },
     alongside: (batch) => {
       for (const delivery of deliveries) batch.set(ref.collection(DELIVERIES).doc(delivery.deviceId), delivery);
