@@ -1,4 +1,5 @@
 import { Firestore, Timestamp } from "firebase-admin/firestore";
+import { both } from "../shared/concurrency";
 import { ifUnchanged, OPTIMISTIC_ATTEMPTS, stillContended, updateIfUnchanged } from "../shared/firebase";
 import { WebhookDelivery } from "../webhook/webhook-schemas";
 import { applyDelivery, CallDocument, canonicalGuid, DeliveryOutcome } from "./call-document";
@@ -43,7 +44,7 @@ export async function recordDelivery(db: Firestore, input: RecordDeliveryInput):
   const linksRef = db.collection(BMX_USERS).doc(String(input.delivery.call.user.id));
   let fallback: Promise<string[]> | undefined;
   for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
-    const [[callSnapshot, linksSnapshot], source] = await Promise.all([db.getAll(callRef, linksRef), input.source]);
+    const [[callSnapshot, linksSnapshot], source] = await both(db.getAll(callRef, linksRef), Promise.resolve(input.source));
     if (!source) return undefined;
     const recipients = linkedUids(linksSnapshot.get("uids"));
     if (recipients.length === 0 && source.fallbackRecipients) recipients.push(...(await (fallback ??= source.fallbackRecipients())));

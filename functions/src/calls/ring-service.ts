@@ -2,6 +2,7 @@ import { Firestore, Timestamp } from "firebase-admin/firestore";
 import { loadAudience } from "../accounts/audience";
 import { logs } from "../logs";
 import { PushResult } from "../push/fan-out";
+import { both } from "../shared/concurrency";
 import { CallDocument } from "./call-document";
 import { CALLS } from "./call-repository";
 import { claimRing, DeliveryDocument, recordRing, RingSummary, SeenCall } from "./delivery-records";
@@ -18,10 +19,10 @@ import { stopDevices } from "./stop-service";
 export async function ringCall(guid: string, deps: PushDeps, seen?: SeenCall): Promise<RingSummary | { skipped: string }> {
   const { db } = deps;
   // With the trigger's version of the call, the recipients' devices are read while the claim is written.
-  const [claim, early] = await Promise.all([
+  const [claim, early] = await both(
     claimRing(db, guid, Timestamp.fromMillis(deps.now()), deps.ringWindowMs, seen),
-    seen && seen.call.status === "ringing" ? loadAudience(db, seen.call.recipients) : undefined,
-  ]);
+    seen && seen.call.status === "ringing" ? loadAudience(db, seen.call.recipients) : Promise.resolve(undefined),
+  );
   if (!claim.claimed) {
     logs.ringSkipped({ guid, reason: claim.reason });
     return { skipped: claim.reason };
