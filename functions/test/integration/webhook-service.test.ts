@@ -3,7 +3,7 @@ import { CallDocument } from "../../src/calls/call-document";
 import { handleWebhook, MAX_BODY_BYTES, WebhookDeps, WebhookRequest } from "../../src/webhook/webhook-service";
 import { hashSecret, newWebhookSecret } from "../../src/webhook/webhook-secrets";
 import { createBody, statusBody } from "../helpers/butterflymx-payloads";
-import { isolatedProjectId, snapshotDatabase, testFirestore } from "../helpers/emulators";
+import { isolatedProjectId, snapshotDatabase, testFirestore, waitFor } from "../helpers/emulators";
 
 const firestore = testFirestore(isolatedProjectId(__filename));
 const db = firestore.db;
@@ -263,8 +263,10 @@ describe("when Firestore fails", () => {
     const body = createBody();
     const response = await handleWebhook(request(body, { path: `/${OPERATOR_SECRET}` }), deps({ firestoreBudgetMs: 0 }));
     expect(response).toMatchObject({ status: 503, body: { ok: false, error: { code: "unavailable" } } });
-    // The abandoned work may still finish: the retry ButterflyMX sends is then a harmless duplicate.
+    // The abandoned work still finishes (it is what creates the call here): the retry ButterflyMX sends is then a
+    // harmless duplicate. Waiting for it also keeps that work from outliving this file's Firestore client.
+    await waitFor(async () => (await db.doc(`calls/${body.guid}`).get()).exists || undefined, "the abandoned delivery's call");
     const retry = await post(body, { path: `/${OPERATOR_SECRET}` });
-    expect(retry.body).toMatchObject({ ok: true, guid: body.guid });
+    expect(retry.body).toMatchObject({ ok: true, guid: body.guid, duplicate: true });
   });
 });
