@@ -321,6 +321,24 @@ describe("stop", () => {
     return guid;
   }
 
+  /** A call that ends while its Android ring is held at FCM; `finishRing` lets the ring go on and waits for it. */
+  async function endedDuringRing() {
+    await seedResident(db, "alice", [ANDROID, IPHONE]);
+    let open!: () => void;
+    push.fcm.script(ANDROID.fcmToken, { ok: true, gate: new Promise<void>((resolve) => (open = resolve)) });
+    const guid = await seedRingingCall(db, ["alice"]);
+    const ringing = ringCall(guid, push.deps(db));
+    await waitFor(async () => push.fcm.for(ANDROID.fcmToken)[0], "the ring at FCM (held there)");
+    await endCall(db, guid, "canceled");
+    return {
+      guid,
+      finishRing: async () => {
+        open();
+        await ringing;
+      },
+    };
+  }
+
   it("tells every rung device the call ended, never with a VoIP push", async () => {
     const guid = await rungCall([ANDROID, IPHONE, IPAD_FCM_ONLY, IPHONE_VOIP_ONLY]);
     await endCall(db, guid, "connecting_sip");
@@ -382,16 +400,9 @@ describe("stop", () => {
   });
 
   it("decides again when the ring recorded its devices after the version the trigger saw, and stops them", async () => {
-    await seedResident(db, "alice", [ANDROID, IPHONE]);
-    let open!: () => void;
-    push.fcm.script(ANDROID.fcmToken, { ok: true, gate: new Promise<void>((resolve) => (open = resolve)) });
-    const guid = await seedRingingCall(db, ["alice"]);
-    const ringing = ringCall(guid, push.deps(db));
-    await waitFor(async () => push.fcm.for(ANDROID.fcmToken)[0], "the ring at FCM (held there)");
-    await endCall(db, guid, "canceled");
+    const { guid, finishRing } = await endedDuringRing();
     const ended = await seen(guid);
-    open();
-    await ringing;
+    await finishRing();
     expect((await call(guid)).delivery).toMatchObject({ state: "rung", devices: 2 });
 
     await expect(stopCall(guid, push.deps(db), ended)).resolves.toEqual({ stopped: 2 });
@@ -401,16 +412,9 @@ describe("stop", () => {
   });
 
   it("stops devices the ring was still sending to when the call ended (no device missed, none stopped twice)", async () => {
-    await seedResident(db, "alice", [ANDROID, IPHONE]);
-    let open!: () => void;
-    push.fcm.script(ANDROID.fcmToken, { ok: true, gate: new Promise<void>((resolve) => (open = resolve)) });
-    const guid = await seedRingingCall(db, ["alice"]);
-    const ringing = ringCall(guid, push.deps(db));
-    await waitFor(async () => push.fcm.for(ANDROID.fcmToken)[0], "the ring at FCM (held there)");
-    await endCall(db, guid, "canceled");
+    const { guid, finishRing } = await endedDuringRing();
     await expect(stopCall(guid, push.deps(db))).resolves.toEqual({ stopped: 0 });
-    open();
-    await ringing;
+    await finishRing();
     const androidPushes = push.fcm.for(ANDROID.fcmToken).map((r) => r.message.data?.type);
     expect(androidPushes).toEqual(["call.ring", "call.end"]);
     expect(push.fcm.for(IPHONE.fcmToken).map((r) => r.message.data?.type)).toEqual(["call.end"]);
