@@ -16,41 +16,44 @@ const HEAVY = {
   "ButterflyMX client": /lib[\\/]butterflymx[\\/]butterflymx-client\.js$/,
 };
 
+const INDEX = join(LIB, "index.js");
+const BARE = ["firebase-admin/app", "firebase-admin/firestore", "firebase-functions/v2/https", "firebase-functions/v2/firestore"];
+const FUNCTIONS = ["butterflymxWebhook", "onCallCreated", "onCallUpdated", "registerDevice", "linkButterflyMxAccount", "onUserDeleted"];
+
+// Each entry: modules to require, then exports of the last one to read. A deployed instance requires index.js and
+// reads the export its runtime serves (FUNCTION_TARGET); discovery reads them all.
 const ENTRIES = {
-  "bare SDK (firebase-admin/app + firestore, firebase-functions v2 https + firestore)": [
-    "firebase-admin/app", "firebase-admin/firestore", "firebase-functions/v2/https", "firebase-functions/v2/firestore",
-  ],
-  "index.js (what every deployed function loads)": [join(LIB, "index.js")],
-  "butterflymxWebhook": [join(LIB, "webhook/butterflymx-webhook.function.js")],
-  "onCallCreated": [join(LIB, "calls/on-call-created.function.js")],
-  "onCallUpdated": [join(LIB, "calls/on-call-updated.function.js")],
-  "registerDevice": [join(LIB, "accounts/register-device.function.js")],
-  "linkButterflyMxAccount": [join(LIB, "accounts/link-butterflymx-account.function.js")],
-  "onUserDeleted": [join(LIB, "accounts/on-user-deleted.function.js")],
+  "bare SDK (firebase-admin/app + firestore, firebase-functions v2 https + firestore)": { modules: BARE, read: [] },
+  "index.js, every export read (deploy discovery; every instance before lazy exports)": { modules: [INDEX], read: "*" },
+  ...Object.fromEntries(FUNCTIONS.map((name) => [`index.js → ${name} (an instance serving it)`, { modules: [INDEX], read: [name] }])),
 };
 
 /** One fresh process: load the modules, report elapsed ms and the heavy modules now in require.cache. */
-function measure(modules) {
+function measure({ modules, read }) {
   const script = `
     const start = process.hrtime.bigint();
-    for (const m of ${JSON.stringify(modules)}) require(m);
+    let last;
+    for (const m of ${JSON.stringify(modules)}) last = require(m);
+    const read = ${JSON.stringify(read)};
+    for (const name of read === "*" ? Object.keys(last) : read) last[name];
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     const loaded = Object.keys(require.cache);
     const heavy = ${JSON.stringify(Object.fromEntries(Object.entries(HEAVY).map(([k, v]) => [k, v.source])))};
     console.log(JSON.stringify({ ms, heavy: Object.keys(heavy).filter((k) => loaded.some((f) => new RegExp(heavy[k]).test(f))) }));`;
-  return JSON.parse(execFileSync(process.execPath, ["-e", script], { cwd: join(ROOT, "functions"), env: { ...process.env, METADATA_SERVER_DETECTION: "none" } }).toString());
+  const env = { ...process.env, METADATA_SERVER_DETECTION: "none", GCLOUD_PROJECT: "demo-intercom-relay" };
+  return JSON.parse(execFileSync(process.execPath, ["-e", script], { cwd: join(ROOT, "functions"), env }).toString());
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const results = {};
-for (const [name, modules] of Object.entries(ENTRIES)) {
-  measure(modules); // warm the OS file cache
-  const runs = Array.from({ length: RUNS }, () => measure(modules));
+for (const [name, entry] of Object.entries(ENTRIES)) {
+  measure(entry); // warm the OS file cache
+  const runs = Array.from({ length: RUNS }, () => measure(entry));
   results[name] = { ms: median(runs.map((r) => r.ms)), heavy: runs[0].heavy };
 }
 const floor = results[Object.keys(ENTRIES)[0]].ms;
 console.log(`\nCold load, median of ${RUNS} fresh processes (node ${process.version})`);
-console.log(`${"entry point".padEnd(84)} ${"ms".padStart(7)} ${"× bare".padStart(7)}  heavy modules loaded`);
+console.log(`${"entry point".padEnd(88)} ${"ms".padStart(7)} ${"× bare".padStart(7)}  heavy modules loaded`);
 for (const [name, { ms, heavy }] of Object.entries(results)) {
-  console.log(`${name.padEnd(84)} ${ms.toFixed(1).padStart(7)} ${(ms / floor).toFixed(2).padStart(7)}  ${heavy.join(", ") || "-"}`);
+  console.log(`${name.padEnd(88)} ${ms.toFixed(1).padStart(7)} ${(ms / floor).toFixed(2).padStart(7)}  ${heavy.join(", ") || "-"}`);
 }

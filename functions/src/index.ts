@@ -3,12 +3,24 @@ import { REGION } from "./config";
 
 setGlobalOptions({ region: REGION, maxInstances: 20 });
 
-export { butterflymxWebhook } from "./webhook/butterflymx-webhook.function";
-export { onCallCreated } from "./calls/on-call-created.function";
-export { onCallUpdated } from "./calls/on-call-updated.function";
-export { registerDevice } from "./accounts/register-device.function";
-export { unregisterDevice } from "./accounts/unregister-device.function";
-export { signOut } from "./accounts/sign-out.function";
-export { linkButterflyMxAccount } from "./accounts/link-butterflymx-account.function";
-export { unlinkButterflyMxAccount } from "./accounts/unlink-butterflymx-account.function";
-export { onUserDeleted } from "./accounts/on-user-deleted.function";
+/**
+ * Every deployed function, each loading its own module on first read. A deployed instance serves one function
+ * and its runtime reads only that export, so a cold start never loads the other functions' code (the ring
+ * trigger does not load the OAuth client, the webhook does not load the push clients). Deploy discovery and
+ * the emulator read every export, so every function is still declared.
+ */
+const deployed: Record<string, () => unknown> = {
+  butterflymxWebhook: () => require("./webhook/butterflymx-webhook.function").butterflymxWebhook,
+  onCallCreated: () => require("./calls/on-call-created.function").onCallCreated,
+  onCallUpdated: () => require("./calls/on-call-updated.function").onCallUpdated,
+  registerDevice: () => require("./accounts/register-device.function").registerDevice,
+  unregisterDevice: () => require("./accounts/unregister-device.function").unregisterDevice,
+  signOut: () => require("./accounts/sign-out.function").signOut,
+  linkButterflyMxAccount: () => require("./accounts/link-butterflymx-account.function").linkButterflyMxAccount,
+  unlinkButterflyMxAccount: () => require("./accounts/unlink-butterflymx-account.function").unlinkButterflyMxAccount,
+  onUserDeleted: () => require("./accounts/on-user-deleted.function").onUserDeleted,
+};
+
+for (const [name, load] of Object.entries(deployed)) {
+  Object.defineProperty(exports, name, { enumerable: true, get: load });
+}

@@ -1,0 +1,80 @@
+import { execFileSync } from "node:child_process";
+import { statSync } from "node:fs";
+import { join } from "node:path";
+
+// The deployed entry point is the compiled lib/index.js: each case loads it in a fresh Node process, as a
+// Cloud Functions instance does, and reports which of our function modules it loaded.
+const FUNCTIONS_DIR = join(__dirname, "..", "..");
+const INDEX = join(FUNCTIONS_DIR, "lib", "index.js");
+
+const DEPLOYED = {
+  butterflymxWebhook: "webhook/butterflymx-webhook.function.js",
+  onCallCreated: "calls/on-call-created.function.js",
+  onCallUpdated: "calls/on-call-updated.function.js",
+  registerDevice: "accounts/register-device.function.js",
+  unregisterDevice: "accounts/unregister-device.function.js",
+  signOut: "accounts/sign-out.function.js",
+  linkButterflyMxAccount: "accounts/link-butterflymx-account.function.js",
+  unlinkButterflyMxAccount: "accounts/unlink-butterflymx-account.function.js",
+  onUserDeleted: "accounts/on-user-deleted.function.js",
+};
+
+interface Loaded {
+  names: string[];
+  endpoints: string[];
+  modules: string[];
+}
+
+/** In a fresh process: require lib/index.js, then read `read` (the runtime's FUNCTION_TARGET; "*" reads all, as discovery does). */
+function load(read: string): Loaded {
+  const script = `
+    const index = require(${JSON.stringify(INDEX)});
+    const names = Object.keys(index);
+    const read = ${JSON.stringify(read)};
+    const values = read === "*" ? Object.values(index) : read ? [index[read]] : [];
+    const endpoints = values.filter((f) => typeof f === "function" && f.__endpoint).map((f) => Object.keys(f.__endpoint).find((k) => k.endsWith("Trigger")));
+    const modules = Object.keys(require.cache).filter((f) => f.startsWith(${JSON.stringify(join(FUNCTIONS_DIR, "lib"))}))
+      .map((f) => f.slice(${JSON.stringify(join(FUNCTIONS_DIR, "lib").length + 1)}).replaceAll("\\\\", "/"));
+    console.log(JSON.stringify({ names, endpoints, modules }));`;
+  const env = { ...process.env, GCLOUD_PROJECT: "demo-intercom-relay", METADATA_SERVER_DETECTION: "none" };
+  return JSON.parse(execFileSync(process.execPath, ["-e", script], { cwd: FUNCTIONS_DIR, env }).toString()) as Loaded;
+}
+
+const functionModules = (loaded: Loaded) => loaded.modules.filter((m) => m.endsWith(".function.js"));
+
+beforeAll(() => {
+  const built = statSync(INDEX, { throwIfNoEntry: false });
+  if (!built || built.mtimeMs < statSync(join(FUNCTIONS_DIR, "src", "index.ts")).mtimeMs) {
+    throw new Error("lib/index.js is missing or older than src/index.ts: run `npm run build -w functions` first (npm test does)");
+  }
+});
+
+describe("lib/index.js, the deployed entry point", () => {
+  it("declares every deployed function without loading any of them", () => {
+    const loaded = load("");
+    expect(loaded.names).toEqual(Object.keys(DEPLOYED));
+    expect(functionModules(loaded)).toEqual([]);
+  });
+
+  it("gives discovery, which reads every export, a deployable function for each name", () => {
+    const loaded = load("*");
+    expect(loaded.endpoints).toHaveLength(Object.keys(DEPLOYED).length);
+    expect(loaded.endpoints.every((trigger) => typeof trigger === "string")).toBe(true);
+    expect(functionModules(loaded).sort()).toEqual(Object.values(DEPLOYED).sort());
+  });
+
+  it.each(Object.entries(DEPLOYED))("an instance serving %s loads that function's module only", (name, module) => {
+    const loaded = load(name);
+    expect(loaded.endpoints).toHaveLength(1);
+    expect(functionModules(loaded)).toEqual([module]);
+  });
+
+  it("keeps the ButterflyMX client out of the ring and stop triggers and the push clients out of the webhook", () => {
+    for (const trigger of ["onCallCreated", "onCallUpdated"]) {
+      expect(load(trigger).modules).not.toContain("butterflymx/butterflymx-client.js");
+    }
+    const webhook = load("butterflymxWebhook").modules;
+    expect(webhook).not.toContain("push/apns-client.js");
+    expect(webhook).not.toContain("calls/ring-service.js");
+  });
+});
