@@ -19,10 +19,13 @@ export const CALL_RETENTION_DAYS = defineInt("CALL_RETENTION_DAYS", {
   input: { text: { validationRegex: "^[1-9][0-9]{0,3}$", validationErrorMessage: "1 to 9999 days" } },
 });
 
-/** Warm webhook instances: a cold start eats into the ~40 s a visitor waits. 0 in the emulator and by default. */
-export const WEBHOOK_MIN_INSTANCES = defineInt("WEBHOOK_MIN_INSTANCES", {
+/**
+ * Warm instances of each function a ring and its stop pass through (webhook, ring trigger, stop trigger): a cold
+ * start of any of them eats into the ~40 s a visitor waits, so warming the webhook alone does not help. 0 by default.
+ */
+export const CALL_MIN_INSTANCES = defineInt("CALL_MIN_INSTANCES", {
   default: 0,
-  description: "Minimum warm instances of butterflymxWebhook (1 removes cold starts from the first ring).",
+  description: "Minimum warm instances of butterflymxWebhook, onCallCreated and onCallUpdated each (1 removes cold starts from the ring and the stop).",
 });
 
 /** How long a call rings: bounds push retries, the FCM ring `ttl` and the ring window of late triggers. */

@@ -1,5 +1,5 @@
 import { onDocumentUpdated } from "firebase-functions/v2/firestore";
-import { APNS_KEY, REGION } from "../config";
+import { APNS_KEY, CALL_MIN_INSTANCES, REGION } from "../config";
 import { logs } from "../logs";
 import { seenCall } from "./delivery-records";
 import { runtimePushDeps } from "./push-runtime";
@@ -7,7 +7,15 @@ import { stopCall } from "./stop-service";
 
 /** A call that leaves `ringing` stops ringing on every device. Retried on failure; the stop claim keeps it to once. */
 export const onCallUpdated = onDocumentUpdated(
-  { document: "calls/{guid}", region: REGION, secrets: [APNS_KEY], retry: true, memory: "512MiB", timeoutSeconds: 120 },
+  {
+    document: "calls/{guid}",
+    region: REGION,
+    secrets: [APNS_KEY],
+    retry: true,
+    memory: "512MiB",
+    timeoutSeconds: 120,
+    minInstances: CALL_MIN_INSTANCES,
+  },
   async (event) => {
     const { guid } = event.params;
     const before = event.data?.before.get("status");

@@ -1,5 +1,5 @@
 import { onRequest } from "firebase-functions/v2/https";
-import { CALL_RETENTION_DAYS, REGION, WEBHOOK_MIN_INSTANCES, WEBHOOK_OPERATOR_SECRET } from "../config";
+import { CALL_MIN_INSTANCES, CALL_RETENTION_DAYS, REGION, WEBHOOK_OPERATOR_SECRET } from "../config";
 import { verifiedUidsForEmail } from "../accounts/email-recipients";
 import { firestore } from "../shared/firebase";
 import { handleWebhook } from "./webhook-service";
@@ -10,7 +10,7 @@ export const butterflymxWebhook = onRequest(
     region: REGION,
     secrets: [WEBHOOK_OPERATOR_SECRET],
     invoker: "public",
-    minInstances: WEBHOOK_MIN_INSTANCES,
+    minInstances: CALL_MIN_INSTANCES,
     concurrency: 80,
     memory: "256MiB",
     timeoutSeconds: 30,

@@ -21,7 +21,8 @@ const DEPLOYED = {
 
 interface Loaded {
   names: string[];
-  endpoints: string[];
+  /** Per export read: its trigger kind and its minInstances (a param's name, or null). */
+  endpoints: Record<string, { trigger?: string; minInstances: unknown }>;
   modules: string[];
 }
 
@@ -31,8 +32,11 @@ function load(read: string): Loaded {
     const index = require(${JSON.stringify(INDEX)});
     const names = Object.keys(index);
     const read = ${JSON.stringify(read)};
-    const values = read === "*" ? Object.values(index) : read ? [index[read]] : [];
-    const endpoints = values.filter((f) => typeof f === "function" && f.__endpoint).map((f) => Object.keys(f.__endpoint).find((k) => k.endsWith("Trigger")));
+    const endpoints = {};
+    for (const name of read === "*" ? names : read ? [read] : []) {
+      const endpoint = index[name]?.__endpoint;
+      if (endpoint) endpoints[name] = { trigger: Object.keys(endpoint).find((k) => k.endsWith("Trigger")), minInstances: endpoint.minInstances ?? null };
+    }
     const modules = Object.keys(require.cache).filter((f) => f.startsWith(${JSON.stringify(join(FUNCTIONS_DIR, "lib"))}))
       .map((f) => f.slice(${JSON.stringify(join(FUNCTIONS_DIR, "lib").length + 1)}).replaceAll("\\\\", "/"));
     console.log(JSON.stringify({ names, endpoints, modules }));`;
@@ -58,15 +62,22 @@ describe("lib/index.js, the deployed entry point", () => {
 
   it("gives discovery, which reads every export, a deployable function for each name", () => {
     const loaded = load("*");
-    expect(loaded.endpoints).toHaveLength(Object.keys(DEPLOYED).length);
-    expect(loaded.endpoints.every((trigger) => typeof trigger === "string")).toBe(true);
+    expect(Object.keys(loaded.endpoints)).toEqual(Object.keys(DEPLOYED));
+    expect(Object.values(loaded.endpoints).every(({ trigger }) => typeof trigger === "string")).toBe(true);
     expect(functionModules(loaded).sort()).toEqual(Object.values(DEPLOYED).sort());
   });
 
   it.each(Object.entries(DEPLOYED))("an instance serving %s loads that function's module only", (name, module) => {
     const loaded = load(name);
-    expect(loaded.endpoints).toHaveLength(1);
+    expect(Object.keys(loaded.endpoints)).toEqual([name]);
     expect(functionModules(loaded)).toEqual([module]);
+  });
+
+  it("keeps CALL_MIN_INSTANCES warm instances of every function on the call path, and of no other", () => {
+    const { endpoints } = load("*");
+    const warm = Object.keys(endpoints).filter((name) => endpoints[name].minInstances !== null);
+    expect(warm).toEqual(["butterflymxWebhook", "onCallCreated", "onCallUpdated"]);
+    for (const name of warm) expect(endpoints[name].minInstances).toBe("params.CALL_MIN_INSTANCES");
   });
 
   it("keeps the ButterflyMX client out of the ring and stop triggers and the push clients out of the webhook", () => {
