@@ -2,7 +2,8 @@
 // sent, again through our gateway alone and raw (firebase-admin `sendEach`, 500 per batch, and bare HTTP/2 POSTs
 // to APNs, in parallel), interleaved. Run by `npm run bench`; prints figures, asserts nothing.
 import { createPrivateKey, sign } from "node:crypto";
-import { connect } from "node:http2";
+import { ClientHttp2Session, connect, SecureClientSessionOptions } from "node:http2";
+import { deleteApp, initializeApp } from "firebase-admin/app";
 import { getMessaging, TokenMessage } from "firebase-admin/messaging";
 import { seenCall } from "../functions/src/calls/delivery-records";
 import { ringCall } from "../functions/src/calls/ring-service";
@@ -14,7 +15,34 @@ import { Timestamp } from "firebase-admin/firestore";
 import { TEST_APNS, TEST_TLS } from "../functions/test/fakes/tls";
 import { createBody } from "../functions/test/helpers/butterflymx-payloads";
 import { isolatedProjectId, testFirestore } from "../functions/test/helpers/emulators";
+import type { FcmFake } from "../functions/test/fakes/fcm-fake";
 import { startPushHarness, VOIP_TOKEN } from "../functions/test/helpers/push-harness";
+
+/**
+ * Sends firebase-admin's HTTP/2 connections for fcm.googleapis.com to the FCM fake (trusting the test CA), for the
+ * raw `sendEach` on firebase-admin's default transport. One adjustment: firebase-admin 13 sends `:scheme: https:` (the
+ * URL's protocol, colon included), which Google's front end accepts and Node's nghttp2 server rejects as a
+ * protocol error, so the redirected session sends `https`. Returns the restore function.
+ */
+function redirectFcmTo(fake: FcmFake): () => void {
+  // The CommonJS module object itself: firebase-admin looks `connect` up on it at call time.
+  const http2 = require("node:http2") as typeof import("node:http2");
+  const original = http2.connect;
+  http2.connect = ((authority: string | URL, ...rest: unknown[]) => {
+    if (String(authority).startsWith("https://fcm.googleapis.com")) {
+      const options = (typeof rest[0] === "object" ? rest[0] : {}) as SecureClientSessionOptions;
+      const session = original(fake.origin, { ...options, ca: TEST_TLS.ca, servername: "fcm.googleapis.com" });
+      const request = session.request.bind(session);
+      session.request = ((headers, requestOptions) =>
+        request({ ...headers, ":scheme": String(headers?.[":scheme"] ?? "https").replace(/:$/, "") }, requestOptions)) as typeof session.request;
+      return session;
+    }
+    return (original as (...args: unknown[]) => ClientHttp2Session)(authority, ...rest);
+  }) as typeof http2.connect;
+  return () => {
+    http2.connect = original;
+  };
+}
 
 const print = (text: string) => process.stdout.write(`${text}\n`);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -55,7 +83,10 @@ it("rings D devices against raw sendEach + raw HTTP/2", async () => {
   const firestore = testFirestore(projectId);
   const db = firestore.db;
   const push = await startPushHarness(projectId);
-  const messaging = getMessaging(push.app);
+  // Raw FCM: firebase-admin's default transport (HTTP/2, a new connection per sendEach call), on an app of its own.
+  const restore = redirectFcmTo(push.fcm);
+  const rawApp = initializeApp({ projectId, credential: { getAccessToken: async () => ({ access_token: "raw", expires_in: 3600 }) } }, "fan-out-raw");
+  const messaging = getMessaging(rawApp);
   const jwt = providerToken();
   // Raw APNs keeps one warm session, as our client does across invocations.
   const session = connect(push.apns.origin, { ca: TEST_TLS.ca });
@@ -157,6 +188,8 @@ it("rings D devices against raw sendEach + raw HTTP/2", async () => {
       );
     }
   } finally {
+    restore();
+    await deleteApp(rawApp);
     session.close();
     await push.close();
     await firestore.close();

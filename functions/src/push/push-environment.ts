@@ -1,9 +1,8 @@
 import { readFileSync } from "node:fs";
-import { Agent } from "node:https";
-import { connect } from "node:tls";
 import type { Firestore } from "firebase-admin/firestore";
 import type { Messaging } from "firebase-admin/messaging";
 import type { ApnsClient, ApnsCredentials } from "./apns-client";
+import { fcmAgent, keepAliveMessaging } from "./fcm-messaging";
 import { outboxGateway } from "./push-outbox";
 import { PushGateway, providerGateway } from "./push-gateway";
 
@@ -44,16 +43,24 @@ export function pushEnvironment(apnsCredentials: () => ApnsCredentials, db: Fire
     apnsConfigured,
     gateway: () =>
       providerGateway({
-        messaging: defaultMessaging,
+        messaging: providerMessaging,
         apns: () => (apnsConfigured ? apnsClient(credentials) : undefined),
       }),
   };
 }
 
-// Loaded on first push only: the webhook never pays for firebase-admin/messaging, jose or the APNs client.
-function defaultMessaging(): Messaging {
-  const { getMessaging } = require("firebase-admin/messaging") as typeof import("firebase-admin/messaging");
-  return getMessaging();
+let messaging: Messaging | undefined;
+
+/**
+ * FCM through its own app (the default credentials, our keep-alive agent), made on the first push: the webhook
+ * never loads firebase-admin/messaging, jose or the APNs client.
+ */
+function providerMessaging(): Messaging {
+  if (!messaging) {
+    const { initializeApp } = require("firebase-admin/app") as typeof import("firebase-admin/app");
+    messaging = keepAliveMessaging(initializeApp({ httpAgent: fcmAgent() }, "fcm"));
+  }
+  return messaging;
 }
 
 let cachedApns: { id: string; client: ApnsClient } | undefined;
@@ -69,29 +76,12 @@ function apnsClient(credentials: ApnsCredentials, origins?: Record<"production" 
   return cachedApns.client;
 }
 
-let localMessaging: Messaging | undefined;
-
-/**
- * firebase-admin messaging against a local FCM server: its own app with a fixed access token and an HTTPS agent
- * that connects every request for fcm.googleapis.com to the local origin (HTTP/1.1 transport, same JSON API).
- */
+/** The same transport against a local FCM server: its own app with a fixed access token, the agent redirected. */
 function localFcmMessaging(origin: string, ca: Buffer | undefined): Messaging {
-  if (localMessaging) return localMessaging;
-  const { initializeApp } = require("firebase-admin/app") as typeof import("firebase-admin/app");
-  const { getMessaging } = require("firebase-admin/messaging") as typeof import("firebase-admin/messaging");
-  const target = new URL(origin);
-  const agent = new Agent({ keepAlive: true, ca });
-  (agent as unknown as { createConnection: (options: { servername?: string }) => unknown }).createConnection = (options) =>
-    connect({ ...options, host: target.hostname, port: Number(target.port), servername: "fcm.googleapis.com", ca });
-  const app = initializeApp(
-    {
-      projectId: process.env.GCLOUD_PROJECT,
-      httpAgent: agent,
-      credential: { getAccessToken: async () => ({ access_token: "emulator-access-token", expires_in: 3600 }) },
-    },
-    "local-fcm",
-  );
-  localMessaging = getMessaging(app);
-  localMessaging.enableLegacyHttpTransport();
-  return localMessaging;
+  if (!messaging) {
+    const { initializeApp } = require("firebase-admin/app") as typeof import("firebase-admin/app");
+    const credential = { getAccessToken: async () => ({ access_token: "emulator-access-token", expires_in: 3600 }) };
+    messaging = keepAliveMessaging(initializeApp({ projectId: process.env.GCLOUD_PROJECT, httpAgent: fcmAgent({ origin, ca }), credential }, "local-fcm"));
+  }
+  return messaging;
 }

@@ -35,14 +35,22 @@ export interface FcmRequest {
  * firebase-admin messaging talks to it exactly as to fcm.googleapis.com. Replies are scripted per token.
  */
 export class FcmFake extends ScriptedFake<FcmRequest, FcmReply> {
+  /** TLS connections opened by clients: pushes from a warm instance must reuse open ones. */
+  connections = 0;
   private messageCount = 0;
 
   static async start(port = 0): Promise<FcmFake> {
     const server = createSecureServer({ ...TEST_TLS, allowHTTP1: true });
     let fake!: FcmFake;
+    server.on("secureConnection", () => fake.connections++);
     server.on("request", (req, res) => void fake.handle(req, res));
     fake = new FcmFake(server, await listen(server, port));
     return fake;
+  }
+
+  reset(): void {
+    super.reset();
+    this.connections = 0;
   }
 
   private async handle(req: Http2ServerRequest, res: Http2ServerResponse): Promise<void> {

@@ -1,8 +1,8 @@
-import type { ClientHttp2Session, SecureClientSessionOptions } from "node:http2";
 import { App, deleteApp, initializeApp } from "firebase-admin/app";
 import { Firestore, Timestamp } from "firebase-admin/firestore";
-import { getMessaging } from "firebase-admin/messaging";
+import type { Messaging } from "firebase-admin/messaging";
 import { ApnsClient } from "../../src/push/apns-client";
+import { fcmAgent, keepAliveMessaging } from "../../src/push/fcm-messaging";
 import { providerGateway } from "../../src/push/push-gateway";
 import { PushDeps } from "../../src/calls/push-deps";
 import { recordDelivery } from "../../src/calls/call-repository";
@@ -12,36 +12,12 @@ import { FcmFake } from "../fakes/fcm-fake";
 import { TEST_APNS, TEST_TLS } from "../fakes/tls";
 import { createBody } from "./butterflymx-payloads";
 
-/**
- * Sends firebase-admin's HTTP/2 connections for fcm.googleapis.com to the FCM fake (trusting the test CA): the
- * production transport against a local server. One adjustment: firebase-admin 13 sends `:scheme: https:` (the
- * URL's protocol, colon included), which Google's front end accepts and Node's nghttp2 server rejects as a
- * protocol error, so the redirected session sends `https`. Returns the restore function.
- */
-export function redirectFcmTo(fake: FcmFake): () => void {
-  // The CommonJS module object itself: firebase-admin looks `connect` up on it at call time.
-  const http2 = require("node:http2") as typeof import("node:http2");
-  const original = http2.connect;
-  http2.connect = ((authority: string | URL, ...rest: unknown[]) => {
-    if (String(authority).startsWith("https://fcm.googleapis.com")) {
-      const options = (typeof rest[0] === "object" ? rest[0] : {}) as SecureClientSessionOptions;
-      const session = original(fake.origin, { ...options, ca: TEST_TLS.ca, servername: "fcm.googleapis.com" });
-      const request = session.request.bind(session);
-      session.request = ((headers, requestOptions) =>
-        request({ ...headers, ":scheme": String(headers?.[":scheme"] ?? "https").replace(/:$/, "") }, requestOptions)) as typeof session.request;
-      return session;
-    }
-    return (original as (...args: unknown[]) => ClientHttp2Session)(authority, ...rest);
-  }) as typeof http2.connect;
-  return () => {
-    http2.connect = original;
-  };
-}
-
 export interface PushHarness {
   fcm: FcmFake;
   apns: ApnsFake;
   app: App;
+  /** The app's messaging, on the transport the deployed functions use. */
+  messaging: Messaging;
   apnsClient: ApnsClient;
   deps(db: Firestore, overrides?: Partial<PushDeps>): PushDeps;
   close(): Promise<void>;
@@ -49,14 +25,21 @@ export interface PushHarness {
 
 let apps = 0;
 
-/** FCM and APNs fakes, a firebase-admin app whose messaging reaches the FCM fake, and an APNs client for the other. */
+/**
+ * FCM and APNs fakes, a firebase-admin app whose messaging reaches the FCM fake (the deployed transport and agent,
+ * its connections redirected there), and an APNs client for the other.
+ */
 export async function startPushHarness(projectId: string): Promise<PushHarness> {
   const [fcm, apns] = await Promise.all([FcmFake.start(), ApnsFake.start()]);
-  const restore = redirectFcmTo(fcm);
   const app = initializeApp(
-    { projectId, credential: { getAccessToken: async () => ({ access_token: "test-access-token", expires_in: 3600 }) } },
+    {
+      projectId,
+      credential: { getAccessToken: async () => ({ access_token: "test-access-token", expires_in: 3600 }) },
+      httpAgent: fcmAgent({ origin: fcm.origin, ca: TEST_TLS.ca }),
+    },
     `push-${projectId}-${apps++}`,
   );
+  const messaging = keepAliveMessaging(app);
   const apnsClient = new ApnsClient({
     credentials: { key: TEST_APNS.key, keyId: TEST_APNS.keyId, teamId: TEST_APNS.teamId },
     origins: { production: apns.origin, sandbox: apns.origin },
@@ -66,10 +49,11 @@ export async function startPushHarness(projectId: string): Promise<PushHarness> 
     fcm,
     apns,
     app,
+    messaging,
     apnsClient,
     deps: (db, overrides = {}) => ({
       db,
-      gateway: () => providerGateway({ messaging: () => getMessaging(app), apns: () => apnsClient }),
+      gateway: () => providerGateway({ messaging: () => messaging, apns: () => apnsClient }),
       apnsConfigured: true,
       now: Date.now,
       ringWindowMs: 40_000,
@@ -77,7 +61,7 @@ export async function startPushHarness(projectId: string): Promise<PushHarness> 
       ...overrides,
     }),
     async close() {
-      restore();
+      app.options.httpAgent?.destroy();
       apnsClient.close();
       await deleteApp(app);
       await Promise.all([fcm.close(), apns.close()]);

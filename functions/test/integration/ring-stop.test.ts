@@ -46,7 +46,7 @@ describe("ring", () => {
 
     expect(summary).toMatchObject({ state: "rung", devices: 3, sent: 3, failed: 0, recipients: { alice: "rung", bob: "rung" } });
     const [android] = push.fcm.for(ANDROID.fcmToken);
-    expect(android.httpVersion).toBe("2.0");
+    expect(android.httpVersion).toBe("1.1"); // firebase-admin's transport that keeps connections open
     expect(android.authorization).toBe("Bearer test-access-token");
     expect(android.message.android).toEqual({ priority: "high", ttl: expect.stringMatching(/^(3[0-9]|40)(\.\d+)?s$/), collapse_key: guid });
     expect(android.message.data).toMatchObject({ type: "call.ring", guid, panelName: "Front Door", unitLabel: "4B", callStatus: "initializing" });
@@ -206,12 +206,11 @@ describe("ring", () => {
     const guid = await seedRingingCall(db, ["alice"]);
     const { ApnsClient } = await import("../../src/push/apns-client");
     const { providerGateway } = await import("../../src/push/push-gateway");
-    const { getMessaging } = await import("firebase-admin/messaging");
     const unreachable = new ApnsClient({
       credentials: { key: (await import("../fakes/tls")).TEST_APNS.key, keyId: "TESTKEY001", teamId: "TESTTEAM01" },
       origins: { production: "https://127.0.0.1:9", sandbox: "https://127.0.0.1:9" },
     });
-    const deps = push.deps(db, { gateway: () => providerGateway({ messaging: () => getMessaging(push.app), apns: () => unreachable }) });
+    const deps = push.deps(db, { gateway: () => providerGateway({ messaging: () => push.messaging, apns: () => unreachable }) });
     const summary = await ringCall(guid, deps);
     unreachable.close();
     expect(summary).toMatchObject({ state: "rung", sent: 1, failed: 1 });
@@ -273,8 +272,16 @@ describe("token hygiene", () => {
   });
 });
 
-describe("APNs client", () => {
-  it("reuses one HTTP/2 session and one provider token across calls", async () => {
+describe("provider connections", () => {
+  it("rings over the FCM connection the previous ring opened", async () => {
+    push.app.options.httpAgent?.destroy(); // no connection left from earlier tests: the first ring opens one
+    await seedResident(db, "alice", [ANDROID]);
+    for (let i = 0; i < 3; i++) await ringCall(await seedRingingCall(db, ["alice"]), push.deps(db));
+    expect(push.fcm.for(ANDROID.fcmToken)).toHaveLength(3);
+    expect(push.fcm.connections).toBe(1);
+  });
+
+  it("reuses one APNs HTTP/2 session and one provider token across calls", async () => {
     await seedResident(db, "alice", [IPHONE, { ...IPHONE_VOIP_ONLY, apnsEnvironment: "sandbox" }]);
     for (let i = 0; i < 3; i++) await ringCall(await seedRingingCall(db, ["alice"]), push.deps(db));
     expect(push.apns.requests).toHaveLength(6);
