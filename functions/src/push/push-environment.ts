@@ -52,13 +52,13 @@ export function pushEnvironment(apnsCredentials: () => ApnsCredentials, db: Fire
 let messaging: Messaging | undefined;
 
 /**
- * FCM through its own app (the default credentials, our keep-alive agent), made on the first push: the webhook
- * never loads firebase-admin/messaging, jose or the APNs client.
+ * FCM through its own app, made on the first push: the webhook never loads firebase-admin/messaging, jose or the
+ * APNs client. The credential is named so that fetching access tokens does not go through the FCM agent.
  */
 function providerMessaging(): Messaging {
   if (!messaging) {
-    const { initializeApp } = require("firebase-admin/app") as typeof import("firebase-admin/app");
-    messaging = keepAliveMessaging(initializeApp({ httpAgent: fcmAgent() }, "fcm"));
+    const { applicationDefault, initializeApp } = require("firebase-admin/app") as typeof import("firebase-admin/app");
+    messaging = keepAliveMessaging(initializeApp({ credential: applicationDefault(), httpAgent: fcmAgent() }, "fcm"));
   }
   return messaging;
 }
