@@ -10,6 +10,8 @@ export const butterflymxWebhook = onRequest(
     region: REGION,
     secrets: [WEBHOOK_OPERATOR_SECRET],
     invoker: "public",
+    // Server to server: no CORS, so OPTIONS gets the same 405 as any other method (the emulator would answer it).
+    cors: false,
     minInstances: CALL_MIN_INSTANCES,
     concurrency: 80,
     memory: "256MiB",

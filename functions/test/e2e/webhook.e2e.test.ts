@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { deflateSync, gzipSync } from "node:zlib";
+import fc from "fast-check";
 import { Timestamp } from "firebase-admin/firestore";
 import { REGION } from "../../src/config";
 import { hashSecret, newWebhookSecret } from "../../src/webhook/webhook-secrets";
@@ -103,4 +105,87 @@ describe("butterflymxWebhook in the functions emulator", () => {
       expect(await allDocumentPaths(db)).toEqual(before);
     });
   });
+
+  describe("hostile HTTP (fast-check): headers, methods, content types, encodings and sizes, through the framework", () => {
+    const HEADER_NAME = fc.constantFrom("x-forwarded-for", "x-butterflymx-signature", "accept", "user-agent", "x-request-id", "cookie", "authorization", "content-language");
+    const HEADER_VALUE = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 100 });
+    const BODY = fc.oneof(
+      fc.constant(JSON.stringify(createBody())),
+      fc.constant(JSON.stringify(createBody()).slice(0, 40)),
+      fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v) ?? "null"),
+      fc.string({ maxLength: 200 }),
+      fc.constantFrom(0, 65_535, 65_537, 300_000).map((size) => JSON.stringify({ ...createBody(), padding: "x".repeat(size) })),
+    );
+    const ENCODING = fc.constantFrom("none", "gzip", "deflate", "gzip-garbage", "br-garbage", "x-unknown");
+
+    it("never answers 5xx, writes nothing unless it answers 200, and every 4xx says what is wrong", async () => {
+      const valid = JSON.stringify(createBody());
+      const request = (method: string, contentType: string | undefined, encoding: string, body: string) => ({ method, contentType, encoding, headers: {}, body });
+      const statuses = new Set<number>();
+      await fc.assert(
+        fc.asyncProperty(
+          fc.record({
+            method: fc.constantFrom("POST", "POST", "POST", "PUT", "PATCH", "DELETE", "GET", "OPTIONS"),
+            contentType: fc.option(
+              fc.constantFrom("application/json", "application/json; charset=utf-8", "application/json; charset=latin1", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/octet-stream", "application/json, text/plain", "json"),
+              { nil: undefined },
+            ),
+            encoding: ENCODING,
+            headers: fc.dictionary(HEADER_NAME, HEADER_VALUE, { maxKeys: 4 }),
+            body: BODY,
+          }),
+          async ({ method, contentType, encoding, headers, body }) => {
+            const before = await allDocumentPaths(db);
+            const payload = encode(Buffer.from(body), encoding);
+            const response = await fetch(`${webhookBase}/${SECRET}`, {
+              method,
+              headers: {
+                ...headers,
+                ...(contentType ? { "content-type": contentType } : {}),
+                ...(encoding === "none" ? {} : { "content-encoding": encoding.replace(/-garbage$/, "") }),
+              },
+              body: method === "GET" ? undefined : payload,
+            });
+            const text = await response.text();
+            statuses.add(response.status);
+            expect(response.status).toBeLessThan(500);
+            if (response.status === 200) {
+              expect(JSON.parse(text)).toMatchObject({ ok: true, guid: expect.any(String) });
+              return;
+            }
+            expect(response.status).toBeGreaterThanOrEqual(400);
+            // Our own answers name the problem in JSON; the framework's own 4xx (a body it could not decode) in text.
+            if (/^application\/json/.test(response.headers.get("content-type") ?? "")) {
+              expect(JSON.parse(text)).toMatchObject({ ok: false, error: { code: expect.stringMatching(/^[a-z_]+$/), message: expect.any(String) } });
+            } else {
+              expect(text.length).toBeGreaterThan(0);
+            }
+            expect(await allDocumentPaths(db)).toEqual(before);
+          },
+        ),
+        {
+          numRuns: 80,
+          // Run first, so that every kind of answer is met whatever the random cases turn out to be.
+          examples: [
+            [request("POST", "application/json", "gzip", valid)],
+            [request("POST", "application/json", "none", JSON.stringify({ ...createBody(), padding: "x".repeat(300_000) }))],
+            [request("POST", "application/json", "gzip-garbage", valid)],
+            [request("POST", "application/json", "br-garbage", valid)],
+            [request("POST", "application/json; charset=latin1", "none", valid)],
+            [request("POST", "text/plain", "none", valid)],
+            [request("OPTIONS", undefined, "none", "")],
+            [request("POST", "application/json", "none", '{"guid": ')],
+          ],
+        },
+      );
+      expect([...statuses].sort()).toEqual(expect.arrayContaining([200, 400, 405, 413, 415]));
+    }, 120_000);
+  });
 });
+
+function encode(body: Buffer, encoding: string): Buffer {
+  if (encoding === "gzip") return gzipSync(body);
+  if (encoding === "deflate") return deflateSync(body);
+  if (encoding.endsWith("-garbage")) return Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08]), body]);
+  return body;
+}
