@@ -1,6 +1,6 @@
-// `npm run bench`: benchmarks that print figures (never timed assertions). Cold load runs in fresh processes;
-// ring latency (with its floor, a bare trigger codebase in bench/floor), fan-out and Firestore cost run in the
-// emulators (test ports and project, like `npm test`).
+// `npm run bench [-- <name>…]`: benchmarks that print figures (never timed assertions), all of them or the ones
+// named. Cold load runs in fresh processes; ring latency (with its floor, a bare trigger codebase in bench/floor),
+// fan-out and Firestore cost run in the emulators (test ports and project, like `npm test`).
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { fakeEndpoints, firebaseBin, prepareEmulators, ROOT, SetupError, TEST_PROJECT_ID } from "./lib/emulator-env.mjs";
@@ -10,15 +10,30 @@ function run(command, args, env = process.env) {
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
+const BENCHES = ["cold-load", "ring-latency", "fan-out", "lifecycle-cost"];
+const asked = process.argv.slice(2);
+const unknown = asked.filter((name) => !BENCHES.includes(name));
+if (unknown.length > 0) {
+  console.error(`Unknown benchmark ${unknown.join(", ")}: choose from ${BENCHES.join(", ")} (none: all of them).`);
+  process.exit(2);
+}
+const chosen = asked.length > 0 ? asked : BENCHES;
+const emulated = chosen.filter((name) => name !== "cold-load");
+
 try {
   run("npm", ["run", "build", "-w", "functions"]);
-  run(process.execPath, [join(ROOT, "bench", "cold-load.mjs")], { ...process.env, METADATA_SERVER_DETECTION: "none" });
-  const { env, configArgs } = await prepareEmulators({ profile: "bench" });
-  run(
-    process.execPath,
-    [firebaseBin(), "emulators:exec", ...configArgs, "--project", TEST_PROJECT_ID, "--only", "auth,firestore,functions", "npm run bench -w functions"],
-    { ...env, ...fakeEndpoints() },
-  );
+  if (chosen.includes("cold-load")) {
+    run(process.execPath, [join(ROOT, "bench", "cold-load.mjs")], { ...process.env, METADATA_SERVER_DETECTION: "none" });
+  }
+  if (emulated.length > 0) {
+    const { env, configArgs } = await prepareEmulators({ profile: "bench" });
+    run(
+      process.execPath,
+      [firebaseBin(), "emulators:exec", ...configArgs, "--project", TEST_PROJECT_ID, "--only", "auth,firestore,functions",
+        `npm run bench -w functions -- ${emulated.map((name) => `${name}.bench.ts`).join(" ")}`],
+      { ...env, ...fakeEndpoints() },
+    );
+  }
 } catch (error) {
   if (!(error instanceof SetupError)) throw error;
   console.error(`\nCannot run the benchmarks: ${error.message}`);
