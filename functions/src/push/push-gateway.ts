@@ -47,12 +47,7 @@ async function sendFcmChunk(messaging: Messaging, chunk: TokenMessage[]): Promis
   try {
     return attemptResults(await messaging.sendEach(chunk));
   } catch (error) {
-    // An HTTP/2 session failure still reports what each request came to; resending those would ring twice.
-    const pending = (error as { pendingBatchResponse?: Promise<FcmBatch> }).pendingBatchResponse;
-    if (pending) {
-      const batch = await pending.catch(() => undefined);
-      if (batch) return attemptResults(batch);
-    }
+    // The call failed before sending anything (a malformed batch, no project id): every message shares the cause.
     const result = classifyFcmError(error);
     return chunk.map(() => result);
   }
