@@ -144,22 +144,23 @@ export function recordRing(
   }));
 }
 
-export type StopClaim = { claimed: true; call: CallDocument; targets: DeliveryDocument[] } | { claimed: false; reason: string };
+export type StopClaim<T> = { claimed: true; call: CallDocument; prepared: T } | { claimed: false; reason: string };
 
 /**
- * Claims the stop of an ended call, once, with the devices the ring has recorded so far. The records are read
+ * Claims the stop of an ended call, once, for the devices the ring has recorded so far. The records are read
  * after the version decided on: a ring recorded before it is among them, one recorded after it changed the call,
- * so the claim fails and is decided again.
+ * so the claim fails and is decided again. `prepare` (reading those devices) runs before the claim is written:
+ * a read that fails leaves the stop unclaimed for the retried trigger, never claimed and unsent.
  */
-export function claimStop(db: Firestore, guid: string, now: Timestamp, seen?: SeenCall): Promise<StopClaim> {
+export function claimStop<T>(db: Firestore, guid: string, now: Timestamp, prepare: (targets: DeliveryDocument[]) => Promise<T>, seen?: SeenCall): Promise<StopClaim<T>> {
   const ref = db.collection(CALLS).doc(guid);
-  return decideOnCall<StopClaim>(ref, seen, { claimed: false, reason: "call_missing" }, async ({ call }) => {
+  return decideOnCall<StopClaim<T>>(ref, seen, { claimed: false, reason: "call_missing" }, async ({ call }) => {
     if (call.status === "ringing") return { result: { claimed: false, reason: "call_ringing" } };
     if (call.delivery.stop) return { result: { claimed: false, reason: "stop_claimed" } };
     const deliveries = await ref.collection(DELIVERIES).get();
     const targets = deliveries.docs.map((d) => d.data() as DeliveryDocument).filter((d) => d.ring.outcome !== "prune" && !d.stop);
     return {
-      result: { claimed: true, call, targets },
+      result: { claimed: true, call, prepared: await prepare(targets) },
       update: { "delivery.stop": { state: "stopping", claimedAt: now, devices: 0, sent: 0, failed: 0, unreachable: 0 } },
     };
   });

@@ -65,8 +65,11 @@ export async function ringCall(guid: string, deps: PushDeps, seen?: SeenCall): P
   logs.ringFinished({ guid, state: summary.state, reason: summary.reason, devices: summary.devices, sent: summary.sent, failed: summary.failed, pruned: summary.pruned, firstRingMs: summary.firstRingMs });
 
   if (recorded.stopClaimed) {
-    // The stop ran while we were sending and could not see these devices: end their ringing here.
-    await stopDevices(recorded.call, deliveries.filter((d) => d.ring.outcome !== "prune"), deps, { afterRing: true });
+    // The stop ran while we were sending and could not see these devices: end their ringing here, with the
+    // devices as just rung (a read here could fail after the record, and then nobody would stop them).
+    const rung = new Map(plans.map((plan) => [plan.device.deviceId, plan.device]));
+    const targets = deliveries.filter((d) => d.ring.outcome !== "prune").map((d) => ({ deviceId: d.deviceId, device: rung.get(d.deviceId) }));
+    await stopDevices(recorded.call, targets, deps, { afterRing: true });
   }
   return summary;
 }

@@ -1,5 +1,5 @@
-import { Timestamp } from "firebase-admin/firestore";
-import { deviceRef, toDeviceRecord } from "../accounts/device-registry";
+import { Firestore, Timestamp } from "firebase-admin/firestore";
+import { DeviceRecord, deviceRef, toDeviceRecord } from "../accounts/device-registry";
 import { logs } from "../logs";
 import { CallDocument } from "./call-document";
 import { claimStop, DeliveryDocument, PushRecord, recordStops, SeenCall } from "./delivery-records";
@@ -7,39 +7,49 @@ import { PushDeps, STOP_WINDOW_MS } from "./push-deps";
 import { PushPlan, stopInfo, stopPlan } from "./push-plan";
 import { pushRecord, sendPlans } from "./push-results";
 
+/** A device to stop: as registered now, or undefined when it was signed out or unregistered since the ring. */
+export interface StopTarget {
+  deviceId: string;
+  device?: DeviceRecord;
+}
+
 /**
  * Ends the ringing everywhere once a call leaves `ringing`: claims the stop once, then tells each device the
- * ring recorded (never with a VoIP push). Devices the ring records later are stopped by the ring itself.
+ * ring recorded (never with a VoIP push). Devices the ring records later are stopped by the ring itself. The
+ * devices are read before the claim, so that nothing that can fail stands between the claim and the pushes.
  */
 export async function stopCall(guid: string, deps: PushDeps, seen?: SeenCall): Promise<{ stopped: number } | { skipped: string }> {
-  const claim = await claimStop(deps.db, guid, Timestamp.fromMillis(deps.now()), seen);
+  const claim = await claimStop(deps.db, guid, Timestamp.fromMillis(deps.now()), (targets) => currentDevices(deps.db, targets), seen);
   if (!claim.claimed) {
     logs.stopSkipped({ guid, reason: claim.reason });
     return { skipped: claim.reason };
   }
-  await stopDevices(claim.call, claim.targets, deps, { afterRing: false });
-  return { stopped: claim.targets.length };
+  await stopDevices(claim.call, claim.prepared, deps, { afterRing: false });
+  return { stopped: claim.prepared.length };
 }
 
-/** Sends the stop to these devices (as currently registered) and records each outcome. */
-export async function stopDevices(call: CallDocument, targets: DeliveryDocument[], deps: PushDeps, context: { afterRing: boolean }): Promise<void> {
+async function currentDevices(db: Firestore, targets: DeliveryDocument[]): Promise<StopTarget[]> {
+  const snapshots = targets.length > 0 ? await db.getAll(...targets.map((t) => deviceRef(db, t.uid, t.deviceId))) : [];
+  return targets.map((target, i) => ({ deviceId: target.deviceId, device: toDeviceRecord(target.uid, snapshots[i]) }));
+}
+
+/** Sends the stop to these devices and records each outcome; reads nothing before the pushes. */
+export async function stopDevices(call: CallDocument, targets: StopTarget[], deps: PushDeps, context: { afterRing: boolean }): Promise<void> {
   const { db } = deps;
   const info = stopInfo(call);
-  const snapshots = targets.length > 0 ? await db.getAll(...targets.map((t) => deviceRef(db, t.uid, t.deviceId))) : [];
   const now = deps.now();
   const at = Timestamp.fromMillis(now);
   const records: Array<{ deviceId: string; stop: PushRecord }> = [];
   const plans: PushPlan[] = [];
-  targets.forEach((target, i) => {
-    const device = toDeviceRecord(target.uid, snapshots[i]);
+  targets.forEach(({ deviceId, device }) => {
     if (!device) {
       // Signed out or unregistered since the ring: nothing more reaches it.
-      records.push({ deviceId: target.deviceId, stop: { channel: "none", outcome: "unregistered", attempts: 0, at } });
+      records.push({ deviceId, stop: { channel: "none", outcome: "unregistered", attempts: 0, at } });
       return;
     }
     const plan = stopPlan(device, info, STOP_WINDOW_MS);
     if (plan.send) plans.push(plan);
-    else records.push({ deviceId: target.deviceId, stop: { channel: "none", outcome: "no_channel", attempts: 0, at } });
+    else records.push({ deviceId, stop: { channel: "none", outcome: "no_channel", attempts: 0, at } });
   });
 
   const { results, pruned } = await sendPlans(call.guid, "stop", plans, deps, {

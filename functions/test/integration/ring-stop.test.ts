@@ -365,6 +365,31 @@ describe("stop", () => {
     expect((await call(guid)).delivery.stop).toMatchObject({ state: "stopped", devices: 4, sent: 3, failed: 0, unreachable: 1 });
   });
 
+  it("leaves the stop unclaimed when the devices cannot be read, so the retried trigger stops every device", async () => {
+    const guid = await rungCall([ANDROID, IPAD_FCM_ONLY]);
+    await endCall(db, guid, "canceled");
+    // The real Firestore client, whose batched document read fails once (as after its own retries ran out).
+    let failNextRead = true;
+    const flaky = new Proxy(db, {
+      get(target, property) {
+        if (property === "getAll" && failNextRead) {
+          failNextRead = false;
+          return () => Promise.reject(new Error("14 UNAVAILABLE: injected read failure"));
+        }
+        const value = Reflect.get(target, property);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    await expect(stopCall(guid, push.deps(flaky))).rejects.toThrow("injected read failure");
+    expect(push.fcm.requests).toHaveLength(0);
+    expect((await call(guid)).delivery.stop).toBeUndefined();
+
+    await expect(stopCall(guid, push.deps(db))).resolves.toEqual({ stopped: 2 });
+    expect(push.fcm.for(ANDROID.fcmToken)).toHaveLength(1);
+    expect(push.fcm.for(IPAD_FCM_ONLY.fcmToken)).toHaveLength(1);
+    expect((await call(guid)).delivery.stop).toMatchObject({ state: "stopped", devices: 2, sent: 2 });
+  });
+
   it("shows a missed call on iOS when nobody answered", async () => {
     const guid = await rungCall([IPAD_FCM_ONLY]);
     await endCall(db, guid, "timeout_online_signal");
