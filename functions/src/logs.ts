@@ -20,6 +20,9 @@ export const logs = {
   ringSkipped(fields: { guid: string; reason: string }) {
     logger.info("ring skipped", fields);
   },
+  ringReleaseFailed(fields: { guid: string }, error: unknown) {
+    logger.error("ring claim not given back: the call will not ring on retry", { ...fields, error: errorSummary(error) });
+  },
   ringFinished(fields: { guid: string; state: string; reason?: string; devices: number; sent: number; failed: number; pruned: number; firstRingMs?: number }) {
     logger.info("ring finished", fields);
   },

@@ -97,6 +97,18 @@ export function claimRing(db: Firestore, guid: string, now: Timestamp, ringWindo
   });
 }
 
+/**
+ * Gives back a ring claim whose pushes were never sent (the recipients could not be read), so that the retried
+ * trigger claims the ring again and rings within the window. Only this claim (`claimedAt`) is given back.
+ */
+export function releaseRing(db: Firestore, guid: string, claimedAt: Timestamp): Promise<void> {
+  return decideOnCall<void>(db.collection(CALLS).doc(guid), undefined, undefined, ({ call }) =>
+    call.delivery.state === "ringing" && call.delivery.ringClaimedAt?.isEqual(claimedAt)
+      ? { result: undefined, update: { "delivery.state": "pending", "delivery.ringClaimedAt": FieldValue.delete() } }
+      : { result: undefined },
+  );
+}
+
 export interface RingSummary {
   state: "rung" | "failed" | "undeliverable";
   reason?: string;

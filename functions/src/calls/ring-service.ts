@@ -1,11 +1,10 @@
 import { Firestore, Timestamp } from "firebase-admin/firestore";
-import { loadAudience } from "../accounts/audience";
+import { AudienceMember, loadAudience } from "../accounts/audience";
 import { logs } from "../logs";
 import { PushResult } from "../push/fan-out";
-import { both } from "../shared/concurrency";
 import { CallDocument } from "./call-document";
 import { CALLS } from "./call-repository";
-import { claimRing, DeliveryDocument, recordRing, RingSummary, SeenCall } from "./delivery-records";
+import { claimRing, DeliveryDocument, recordRing, releaseRing, RingSummary, SeenCall } from "./delivery-records";
 import { PushDeps } from "./push-deps";
 import { PushPlan, ringInfo, ringPlan } from "./push-plan";
 import { pushRecord, sendPlans } from "./push-results";
@@ -18,17 +17,28 @@ import { stopDevices } from "./stop-service";
  */
 export async function ringCall(guid: string, deps: PushDeps, seen?: SeenCall): Promise<RingSummary | { skipped: string }> {
   const { db } = deps;
+  const claimedAt = Timestamp.fromMillis(deps.now());
   // With the trigger's version of the call, the recipients' devices are read while the claim is written.
-  const [claim, early] = await both(
-    claimRing(db, guid, Timestamp.fromMillis(deps.now()), deps.ringWindowMs, seen),
+  const [claimed, early] = await Promise.allSettled([
+    claimRing(db, guid, claimedAt, deps.ringWindowMs, seen),
     seen && seen.call.status === "ringing" ? loadAudience(db, seen.call.recipients) : Promise.resolve(undefined),
-  );
+  ]);
+  if (claimed.status === "rejected") throw claimed.reason;
+  const claim = claimed.value;
   if (!claim.claimed) {
     logs.ringSkipped({ guid, reason: claim.reason });
     return { skipped: claim.reason };
   }
   const { call } = claim;
-  const audience = early && sameMembers(seen!.call.recipients, call.recipients) ? early : await loadAudience(db, call.recipients);
+  let audience: AudienceMember[];
+  try {
+    if (early.status === "rejected") throw early.reason;
+    audience = early.value && sameMembers(seen!.call.recipients, call.recipients) ? early.value : await loadAudience(db, call.recipients);
+  } catch (error) {
+    // Nobody has been rung yet: give the claim back, or the retried trigger would find it taken and ring nobody.
+    await releaseRing(db, guid, claimedAt).catch((releaseError: unknown) => logs.ringReleaseFailed({ guid }, releaseError));
+    throw error;
+  }
   const info = ringInfo(call);
   const recipients: Record<string, string> = {};
   const plans: PushPlan[] = [];

@@ -1,3 +1,4 @@
+import type { Firestore } from "firebase-admin/firestore";
 import { CallDocument } from "../../src/calls/call-document";
 import { DeliveryDocument, SeenCall } from "../../src/calls/delivery-records";
 import { ringCall } from "../../src/calls/ring-service";
@@ -20,6 +21,20 @@ const delivery = async (guid: string, deviceId: string) => (await db.doc(`calls/
 const seen = async (guid: string): Promise<SeenCall> => {
   const snapshot = await db.doc(`calls/${guid}`).get();
   return { call: snapshot.data() as CallDocument, updateTime: snapshot.updateTime! };
+};
+/** The real Firestore client, except that its next batched document read fails (as after its own retries ran out). */
+const failingNextRead = (): Firestore => {
+  let fail = true;
+  return new Proxy(db, {
+    get(target, property) {
+      if (property === "getAll" && fail) {
+        fail = false;
+        return () => Promise.reject(new Error("14 UNAVAILABLE: injected read failure"));
+      }
+      const value = Reflect.get(target, property);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 };
 const deviceDoc = async (uid: string, deviceId: string) => (await db.doc(`users/${uid}/devices/${deviceId}`).get()).data();
 
@@ -108,6 +123,21 @@ describe("ring", () => {
     await expect(ringCall(stale, push.deps(db))).resolves.toEqual({ skipped: "ring_window_passed" });
     expect((await call(stale)).delivery).toMatchObject({ state: "not_rung", reason: "ring_window_passed" });
     expect(push.fcm.requests).toHaveLength(0);
+  });
+
+  it("gives the claim back when the recipients cannot be read, so the retried trigger rings", async () => {
+    await seedResident(db, "alice", [ANDROID, IPHONE]);
+    const guid = await seedRingingCall(db, ["alice"]);
+    const version = await seen(guid);
+    await expect(ringCall(guid, push.deps(failingNextRead()), version)).rejects.toThrow("injected read failure");
+    expect(push.fcm.requests).toHaveLength(0);
+    expect(push.apns.requests).toHaveLength(0);
+    expect((await call(guid)).delivery).toMatchObject({ state: "pending" });
+    expect((await call(guid)).delivery).not.toHaveProperty("ringClaimedAt");
+
+    await expect(ringCall(guid, push.deps(db), version)).resolves.toMatchObject({ state: "rung", devices: 2, sent: 2 });
+    expect(push.fcm.for(ANDROID.fcmToken)).toHaveLength(1);
+    expect(push.apns.for(IPHONE.voipToken)).toHaveLength(1);
   });
 
   describe("with the version the trigger saw", () => {
@@ -368,19 +398,7 @@ describe("stop", () => {
   it("leaves the stop unclaimed when the devices cannot be read, so the retried trigger stops every device", async () => {
     const guid = await rungCall([ANDROID, IPAD_FCM_ONLY]);
     await endCall(db, guid, "canceled");
-    // The real Firestore client, whose batched document read fails once (as after its own retries ran out).
-    let failNextRead = true;
-    const flaky = new Proxy(db, {
-      get(target, property) {
-        if (property === "getAll" && failNextRead) {
-          failNextRead = false;
-          return () => Promise.reject(new Error("14 UNAVAILABLE: injected read failure"));
-        }
-        const value = Reflect.get(target, property);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-    await expect(stopCall(guid, push.deps(flaky))).rejects.toThrow("injected read failure");
+    await expect(stopCall(guid, push.deps(failingNextRead()))).rejects.toThrow("injected read failure");
     expect(push.fcm.requests).toHaveLength(0);
     expect((await call(guid)).delivery.stop).toBeUndefined();
 
