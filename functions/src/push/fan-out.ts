@@ -28,7 +28,7 @@ export interface FanOutOptions {
   deadlineAt: number;
   /** Waits before each retry round (push rules: short, e.g. 0.5 s, 1 s, 2 s). */
   backoffMs: readonly number[];
-  /** Asked before each retry round: false stops retrying (the call left `ringing`). */
+  /** Asked before each retry round: false stops retrying (the call left `ringing`); a failed answer counts as true. */
   stillWanted: () => Promise<boolean>;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -72,7 +72,8 @@ export async function fanOut(sends: readonly PushSend[], options: FanOutOptions)
       break;
     }
     await sleep(wait);
-    if (!(await options.stillWanted())) {
+    // A check that fails must not end the fan-out: what was already sent still needs its results recorded.
+    if (!(await options.stillWanted().catch(() => true))) {
       settle(pending, "canceled", round + 1);
       break;
     }

@@ -95,6 +95,16 @@ describe("fanOut", () => {
     expect(result).toMatchObject({ disposition: "canceled", attempts: 1, errorCode: "x" });
   });
 
+  it("keeps retrying when it cannot tell whether the call is still wanted", async () => {
+    const { gateway, calls } = scriptedGateway({ a: [{ disposition: "retry", errorCode: "x" }] });
+    const c = clock();
+    const [result] = await fanOut([fcm("a")], {
+      gateway, now: c.now, sleep: c.sleep, deadlineAt: c.now() + 40_000, backoffMs: [500], stillWanted: () => Promise.reject(new Error("14 UNAVAILABLE")),
+    });
+    expect(calls).toHaveLength(2);
+    expect(result).toMatchObject({ disposition: "sent", attempts: 2 });
+  });
+
   it("never waits past the deadline", async () => {
     const { gateway, calls } = scriptedGateway({ a: [{ disposition: "retry", errorCode: "x" }] });
     const c = clock();
