@@ -33,7 +33,7 @@ export function pushEnvironment(apnsCredentials: () => ApnsCredentials, db: Fire
       apnsConfigured,
       gateway: () =>
         providerGateway({
-          messaging: () => localFcmMessaging(fake(env.PUSH_FCM_ORIGIN), ca),
+          messaging: () => fcmMessaging({ origin: fake(env.PUSH_FCM_ORIGIN), ca }),
           apns: () => (apnsConfigured ? apnsClient(credentials, { production: fake(env.PUSH_APNS_ORIGIN), sandbox: fake(env.PUSH_APNS_ORIGIN) }, ca) : undefined),
         }),
     };
@@ -43,7 +43,7 @@ export function pushEnvironment(apnsCredentials: () => ApnsCredentials, db: Fire
     apnsConfigured,
     gateway: () =>
       providerGateway({
-        messaging: providerMessaging,
+        messaging: () => fcmMessaging(),
         apns: () => (apnsConfigured ? apnsClient(credentials) : undefined),
       }),
   };
@@ -52,13 +52,24 @@ export function pushEnvironment(apnsCredentials: () => ApnsCredentials, db: Fire
 let messaging: Messaging | undefined;
 
 /**
- * FCM through its own app, made on the first push: the webhook never loads firebase-admin/messaging, jose or the
- * APNs client. The credential is named so that fetching access tokens does not go through the FCM agent.
+ * FCM through an app of its own, made on the first push: the webhook never loads firebase-admin/messaging, jose
+ * or the APNs client. Deployed, the credential is named so that fetching access tokens does not go through the
+ * FCM agent; against a local FCM server (`local`), a fixed access token and the agent redirected there.
  */
-function providerMessaging(): Messaging {
+function fcmMessaging(local?: { origin: string; ca?: Buffer }): Messaging {
   if (!messaging) {
     const { applicationDefault, initializeApp } = require("firebase-admin/app") as typeof import("firebase-admin/app");
-    messaging = keepAliveMessaging(initializeApp({ credential: applicationDefault(), httpAgent: fcmAgent() }, "fcm"));
+    const app = local
+      ? initializeApp(
+          {
+            projectId: process.env.GCLOUD_PROJECT,
+            httpAgent: fcmAgent(local),
+            credential: { getAccessToken: async () => ({ access_token: "emulator-access-token", expires_in: 3600 }) },
+          },
+          "local-fcm",
+        )
+      : initializeApp({ credential: applicationDefault(), httpAgent: fcmAgent() }, "fcm");
+    messaging = keepAliveMessaging(app);
   }
   return messaging;
 }
@@ -74,14 +85,4 @@ function apnsClient(credentials: ApnsCredentials, origins?: Record<"production" 
     cachedApns = { id, client: new Client({ credentials, origins, ca }) };
   }
   return cachedApns.client;
-}
-
-/** The same transport against a local FCM server: its own app with a fixed access token, the agent redirected. */
-function localFcmMessaging(origin: string, ca: Buffer | undefined): Messaging {
-  if (!messaging) {
-    const { initializeApp } = require("firebase-admin/app") as typeof import("firebase-admin/app");
-    const credential = { getAccessToken: async () => ({ access_token: "emulator-access-token", expires_in: 3600 }) };
-    messaging = keepAliveMessaging(initializeApp({ projectId: process.env.GCLOUD_PROJECT, httpAgent: fcmAgent({ origin, ca }), credential }, "local-fcm"));
-  }
-  return messaging;
 }
