@@ -12,6 +12,7 @@ const HEAVY = {
   "firebase-admin/messaging": /firebase-admin[\\/]lib[\\/]messaging[\\/]/,
   "firebase-admin/auth": /firebase-admin[\\/]lib[\\/]auth[\\/]/,
   jose: /[\\/]node_modules[\\/]jose[\\/]/,
+  zod: /[\\/]node_modules[\\/]zod[\\/]/,
   "APNs client": /lib[\\/]push[\\/]apns-client\.js$/,
   "ButterflyMX client": /lib[\\/]butterflymx[\\/]butterflymx-client\.js$/,
 };

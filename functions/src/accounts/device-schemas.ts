@@ -39,14 +39,3 @@ export const registerDeviceSchema = z
 export type RegisterDeviceInput = z.infer<typeof registerDeviceSchema>;
 
 export const unregisterDeviceSchema = z.object({ deviceId: deviceIdSchema }, "must be an object").strict();
-
-/** `users/{uid}/devices/{deviceId}` as stored (read tolerantly: a malformed device is skipped, never fatal). */
-export const storedDeviceSchema = z.looseObject({
-  deviceId: z.string(),
-  platform: z.enum(["android", "ios"]),
-  fcmToken: z.string().optional(),
-  voipToken: z.string().optional(),
-  apnsEnvironment: z.enum(["production", "sandbox"]).optional(),
-  bundleId: z.string().optional(),
-});
-export type StoredDevice = z.infer<typeof storedDeviceSchema>;

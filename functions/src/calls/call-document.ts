@@ -1,5 +1,5 @@
 import { Timestamp } from "firebase-admin/firestore";
-import { BmxCall, visitorImageUrl, WebhookDelivery, WebhookEvent } from "../webhook/webhook-schemas";
+import type { BmxCall, WebhookDelivery, WebhookEvent } from "../webhook/webhook-schemas";
 import { CallStatus, isTerminal, nextStatus, statusFromBmx } from "./call-status";
 
 /** Who ended the ringing: ButterflyMX reported a terminal status. */
@@ -175,4 +175,16 @@ export function canonicalGuid(guid: string): string {
 
 function union(a: string[], b: string[]): string[] {
   return [...new Set([...a, ...b])].sort();
+}
+
+/** Where ButterflyMX puts a visitor snapshot is not documented; these are the names seen in its APIs. */
+const VISITOR_IMAGE_KEYS = ["visitor_image_url", "image_url", "snapshot_url", "medium_url", "thumb_url"] as const;
+
+/** The visitor snapshot URL, when the delivery carries a usable https one; never a reason to reject a call. */
+export function visitorImageUrl(call: BmxCall): string | undefined {
+  for (const key of VISITOR_IMAGE_KEYS) {
+    const value = call[key];
+    if (typeof value === "string" && value.length <= 2048 && /^https:\/\/[^\s]+$/.test(value)) return value;
+  }
+  return undefined;
 }

@@ -1,7 +1,7 @@
 import { Firestore, Timestamp } from "firebase-admin/firestore";
 import { both } from "../shared/concurrency";
 import { ifUnchanged, OPTIMISTIC_ATTEMPTS, stillContended, updateIfUnchanged } from "../shared/firebase";
-import { WebhookDelivery } from "../webhook/webhook-schemas";
+import type { WebhookDelivery } from "../webhook/webhook-schemas";
 import { applyDelivery, CallDocument, canonicalGuid, DeliveryOutcome } from "./call-document";
 
 export const CALLS = "calls";

@@ -79,15 +79,3 @@ export function parseDelivery(body: unknown): ParseResult {
   if (!parsed.success) return { ok: false, problems: fieldProblems(parsed.error, "(body)") };
   return { ok: true, delivery: { event: "create", bmxStatus: BMX_RINGING_STATUS, call: parsed.data } };
 }
-
-/** Where ButterflyMX puts a visitor snapshot is not documented; these are the names seen in its APIs. */
-const VISITOR_IMAGE_KEYS = ["visitor_image_url", "image_url", "snapshot_url", "medium_url", "thumb_url"] as const;
-
-/** The visitor snapshot URL, when the delivery carries a usable https one; never a reason to reject a call. */
-export function visitorImageUrl(call: BmxCall): string | undefined {
-  for (const key of VISITOR_IMAGE_KEYS) {
-    const value = call[key];
-    if (typeof value === "string" && value.length <= 2048 && /^https:\/\/[^\s]+$/.test(value)) return value;
-  }
-  return undefined;
-}

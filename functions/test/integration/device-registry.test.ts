@@ -1,5 +1,5 @@
 import { Timestamp } from "firebase-admin/firestore";
-import { pruneToken, registerDevice, unregisterDevice } from "../../src/accounts/device-registry";
+import { devicesOf, pruneToken, registerDevice, unregisterDevice } from "../../src/accounts/device-registry";
 import { RegisterDeviceInput } from "../../src/accounts/device-schemas";
 import { InvalidInput } from "../../src/shared/errors";
 import { isolatedProjectId, testFirestore } from "../helpers/emulators";
@@ -130,5 +130,38 @@ describe("pruneToken", () => {
   it("keeps a token re-registered after APNs said it became invalid (410 timestamp)", async () => {
     await expect(pruneToken(db, { uid: "alice", deviceId: "i1" }, "voipToken", VOIP_TOKEN(1), T1.toMillis() - 1000)).resolves.toBe("kept");
     await expect(pruneToken(db, { uid: "alice", deviceId: "i1" }, "voipToken", VOIP_TOKEN(1), T1.toMillis() + 1000)).resolves.toBe("pruned");
+  });
+});
+
+describe("devicesOf (what the ring reads)", () => {
+  it("returns what a push needs from every registered device", async () => {
+    await register("alice", { deviceId: "a1", platform: "android", fcmToken: "fcm-alice-0000000001", appVersion: "1.2.3", locale: "en-US" });
+    await register("alice", { deviceId: "i1", platform: "ios", voipToken: VOIP_TOKEN(1), fcmToken: "fcm-alice-ios-00001" }, T2);
+    expect(await devicesOf(db, "alice")).toEqual([
+      { deviceId: "a1", uid: "alice", platform: "android", fcmToken: "fcm-alice-0000000001", updatedAt: T1 },
+      {
+        deviceId: "i1",
+        uid: "alice",
+        platform: "ios",
+        fcmToken: "fcm-alice-ios-00001",
+        voipToken: VOIP_TOKEN(1),
+        apnsEnvironment: "production",
+        bundleId: "com.example.intercom",
+        updatedAt: T2,
+      },
+    ]);
+  });
+
+  it.each([
+    ["an unknown platform", { platform: "windows", fcmToken: "fcm-0000000000000001" }],
+    ["no platform", { fcmToken: "fcm-0000000000000001" }],
+    ["a token that is not text", { platform: "android", fcmToken: 12345 }],
+    ["a VoIP token that is not text", { platform: "ios", voipToken: ["abc"] }],
+    ["a bundle ID that is not text", { platform: "ios", voipToken: VOIP_TOKEN(2), bundleId: null }],
+    ["an unknown APNs environment", { platform: "ios", voipToken: VOIP_TOKEN(2), apnsEnvironment: "development" }],
+  ])("skips a document with %s, written some other way, and keeps the others", async (_, data) => {
+    await register("alice", { deviceId: "a1", platform: "android", fcmToken: "fcm-alice-0000000001" });
+    await db.doc("users/alice/devices/bad").set(data);
+    expect((await devicesOf(db, "alice")).map((d) => d.deviceId)).toEqual(["a1"]);
   });
 });

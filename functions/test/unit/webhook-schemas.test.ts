@@ -1,4 +1,5 @@
-import { parseDelivery, visitorImageUrl } from "../../src/webhook/webhook-schemas";
+import { visitorImageUrl } from "../../src/calls/call-document";
+import { parseDelivery } from "../../src/webhook/webhook-schemas";
 import { createBody, statusBody } from "../helpers/butterflymx-payloads";
 
 /** The documented create body with the field at `path` (dot-separated) removed or replaced. */
