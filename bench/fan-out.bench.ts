@@ -16,6 +16,7 @@ import { TEST_APNS, TEST_TLS } from "../functions/test/fakes/tls";
 import { createBody } from "../functions/test/helpers/butterflymx-payloads";
 import { isolatedProjectId, testFirestore } from "../functions/test/helpers/emulators";
 import type { FcmFake } from "../functions/test/fakes/fcm-fake";
+import { preciseNow } from "../functions/test/fakes/server-lifecycle";
 import { startPushHarness, VOIP_TOKEN } from "../functions/test/helpers/push-harness";
 
 /**
@@ -142,12 +143,12 @@ it("rings D devices against raw sendEach + raw HTTP/2", async () => {
         await db.doc("bmxUsers/777").set({ uids: ["resident"] });
         const parsed = parseDelivery(createBody({ user: { id: 777 } }));
         if (!parsed.ok) throw new Error("bad body");
-        const { guid } = (await recordDelivery(db, { delivery: parsed.delivery, source: { via: "bench" }, now: Timestamp.now(), retentionDays: 1 }))!;
+        const { guid } = (await recordDelivery(db, { delivery: parsed.delivery, source: () => ({ via: "bench" }), now: Timestamp.now(), retentionDays: 1 }))!;
 
         const created = seenCall(await db.doc(`calls/${guid}`).get()); // what the trigger's event carries
         const deps = push.deps(db);
         const sends = timedGateway(deps.gateway());
-        const startedAt = Date.now();
+        const startedAt = preciseNow();
         let started = performance.now();
         await ringCall(guid, { ...deps, gateway: () => sends.gateway }, created);
         ours.push(performance.now() - started);

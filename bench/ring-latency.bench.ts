@@ -7,6 +7,7 @@ import { REGION } from "../functions/src/config";
 import { hashSecret, newWebhookSecret } from "../functions/src/webhook/webhook-secrets";
 import { ApnsFake } from "../functions/test/fakes/apns-fake";
 import { FcmFake } from "../functions/test/fakes/fcm-fake";
+import { preciseNow } from "../functions/test/fakes/server-lifecycle";
 import { createBody, statusBody } from "../functions/test/helpers/butterflymx-payloads";
 import { fakePort, functionsOrigin, FUNCTIONS_PROJECT_ID, testFirestore } from "../functions/test/helpers/emulators";
 import { VOIP_TOKEN } from "../functions/test/helpers/push-harness";
@@ -30,7 +31,7 @@ async function arrival<T>(find: () => T | undefined, deadlineMs = 30_000): Promi
 function percentiles(values: number[]): string {
   const sorted = [...values].sort((a, b) => a - b);
   const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-  return `${String(at(50)).padStart(6)} ${String(at(95)).padStart(6)} ${String(at(99)).padStart(6)}`;
+  return [50, 95, 99].map((p) => at(p).toFixed(1).padStart(6)).join(" ");
 }
 
 it("measures ring and stop latency against the bare-trigger floor", async () => {
@@ -60,18 +61,18 @@ it("measures ring and stop latency against the bare-trigger floor", async () => 
     for (let i = 0; i < WARM_UP + CALLS; i++) {
       const call = createBody({ user: { id: 880088 } });
       const guid = call.guid as string;
-      const posted = Date.now();
+      const posted = preciseNow();
       await post(call);
       const [viaFcm, viaApns] = await Promise.all([
         arrival(() => fcm.requests.find((r) => r.message.data?.guid === guid && r.message.data?.type === "call.ring")),
         arrival(() => apns.requests.find((r) => (r.payload as { guid?: string }).guid === guid)),
       ]);
-      const ended = Date.now();
+      const ended = preciseNow();
       await post(statusBody(call, "connecting_sip"));
       const stopped = await arrival(() => fcm.requests.find((r) => r.message.data?.guid === guid && r.message.data?.type === "call.end" && r.token === android.fcmToken));
 
       const id = randomUUID();
-      const written = Date.now();
+      const written = preciseNow();
       await db.doc(`benchFloor/${id}`).create({ token: `floor-${id}` });
       const floorSend = await arrival(() => fcm.requests.find((r) => r.token === `floor-${id}`));
 
@@ -98,5 +99,5 @@ it("measures ring and stop latency against the bare-trigger floor", async () => 
   print(`${"ring: webhook POST → Android ring at FCM".padEnd(58)} ${percentiles(ringFcm)}`);
   print(`${"ring: webhook POST → VoIP ring at APNs".padEnd(58)} ${percentiles(ringApns)}`);
   print(`${"stop: status POST → Android stop at FCM".padEnd(58)} ${percentiles(stop)}`);
-  print(`ring p50 / floor p50 = ${(p50(ring) / p50(floor)).toFixed(2)}; first (cold) call: ring ${coldRing} ms, floor ${coldFloor} ms`);
+  print(`ring p50 / floor p50 = ${(p50(ring) / p50(floor)).toFixed(2)}; first (cold) call: ring ${coldRing.toFixed(0)} ms, floor ${coldFloor.toFixed(0)} ms`);
 }, 900_000);

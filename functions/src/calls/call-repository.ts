@@ -1,5 +1,4 @@
-import { Firestore, Timestamp } from "firebase-admin/firestore";
-import { both } from "../shared/concurrency";
+import { DocumentReference, DocumentSnapshot, Firestore, Timestamp } from "firebase-admin/firestore";
 import { ifUnchanged, OPTIMISTIC_ATTEMPTS, stillContended, updateIfUnchanged } from "../shared/firebase";
 import type { WebhookDelivery } from "../webhook/webhook-schemas";
 import { applyDelivery, CallDocument, canonicalGuid, DeliveryOutcome } from "./call-document";
@@ -19,10 +18,12 @@ export interface DeliverySource {
 export interface RecordDeliveryInput {
   delivery: WebhookDelivery;
   /**
-   * The delivery's source, or its authentication still under way: awaited alongside the first read of the call,
-   * so authenticating costs no round trip of its own. Resolving to undefined refuses the delivery.
+   * The document the delivery's source is decided from (its sender's registration), when there is one: read in
+   * the same request as the call, so authenticating costs no request of its own.
    */
-  source: DeliverySource | Promise<DeliverySource | undefined>;
+  sourceDocument?: DocumentReference;
+  /** The delivery's source, decided from `sourceDocument`'s snapshot; undefined refuses the delivery. */
+  source: (snapshot?: DocumentSnapshot) => DeliverySource | undefined;
   now: Timestamp;
   retentionDays: number;
 }
@@ -33,8 +34,8 @@ export interface RecordedDelivery extends DeliveryOutcome {
 }
 
 /**
- * Applies a webhook delivery to `calls/{guid}`. The call and the ButterflyMX user's links are read in one round
- * trip, then the call is created, or updated on the condition that it is still the version read (no lock; see
+ * Applies a webhook delivery to `calls/{guid}`. The call, the ButterflyMX user's links and the source's document
+ * are read in one request, then the call is created, or updated on the condition that it is still the version read (no lock; see
  * `ifUnchanged`). Identical deliveries racing each other: exactly one creates the call, the others read it again
  * and see a duplicate. Undefined when the source was refused: nothing is written.
  */
@@ -42,9 +43,13 @@ export async function recordDelivery(db: Firestore, input: RecordDeliveryInput):
   const guid = canonicalGuid(input.delivery.call.guid);
   const callRef = db.collection(CALLS).doc(guid);
   const linksRef = db.collection(BMX_USERS).doc(String(input.delivery.call.user.id));
+  const { sourceDocument } = input;
+  let source: DeliverySource | undefined;
   let fallback: Promise<string[]> | undefined;
   for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
-    const [[callSnapshot, linksSnapshot], source] = await both(db.getAll(callRef, linksRef), Promise.resolve(input.source));
+    const first = attempt === 1;
+    const [callSnapshot, linksSnapshot, sourceSnapshot] = await db.getAll(callRef, linksRef, ...(first && sourceDocument ? [sourceDocument] : []));
+    if (first) source = input.source(sourceSnapshot);
     if (!source) return undefined;
     const recipients = linkedUids(linksSnapshot.get("uids"));
     if (recipients.length === 0 && source.fallbackRecipients) recipients.push(...(await (fallback ??= source.fallbackRecipients())));

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { Firestore } from "firebase-admin/firestore";
+import { DocumentReference, DocumentSnapshot, Firestore } from "firebase-admin/firestore";
 import { z } from "zod";
 
 /** The last path segment of a webhook URL: base64url, long enough to be unguessable. */
@@ -26,24 +26,29 @@ export const registrationSchema = z.looseObject({
 export type WebhookSource = { kind: "registration"; uid: string; tenantId: string } | { kind: "operator" };
 
 /**
- * Resolves a URL secret to its source, or undefined when it is not ours. Digests of equal length are compared
- * in constant time; the registration lookup is keyed by the digest, so its timing says nothing about the secret.
- * Firestore errors propagate (the caller answers 5xx).
+ * How a URL secret is authenticated: `ref`, when present, is the registration to read (the caller reads it in
+ * the same request as its own first read; Firestore errors propagate, and the caller answers 5xx), and `source`
+ * decides from that snapshot, or alone (a malformed secret, or the operator's). Digests of equal length are
+ * compared in constant time; the registration is keyed by the digest, so the lookup's timing says nothing about
+ * the secret.
  */
-export async function authenticate(
-  db: Firestore,
-  secret: string,
-  operatorSecret: string,
-): Promise<WebhookSource | undefined> {
-  if (!SECRET_SHAPE.test(secret)) return undefined;
+export interface SecretLookup {
+  ref?: DocumentReference;
+  source: (registration?: DocumentSnapshot) => WebhookSource | undefined;
+}
+
+export function lookupSecret(db: Firestore, secret: string, operatorSecret: string): SecretLookup {
+  if (!SECRET_SHAPE.test(secret)) return { source: () => undefined };
   const digest = hashSecret(secret);
   if (operatorSecret.length >= 32 && timingSafeEqual(Buffer.from(digest, "hex"), Buffer.from(hashSecret(operatorSecret), "hex"))) {
-    return { kind: "operator" };
+    return { source: () => ({ kind: "operator" }) };
   }
-  const snapshot = await db.collection(REGISTRATIONS).doc(digest).get();
-  const registration = registrationSchema.safeParse(snapshot.data());
-  if (!registration.success) return undefined;
-  return { kind: "registration", uid: registration.data.uid, tenantId: registration.data.tenantId };
+  return { ref: db.collection(REGISTRATIONS).doc(digest), source: registrationSource };
+}
+
+function registrationSource(snapshot?: DocumentSnapshot): WebhookSource | undefined {
+  const registration = registrationSchema.safeParse(snapshot?.data());
+  return registration.success ? { kind: "registration", uid: registration.data.uid, tenantId: registration.data.tenantId } : undefined;
 }
 
 export function describeSource(source: WebhookSource): string {

@@ -4,7 +4,7 @@ import { logs } from "../logs";
 import { withDeadline } from "../shared/deadline";
 import { FieldProblem } from "../shared/field-problems";
 import { parseDelivery, WebhookDelivery } from "./webhook-schemas";
-import { authenticate, describeSource, WebhookSource } from "./webhook-secrets";
+import { describeSource, lookupSecret, WebhookSource } from "./webhook-secrets";
 
 /** Deliveries are a few hundred bytes; the cap bounds what an authenticated sender can make us store. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -54,7 +54,7 @@ export interface WebhookDeps {
 /**
  * One ButterflyMX delivery, from raw request to answer. Every 4xx is decided before anything is written;
  * 5xx only when Firestore fails, so that ButterflyMX may retry. An unknown URL is answered 404 whatever the
- * body; a valid body is authenticated alongside the first read of the call (one round trip for both).
+ * body; a valid body is authenticated by the same request that first reads the call.
  */
 export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps): Promise<WebhookResponse> {
   if (request.method !== "POST") {
@@ -67,12 +67,12 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
 
   const secret = secretFromPath(request.path);
   if (secret === undefined) return notFound();
-  const authentication = authenticate(deps.db, secret, deps.operatorSecret);
+  const lookup = lookupSecret(deps.db, secret, deps.operatorSecret);
   const body = checkBody(request);
   if (!body.ok) {
     let source;
     try {
-      source = await withDeadline(authentication, remaining(), "authentication");
+      source = lookup.source(lookup.ref && (await withDeadline(lookup.ref.get(), remaining(), "authentication")));
     } catch (error) {
       logs.webhookStoreFailed({ stage: "authenticate" }, error);
       return unavailable();
@@ -92,7 +92,8 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
   try {
     const record = recordDelivery(deps.db, {
       delivery,
-      source: authentication.then(deliverySource),
+      sourceDocument: lookup.ref,
+      source: (registration) => deliverySource(lookup.source(registration)),
       now: Timestamp.fromMillis(deps.now()),
       retentionDays: deps.retentionDays,
     });

@@ -1,6 +1,6 @@
 import { createSecureServer, IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { createPublicKey } from "node:crypto";
-import { listen, ScriptedFake } from "./server-lifecycle";
+import { listen, preciseNow, ScriptedFake } from "./server-lifecycle";
 import { jwtVerify } from "jose";
 import { TEST_APNS, TEST_TLS } from "./tls";
 
@@ -11,6 +11,7 @@ export interface ApnsFakeRequest {
   headers: IncomingHttpHeaders;
   payload: Record<string, unknown>;
   jwt: string;
+  /** `preciseNow()` on arrival. */
   receivedAt: number;
   status: number;
 }
@@ -53,7 +54,7 @@ export class ApnsFake extends ScriptedFake<ApnsFakeRequest, ApnsReply> {
     } catch {
       // recorded as empty; a real APNs answers 400 PayloadEmpty / BadPayload
     }
-    this.requests.push({ token, headers, payload, jwt, receivedAt: Date.now(), status: reply.status });
+    this.requests.push({ token, headers, payload, jwt, receivedAt: preciseNow(), status: reply.status });
     if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
     if (stream.destroyed) return;
     const apnsId = `00000000-0000-4000-8000-${String(++this.count).padStart(12, "0")}`;

@@ -1,5 +1,5 @@
 import { createSecureServer, Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import { listen, ScriptedFake } from "./server-lifecycle";
+import { listen, preciseNow, ScriptedFake } from "./server-lifecycle";
 import { TEST_TLS } from "./tls";
 
 /** FCM HTTP v1 error bodies, as FCM sends them (status, canonical code, message, FcmError detail). */
@@ -26,6 +26,7 @@ export interface FcmRequest {
   message: Record<string, unknown> & { token: string; data?: Record<string, string>; android?: Record<string, unknown>; apns?: { headers?: Record<string, string>; payload?: Record<string, unknown> } };
   authorization: string | undefined;
   httpVersion: string;
+  /** `preciseNow()` on arrival. */
   receivedAt: number;
   reply: "ok" | FcmErrorCode;
 }
@@ -72,7 +73,7 @@ export class FcmFake extends ScriptedFake<FcmRequest, FcmReply> {
       message,
       authorization: req.headers.authorization,
       httpVersion: req.httpVersion,
-      receivedAt: Date.now(),
+      receivedAt: preciseNow(),
       reply: "ok" in reply ? "ok" : reply.error,
     });
     if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));

@@ -5,6 +5,11 @@ import { TLSSocket } from "node:tls";
 const sockets = new WeakMap<Http2SecureServer, Set<TLSSocket>>();
 
 /** Listens on 127.0.0.1 (`port` 0: any free port), remembering connections for closeServer; returns the origin. */
+/** Epoch milliseconds with the performance clock's sub-millisecond resolution: when a fake received a request. */
+export function preciseNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
 export async function listen(server: Http2SecureServer, port: number): Promise<string> {
   const open = new Set<TLSSocket>();
   sockets.set(server, open);

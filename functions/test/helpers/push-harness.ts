@@ -97,7 +97,7 @@ export async function seedRingingCall(
   await db.doc("bmxUsers/777").set({ uids: recipients });
   const recorded = await recordDelivery(db, {
     delivery: parsed.delivery,
-    source: { via: "tenant:test" },
+    source: () => ({ via: "tenant:test" }),
     now: Timestamp.fromMillis(options.createdAt ?? Date.now()),
     retentionDays: 30,
   });
@@ -109,5 +109,5 @@ export async function endCall(db: Firestore, guid: string, bmxStatus: string): P
   const call = JSON.parse((await db.doc(`calls/${guid}`).get()).get("bmxCall")) as Record<string, unknown>;
   const parsed = parseDelivery({ call, status: bmxStatus });
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
-  await recordDelivery(db, { delivery: parsed.delivery, source: { via: "tenant:test" }, now: Timestamp.now(), retentionDays: 30 });
+  await recordDelivery(db, { delivery: parsed.delivery, source: () => ({ via: "tenant:test" }), now: Timestamp.now(), retentionDays: 30 });
 }
