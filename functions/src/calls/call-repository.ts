@@ -35,9 +35,9 @@ export interface RecordedDelivery extends DeliveryOutcome {
 
 /**
  * Applies a webhook delivery to `calls/{guid}`. The call, the ButterflyMX user's links and the source's document
- * are read in one request, then the call is created, or updated on the condition that it is still the version read (no lock; see
- * `ifUnchanged`). Identical deliveries racing each other: exactly one creates the call, the others read it again
- * and see a duplicate. Undefined when the source was refused: nothing is written.
+ * are read in one request, then the call is created, or updated on the condition that it is still the version
+ * read (no lock; see `ifUnchanged`). Identical deliveries racing each other: exactly one creates the call, the
+ * others read it again and see a duplicate. Undefined when the source was refused: nothing is written.
  */
 export async function recordDelivery(db: Firestore, input: RecordDeliveryInput): Promise<RecordedDelivery | undefined> {
   const guid = canonicalGuid(input.delivery.call.guid);
