@@ -5,8 +5,13 @@ import type { RegisterDeviceInput } from "./device-schemas";
 export const USERS = "users";
 export const DEVICES = "devices";
 
+/** What a device document may say, for `registerDevice`'s schema and for the ring's reading alike. */
+export const PLATFORMS = ["android", "ios"] as const;
+export const APNS_ENVIRONMENTS = ["production", "sandbox"] as const;
+type ApnsEnvironment = (typeof APNS_ENVIRONMENTS)[number];
+
 export interface DeviceDefaults {
-  apnsEnvironment: "production" | "sandbox";
+  apnsEnvironment: ApnsEnvironment;
   /** Empty when no default bundle ID is configured. */
   bundleId: string;
 }
@@ -78,10 +83,10 @@ export async function unregisterDevice(db: Firestore, uid: string, deviceId: str
 /** `users/{uid}/devices/{deviceId}`, the fields a push needs. */
 export interface StoredDevice {
   deviceId: string;
-  platform: "android" | "ios";
+  platform: (typeof PLATFORMS)[number];
   fcmToken?: string;
   voipToken?: string;
-  apnsEnvironment?: "production" | "sandbox";
+  apnsEnvironment?: ApnsEnvironment;
   bundleId?: string;
 }
 
@@ -109,9 +114,9 @@ export function toDeviceRecord(uid: string, doc: DocumentSnapshot): DeviceRecord
  * only makes sure that a document written some other way cannot break a push.
  */
 function storedDevice(deviceId: string, data: DocumentData | undefined): StoredDevice | undefined {
-  if (!data || (data.platform !== "android" && data.platform !== "ios")) return undefined;
+  if (!data || !PLATFORMS.includes(data.platform)) return undefined;
   if (OPTIONAL_TEXT.some((key) => data[key] !== undefined && typeof data[key] !== "string")) return undefined;
-  if (![undefined, "production", "sandbox"].includes(data.apnsEnvironment)) return undefined;
+  if (data.apnsEnvironment !== undefined && !APNS_ENVIRONMENTS.includes(data.apnsEnvironment)) return undefined;
   const device: StoredDevice = { deviceId, platform: data.platform };
   for (const key of OPTIONAL_TEXT) if (data[key] !== undefined) device[key] = data[key];
   if (data.apnsEnvironment !== undefined) device.apnsEnvironment = data.apnsEnvironment;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { APNS_ENVIRONMENTS, PLATFORMS } from "./device-registry";
 
 /** An install's own id (e.g. a UUID the app keeps); a Firestore document id, so no `/` and no reserved names. */
 export const deviceIdSchema = z
@@ -16,10 +17,10 @@ const voipToken = z
 export const registerDeviceSchema = z
   .object({
     deviceId: deviceIdSchema,
-    platform: z.enum(["android", "ios"], "must be android or ios"),
+    platform: z.enum(PLATFORMS, "must be android or ios"),
     fcmToken: fcmToken.optional(),
     voipToken: voipToken.optional(),
-    apnsEnvironment: z.enum(["production", "sandbox"], "must be production or sandbox").optional(),
+    apnsEnvironment: z.enum(APNS_ENVIRONMENTS, "must be production or sandbox").optional(),
     bundleId: z.string().regex(/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/, "must be a bundle ID such as com.example.app").max(155).optional(),
     appVersion: z.string().regex(/^[\x20-\x7e]{1,64}$/, "must be 1 to 64 printable characters").optional(),
     locale: z.string().regex(/^[A-Za-z]{2,8}([_-][A-Za-z0-9]{1,8}){0,3}$/, "must be a locale such as en-US").optional(),
