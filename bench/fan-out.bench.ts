@@ -5,12 +5,12 @@ import { createPrivateKey, sign } from "node:crypto";
 import { ClientHttp2Session, connect, SecureClientSessionOptions } from "node:http2";
 import { deleteApp, initializeApp } from "firebase-admin/app";
 import { getMessaging, TokenMessage } from "firebase-admin/messaging";
-import { seenCall } from "../functions/src/calls/delivery-records";
+import { seenCall } from "../functions/src/calls/call-claims";
 import { ringCall } from "../functions/src/calls/ring-service";
 import type { PushGateway } from "../functions/src/push/push-gateway";
 import type { ApnsRequest } from "../functions/src/push/push-payloads";
-import { recordDelivery } from "../functions/src/calls/call-repository";
-import { parseDelivery } from "../functions/src/webhook/webhook-schemas";
+import { recordCallEvent } from "../functions/src/calls/call-repository";
+import { parseCallEvent } from "../functions/src/butterflymx/call-events";
 import { Timestamp } from "firebase-admin/firestore";
 import { TEST_APNS, TEST_TLS } from "../functions/test/fakes/tls";
 import { createBody } from "../functions/test/helpers/butterflymx-payloads";
@@ -141,9 +141,9 @@ it("rings D devices against raw sendEach + raw HTTP/2", async () => {
         }
         await db.doc("users/resident").set({ preferences: { doNotDisturb: false, contactPreference: "mobile_app" } });
         await db.doc("bmxUsers/777").set({ uids: ["resident"] });
-        const parsed = parseDelivery(createBody({ user: { id: 777 } }));
+        const parsed = parseCallEvent(createBody({ user: { id: 777 } }));
         if (!parsed.ok) throw new Error("bad body");
-        const { guid } = (await recordDelivery(db, { delivery: parsed.delivery, source: () => ({ via: "bench" }), now: Timestamp.now(), retentionDays: 1 }))!;
+        const { guid } = (await recordCallEvent(db, { event: parsed.event, source: () => ({ via: "bench" }), now: Timestamp.now(), retentionDays: 1 }))!;
 
         const created = seenCall(await db.doc(`calls/${guid}`).get()); // what the trigger's event carries
         const deps = push.deps(db);

@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { Timestamp } from "firebase-admin/firestore";
 import { REGION } from "../functions/src/config";
-import { hashSecret, newWebhookSecret } from "../functions/src/webhook/webhook-secrets";
+import { hashSecret, newWebhookSecret } from "../functions/src/links/webhook-secrets";
 import { ApnsFake } from "../functions/test/fakes/apns-fake";
 import { FcmFake } from "../functions/test/fakes/fcm-fake";
 import { preciseNow } from "../functions/test/fakes/server-lifecycle";

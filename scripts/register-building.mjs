@@ -54,7 +54,7 @@ const require = createRequire(import.meta.url);
 const lib = (path) => require(join(ROOT, "functions", "lib", path));
 const { ButterflyMxClient } = lib("butterflymx/butterflymx-client.js");
 const { bmxEndpoints } = lib("butterflymx/butterflymx-hosts.js");
-const { registerBuilding, unregisterBuilding } = lib("butterflymx/building-integration.js");
+const { registerBuilding, unregisterBuilding } = lib("accounts/building-integration.js");
 const { REGION } = lib("config.js");
 
 const endpoints = bmxEndpoints(values.environment);

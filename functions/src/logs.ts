@@ -6,13 +6,13 @@ import * as logger from "firebase-functions/logger";
  */
 export const logs = {
   webhookRecorded(fields: { guid: string; event: string; bmxStatus: string; status: string; duplicate: boolean; recipients: number; via: string }) {
-    logger.info("webhook delivery recorded", fields);
+    logger.info("call event recorded", fields);
   },
   webhookRejected(fields: { httpStatus: number; code: string; guid?: string; fields?: string[] }) {
-    logger.warn("webhook delivery rejected", fields);
+    logger.warn("webhook request rejected", fields);
   },
   webhookStoreFailed(fields: { guid?: string; stage: "authenticate" | "record" }, error: unknown) {
-    logger.error("webhook delivery failed on Firestore", { ...fields, error: errorSummary(error) });
+    logger.error("call event not stored: Firestore failed", { ...fields, error: errorSummary(error) });
   },
   callUndeliverable(fields: { guid: string; reason: string }) {
     logger.warn("call has no recipient to ring", fields);

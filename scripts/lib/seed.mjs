@@ -18,7 +18,7 @@ export function emulatorAdmin(config) {
 }
 
 export async function seedDemo({ db, auth }) {
-  const { hashSecret } = require(join(ROOT, "functions/lib/webhook/webhook-secrets.js"));
+  const { hashSecret } = require(join(ROOT, "functions/lib/links/webhook-secrets.js"));
   const { Timestamp } = require("firebase-admin/firestore");
   const now = Timestamp.now();
   try {

@@ -1,6 +1,16 @@
 import { Firestore } from "firebase-admin/firestore";
+import { HttpsError } from "firebase-functions/v2/https";
 import { ButterflyMxClient } from "../butterflymx/butterflymx-client";
-import { BmxEnvironment } from "../butterflymx/butterflymx-hosts";
+import { BmxEnvironment, runtimeBmxEndpoints } from "../butterflymx/butterflymx-hosts";
+import {
+  BUTTERFLYMX_CLIENT_ID,
+  BUTTERFLYMX_CLIENT_SECRET,
+  BUTTERFLYMX_ENVIRONMENT,
+  BUTTERFLYMX_REDIRECT_URIS,
+  REGION,
+  WEBHOOK_BASE_URL,
+} from "../config";
+import { firestore } from "../shared/firebase";
 
 /** The edges of the account services: Firestore, ButterflyMX, where our webhook lives, and the clock. */
 export interface AccountDeps {
@@ -12,4 +22,35 @@ export interface AccountDeps {
   /** Redirect URIs the app may use on ButterflyMX's authorize page; empty accepts any (ButterflyMX checks too). */
   redirectUris: readonly string[];
   now: () => number;
+}
+
+/**
+ * The account services' edges from the deployed configuration. `requestHost` is the Host header of the
+ * request being served: in the emulator the webhook's URL is on that same local origin.
+ */
+export function runtimeAccountDeps(requestHost?: string): AccountDeps {
+  const clientId = BUTTERFLYMX_CLIENT_ID.value();
+  const environment = BUTTERFLYMX_ENVIRONMENT.value() === "sandbox" ? "sandbox" : "production";
+  return {
+    db: firestore(),
+    bmx: new ButterflyMxClient({ endpoints: runtimeBmxEndpoints(environment), clientId, clientSecret: BUTTERFLYMX_CLIENT_SECRET.value() }),
+    environment,
+    webhookBaseUrl: webhookBaseUrl(WEBHOOK_BASE_URL.value(), requestHost),
+    redirectUris: BUTTERFLYMX_REDIRECT_URIS.value().split(",").map((uri) => uri.trim()).filter((uri) => uri.length > 0),
+    now: Date.now,
+  };
+}
+
+/** Guard for linking: without an OAuth client there is nothing to exchange a code with. */
+export function requireLinkingConfigured(): void {
+  if (!BUTTERFLYMX_CLIENT_ID.value()) {
+    throw new HttpsError("failed-precondition", "ButterflyMX linking is not configured on this backend (BUTTERFLYMX_CLIENT_ID is empty).");
+  }
+}
+
+export function webhookBaseUrl(configured: string, requestHost: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (configured) return configured.replace(/\/+$/, "");
+  const project = env.GCLOUD_PROJECT ?? "";
+  if (env.FUNCTIONS_EMULATOR === "true" && requestHost) return `http://${requestHost}/${project}/${REGION}/butterflymxWebhook`;
+  return `https://${REGION}-${project}.cloudfunctions.net/butterflymxWebhook`;
 }

@@ -1,7 +1,7 @@
 import { onCall } from "firebase-functions/v2/https";
 import { BUTTERFLYMX_CLIENT_SECRET, REGION } from "../config";
 import { parseInput, requireUid, toHttpsError } from "../shared/errors";
-import { requireLinkingConfigured, runtimeAccountDeps } from "./account-runtime";
+import { requireLinkingConfigured, runtimeAccountDeps } from "./account-deps";
 import { linkAccount } from "./link-service";
 import { linkAccountSchema } from "./link-schemas";
 

@@ -1,6 +1,4 @@
 import { z } from "zod";
-import { BMX_REGIONS } from "../butterflymx/butterflymx-hosts";
-import { registrationSchema } from "../webhook/webhook-secrets";
 
 /** `linkButterflyMxAccount` input: what the app got back from ButterflyMX's authorize page (PKCE, RFC 7636). */
 export const linkAccountSchema = z
@@ -26,10 +24,3 @@ function isAbsoluteUri(value: string): boolean {
     return false;
   }
 }
-
-/** `webhookRegistrations/{sha256}` as stored by linking (webhook-secrets.ts reads the routing part). */
-export const storedRegistrationSchema = registrationSchema.extend({
-  bmxIntegrationId: z.string().min(1),
-  bmxUserId: z.string().min(1),
-  region: z.enum(BMX_REGIONS as ["na", "eu"]),
-});

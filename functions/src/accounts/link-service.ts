@@ -1,14 +1,16 @@
-import { DocumentReference, FieldValue, Timestamp } from "firebase-admin/firestore";
+import { FieldValue, Timestamp } from "firebase-admin/firestore";
 import { BmxIntegration, BmxProfile, BmxSession, BmxTenant, BmxTokens } from "../butterflymx/butterflymx-client";
 import { BmxError } from "../butterflymx/butterflymx-errors";
-import { BMX_USERS, linkedUids } from "../calls/call-repository";
+import { BmxRegion } from "../butterflymx/butterflymx-hosts";
+import { ButterflyMxLinkInfo, isContactPreference, userRef } from "../devices/user-profile";
+import { bmxUserRef, otherUids, removeUid, setLinkedUids } from "../links/bmx-users";
+import { grantFields, grantRef, StoredGrant } from "../links/grant-store";
+import { registrationRef, registrationsOf, setRegistration } from "../links/registrations";
+import { hashSecret, newWebhookSecret, secretInUrl, webhookUrl } from "../links/webhook-secrets";
 import { logs } from "../logs";
 import { mapWithConcurrency } from "../shared/concurrency";
 import { Conflict, InvalidInput } from "../shared/errors";
-import { hashSecret, newWebhookSecret, REGISTRATIONS, secretInUrl, webhookUrl } from "../webhook/webhook-secrets";
 import { AccountDeps } from "./account-deps";
-import { USERS } from "./device-registry";
-import { grantFields, grantRef, StoredGrant } from "./grant-store";
 import { LinkAccountInput } from "./link-schemas";
 
 export interface LinkedTenant {
@@ -112,7 +114,7 @@ export async function linkAccount(deps: AccountDeps, uid: string, input: LinkAcc
 
 /** Refuses early (before registering anything) when another app user holds the link and takeOver is not set. */
 async function assertLinkable(deps: AccountDeps, bmxUserId: string, uid: string, takeOver: boolean): Promise<void> {
-  const links = await deps.db.collection(BMX_USERS).doc(bmxUserId).get();
+  const links = await bmxUserRef(deps.db, bmxUserId).get();
   if (!takeOver && otherUids(links.get("uids"), uid).length > 0) throw linkedElsewhere();
 }
 
@@ -129,7 +131,7 @@ async function planTenant(deps: AccountDeps, session: BmxSession, uid: string, t
     const secret = secretInUrl(deps.webhookBaseUrl, integration.url);
     return secret ? [{ integration, hash: hashSecret(secret) }] : [];
   });
-  const registrations = ours.length > 0 ? await deps.db.getAll(...ours.map((o) => registrationRef(deps, o.hash))) : [];
+  const registrations = ours.length > 0 ? await deps.db.getAll(...ours.map((o) => registrationRef(deps.db, o.hash))) : [];
   const candidates = ours.map((o, i) => ({ ...o, owner: registrations[i].get("uid") as string | undefined, tenantId: registrations[i].get("tenantId") }));
   const reuse = candidates.findIndex((c) => c.owner === uid && c.tenantId === tenant.id);
   const stale = candidates.filter((_, i) => i !== reuse).map(({ integration, owner }) => ({ integration, owner }));
@@ -150,71 +152,62 @@ interface Committed {
 async function commitLink(
   deps: AccountDeps,
   uid: string,
-  link: { profile: BmxProfile; region: string; tokens: BmxTokens; plans: TenantPlan[]; takeOver: boolean },
+  link: { profile: BmxProfile; region: BmxRegion; tokens: BmxTokens; plans: TenantPlan[]; takeOver: boolean },
 ): Promise<Committed> {
   const { db } = deps;
   const { profile, plans } = link;
   const now = Timestamp.fromMillis(deps.now());
-  const linksRef = db.collection(BMX_USERS).doc(profile.userId);
-  const userRef = db.collection(USERS).doc(uid);
+  const linksRef = bmxUserRef(db, profile.userId);
+  const ownProfile = userRef(db, uid);
   return db.runTransaction(async (tx) => {
     const [links, user, ownGrant, ownRegistrations] = await Promise.all([
       tx.get(linksRef),
-      tx.get(userRef),
+      tx.get(ownProfile),
       tx.get(grantRef(db, uid)),
-      tx.get(db.collection(REGISTRATIONS).where("uid", "==", uid)),
+      tx.get(registrationsOf(db, uid)),
     ]);
     const others = otherUids(links.get("uids"), uid);
     if (others.length > 0 && !link.takeOver) throw linkedElsewhere();
     const [otherGrants, otherRegistrations] = await Promise.all([
       Promise.all(others.map((other) => tx.get(grantRef(db, other)))),
-      Promise.all(others.map((other) => tx.get(db.collection(REGISTRATIONS).where("uid", "==", other)))),
+      Promise.all(others.map((other) => tx.get(registrationsOf(db, other)))),
     ]);
     const previousBmxUser = user.get("butterflymx.userId") as string | undefined;
-    const previousLinksRef = previousBmxUser && previousBmxUser !== profile.userId ? db.collection(BMX_USERS).doc(previousBmxUser) : undefined;
+    const previousLinksRef = previousBmxUser && previousBmxUser !== profile.userId ? bmxUserRef(db, previousBmxUser) : undefined;
     const previousLinks = previousLinksRef ? await tx.get(previousLinksRef) : undefined;
 
     const keep = new Set(plans.map((plan) => plan.hash));
     for (const doc of ownRegistrations.docs) if (!keep.has(doc.id)) tx.delete(doc.ref);
     for (const snapshot of otherRegistrations) for (const doc of snapshot.docs) tx.delete(doc.ref);
     for (const plan of plans) {
-      tx.set(registrationRef(deps, plan.hash), {
-        uid,
-        tenantId: plan.tenant.id,
-        bmxIntegrationId: plan.integrationId,
-        bmxUserId: profile.userId,
-        region: link.region,
-        environment: deps.environment,
-        updatedAt: now,
-        ...(plan.created ? { createdAt: now } : {}),
-      }, { merge: true });
+      const registration = { uid, tenantId: plan.tenant.id, bmxIntegrationId: plan.integrationId, bmxUserId: profile.userId, region: link.region, environment: deps.environment };
+      setRegistration(tx, registrationRef(db, plan.hash), registration, now, plan.created);
     }
-    const grant: StoredGrant = { bmxUserId: profile.userId, environment: deps.environment, region: link.region as StoredGrant["region"], ...grantFields(link.tokens, now) };
+    const grant: StoredGrant = { bmxUserId: profile.userId, environment: deps.environment, region: link.region, ...grantFields(link.tokens, now) };
     tx.set(grantRef(db, uid), grant);
+    const linkInfo: ButterflyMxLinkInfo = {
+      userId: profile.userId,
+      ...(profile.email ? { email: profile.email } : {}),
+      environment: deps.environment,
+      region: link.region,
+      tenants: plans.map(({ tenant }) => ({
+        id: tenant.id,
+        ...(tenant.unitLabel ? { unitLabel: tenant.unitLabel } : {}),
+        ...(tenant.buildingId ? { buildingId: tenant.buildingId } : {}),
+        ...(tenant.buildingName ? { buildingName: tenant.buildingName } : {}),
+      })),
+      linkedAt: (user.get("butterflymx.userId") === profile.userId ? user.get("butterflymx.linkedAt") : undefined) ?? now,
+      updatedAt: now,
+    };
+    const contactPreference = isContactPreference(profile.contactPreference) ? profile.contactPreference : undefined;
     tx.set(
-      userRef,
-      {
-        butterflymx: {
-          userId: profile.userId,
-          ...(profile.email ? { email: profile.email } : {}),
-          environment: deps.environment,
-          region: link.region,
-          tenants: plans.map(({ tenant }) => ({
-            id: tenant.id,
-            ...(tenant.unitLabel ? { unitLabel: tenant.unitLabel } : {}),
-            ...(tenant.buildingId ? { buildingId: tenant.buildingId } : {}),
-            ...(tenant.buildingName ? { buildingName: tenant.buildingName } : {}),
-          })),
-          linkedAt: (user.get("butterflymx.userId") === profile.userId ? user.get("butterflymx.linkedAt") : undefined) ?? now,
-          updatedAt: now,
-        },
-        ...(isContactPreference(profile.contactPreference) ? { preferences: { contactPreference: profile.contactPreference } } : {}),
-      },
-      { mergeFields: ["butterflymx", ...(isContactPreference(profile.contactPreference) ? ["preferences.contactPreference"] : [])] },
+      ownProfile,
+      { butterflymx: linkInfo, ...(contactPreference ? { preferences: { contactPreference } } : {}) },
+      { mergeFields: ["butterflymx", ...(contactPreference ? ["preferences.contactPreference"] : [])] },
     );
-    tx.set(linksRef, { uids: link.takeOver ? [uid] : [...others, uid], updatedAt: now });
+    setLinkedUids(tx, linksRef, link.takeOver ? [uid] : [...others, uid], now);
     for (const other of others) {
-      tx.set(db.collection(USERS).doc(other), { butterflymx: FieldValue.delete() }, { merge: true });
+      tx.set(userRef(db, other), { butterflymx: FieldValue.delete() }, { merge: true });
       tx.delete(grantRef(db, other));
     }
     if (previousLinksRef && previousLinks) removeUid(tx, previousLinksRef, previousLinks.get("uids"), uid);
@@ -224,25 +217,6 @@ async function commitLink(
       .filter((token): token is string => Boolean(token) && token !== link.tokens.refreshToken);
     return { movedFrom: link.takeOver ? others : [], replacedRefreshTokens: replaced };
   });
-}
-
-/** Removes a uid from `bmxUsers/{id}.uids`, deleting the document when nobody is left. */
-export function removeUid(tx: FirebaseFirestore.Transaction, ref: DocumentReference, uids: unknown, uid: string): void {
-  const rest = otherUids(uids, uid);
-  if (rest.length === 0) tx.delete(ref);
-  else tx.update(ref, { uids: rest });
-}
-
-function otherUids(value: unknown, uid: string): string[] {
-  return linkedUids(value).filter((u) => u !== uid);
-}
-
-function isContactPreference(value: string | undefined): value is "mobile_app" | "phone_call" {
-  return value === "mobile_app" || value === "phone_call";
-}
-
-function registrationRef(deps: AccountDeps, hash: string): DocumentReference {
-  return deps.db.collection(REGISTRATIONS).doc(hash);
 }
 
 /** Undoes a failed link at ButterflyMX: its integrations and its tokens. Best effort; logged. */

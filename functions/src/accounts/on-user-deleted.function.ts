@@ -1,6 +1,6 @@
 import { region } from "firebase-functions/v1";
 import { BUTTERFLYMX_CLIENT_SECRET, REGION } from "../config";
-import { runtimeAccountDeps } from "./account-runtime";
+import { runtimeAccountDeps } from "./account-deps";
 import { deleteUserData } from "./unlink-service";
 
 /**

@@ -1,7 +1,7 @@
 import { onCall } from "firebase-functions/v2/https";
 import { BUTTERFLYMX_CLIENT_SECRET, REGION } from "../config";
 import { parseInput, requireUid, toHttpsError } from "../shared/errors";
-import { runtimeAccountDeps } from "./account-runtime";
+import { runtimeAccountDeps } from "./account-deps";
 import { noInputSchema } from "./link-schemas";
 import { unlinkAccount } from "./unlink-service";
 

@@ -1,14 +1,16 @@
 import { FieldPath, FieldValue, Firestore } from "firebase-admin/firestore";
-import { BMX_USERS, CALLS } from "../calls/call-repository";
-import { DELIVERIES } from "../calls/delivery-records";
+import { CALLS } from "../calls/call-repository";
+import { deliveriesOf } from "../calls/delivery-records";
+import { devicesRef } from "../devices/device-registry";
+import { userRef } from "../devices/user-profile";
+import { ACCESS_LOGS } from "../doors/access-logs";
+import { bmxUserRef, removeUid } from "../links/bmx-users";
+import { grantRef, GrantSession } from "../links/grant-store";
+import { readRegistration, registrationsOf } from "../links/registrations";
 import { logs } from "../logs";
 import { mapWithConcurrency } from "../shared/concurrency";
-import { REGISTRATIONS } from "../webhook/webhook-secrets";
 import { AccountDeps } from "./account-deps";
-import { DEVICES, USERS } from "./device-registry";
-import { grantRef, GrantSession } from "./grant-store";
-import { deleteIntegrationQuietly, removeUid, revokeQuietly } from "./link-service";
-import { storedRegistrationSchema } from "./link-schemas";
+import { deleteIntegrationQuietly, revokeQuietly } from "./link-service";
 
 export interface UnlinkResult {
   /** Whether there was a ButterflyMX link to remove. */
@@ -29,37 +31,38 @@ export async function unlinkAccount(deps: AccountDeps, uid: string): Promise<Unl
   const { db } = deps;
   const [session, registrations] = await Promise.all([
     GrantSession.open(db, deps.bmx, uid, { now: deps.now }),
-    db.collection(REGISTRATIONS).where("uid", "==", uid).get(),
+    registrationsOf(db, uid).get(),
   ]);
   const remote = await mapWithConcurrency(registrations.docs, 4, async (doc) => {
-    const registration = storedRegistrationSchema.safeParse(doc.data());
-    if (!registration.success) return true; // nothing at ButterflyMX we could name
+    const registration = readRegistration(doc);
+    if (!registration?.bmxIntegrationId) return true; // nothing at ButterflyMX we could name
+    const target = { tenantId: registration.tenantId, integrationId: registration.bmxIntegrationId };
     if (!session) {
-      logs.integrationLeft({ uid, tenantId: registration.data.tenantId, integrationId: registration.data.bmxIntegrationId }, new Error("no grant to delete it with"));
+      logs.integrationLeft({ uid, ...target }, new Error("no grant to delete it with"));
       return false;
     }
-    return deleteIntegrationQuietly(deps, session, { tenantId: registration.data.tenantId, integrationId: registration.data.bmxIntegrationId }, uid);
+    return deleteIntegrationQuietly(deps, session, target, uid);
   });
 
   const local = await db.runTransaction(async (tx) => {
-    const userRef = db.collection(USERS).doc(uid);
+    const profile = userRef(db, uid);
     const [user, grant, ownRegistrations, devices] = await Promise.all([
-      tx.get(userRef),
+      tx.get(profile),
       tx.get(grantRef(db, uid)),
-      tx.get(db.collection(REGISTRATIONS).where("uid", "==", uid)),
-      tx.get(userRef.collection(DEVICES)),
+      tx.get(registrationsOf(db, uid)),
+      tx.get(devicesRef(db, uid)),
     ]);
     const bmxUserIds = new Set(
       [user.get("butterflymx.userId"), grant.get("bmxUserId"), ...ownRegistrations.docs.map((d) => d.get("bmxUserId"))].filter(
         (id): id is string => typeof id === "string" && id.length > 0,
       ),
     );
-    const links = await Promise.all([...bmxUserIds].map((id) => tx.get(db.collection(BMX_USERS).doc(id))));
+    const links = await Promise.all([...bmxUserIds].map((id) => tx.get(bmxUserRef(db, id))));
     for (const doc of ownRegistrations.docs) tx.delete(doc.ref);
     for (const doc of devices.docs) tx.delete(doc.ref);
     for (const link of links) if (link.exists) removeUid(tx, link.ref, link.get("uids"), uid);
     if (grant.exists) tx.delete(grant.ref);
-    if (user.get("butterflymx") !== undefined) tx.update(userRef, { butterflymx: FieldValue.delete() });
+    if (user.get("butterflymx") !== undefined) tx.update(profile, { butterflymx: FieldValue.delete() });
     return {
       wasLinked: grant.exists || user.get("butterflymx") !== undefined || !ownRegistrations.empty,
       devicesRemoved: devices.size,
@@ -103,7 +106,7 @@ export async function deleteUserData(deps: AccountDeps, uid: string): Promise<De
         callsDeleted++;
         return;
       }
-      const deliveries = await call.ref.collection(DELIVERIES).where("uid", "==", uid).get();
+      const deliveries = await deliveriesOf(call.ref).where("uid", "==", uid).get();
       const batch = db.batch();
       for (const delivery of deliveries.docs) batch.delete(delivery.ref);
       batch.update(call.ref, "recipients", FieldValue.arrayRemove(uid), new FieldPath("delivery", "recipients", uid), FieldValue.delete());
@@ -111,8 +114,8 @@ export async function deleteUserData(deps: AccountDeps, uid: string): Promise<De
       callsLeft++;
     });
   }
-  await deleteWhere(db, db.collection("accessLogs").where("uid", "==", uid));
-  await db.recursiveDelete(db.collection(USERS).doc(uid));
+  await deleteWhere(db, db.collection(ACCESS_LOGS).where("uid", "==", uid));
+  await db.recursiveDelete(userRef(db, uid));
   const result = { ...unlinked, callsDeleted, callsLeft };
   logs.userDataDeleted({ uid, ...result });
   return result;

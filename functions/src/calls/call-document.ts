@@ -1,13 +1,13 @@
 import { Timestamp } from "firebase-admin/firestore";
-import type { BmxCall, WebhookDelivery, WebhookEvent } from "../webhook/webhook-schemas";
+import type { BmxCall, CallEvent, CallEventKind } from "../butterflymx/call-events";
 import { CallStatus, isTerminal, nextStatus, statusFromBmx } from "./call-status";
 
 /** Who ended the ringing: ButterflyMX reported a terminal status. */
 export type EndReason = "butterflymx";
 
-/** One delivery as the call remembers it. `applied` says whether it set the call's status. */
+/** One event as the call remembers it. `applied` says whether it set the call's status. */
 export interface HistoryEntry {
-  event: WebhookEvent;
+  event: CallEventKind;
   bmxStatus: string;
   status: CallStatus;
   applied: boolean;
@@ -61,11 +61,11 @@ export interface CallDocument {
 /** Distinct events a call remembers; ButterflyMX sends a handful, so the cap only bounds abuse. */
 export const MAX_HISTORY = 32;
 
-export interface DeliveryContext {
-  delivery: WebhookDelivery;
-  /** Uids to ring for this delivery, already resolved. */
+export interface EventContext {
+  event: CallEvent;
+  /** Uids to ring for this event, already resolved. */
   recipients: string[];
-  /** Which integration delivered it, for the history (`tenant:<id>` or `operator`). */
+  /** Which integration sent it, for the history (`tenant:<id>` or `operator`). */
   via: string;
   now: Timestamp;
   retentionDays: number;
@@ -76,22 +76,22 @@ export type CallChange =
   | { kind: "update"; fields: Partial<CallDocument> }
   | { kind: "none" };
 
-export interface DeliveryOutcome {
+export interface EventOutcome {
   change: CallChange;
   status: CallStatus;
-  /** The call's recipients after the delivery. */
+  /** The call's recipients after the event. */
   recipients: string[];
   /** The same event (create, or this status) was already recorded for the call. */
   duplicate: boolean;
 }
 
 /**
- * Applies one webhook delivery to the call as stored (undefined when first seen). Pure: the repository writes
- * the result only onto the version it was decided on, so concurrent and repeated deliveries converge on one document.
+ * Applies one ButterflyMX event to the call as stored (undefined when first seen). Pure: the repository writes
+ * the result only onto the version it was decided on, so concurrent and repeated events converge on one document.
  */
-export function applyDelivery(existing: CallDocument | undefined, context: DeliveryContext): DeliveryOutcome {
-  const { delivery, now } = context;
-  const incoming = statusFromBmx(delivery.bmxStatus);
+export function applyCallEvent(existing: CallDocument | undefined, context: EventContext): EventOutcome {
+  const { event, now } = context;
+  const incoming = statusFromBmx(event.bmxStatus);
   if (!existing) {
     const document = newCall(context, incoming);
     return { change: { kind: "create", document }, status: incoming, recipients: document.recipients, duplicate: false };
@@ -99,7 +99,7 @@ export function applyDelivery(existing: CallDocument | undefined, context: Deliv
 
   const recipients = union(existing.recipients, context.recipients);
   const recipientsChanged = recipients.length !== existing.recipients.length;
-  const duplicate = existing.history.some((h) => h.event === delivery.event && h.bmxStatus === delivery.bmxStatus);
+  const duplicate = existing.history.some((h) => h.event === event.kind && h.bmxStatus === event.bmxStatus);
   if (duplicate) {
     const change: CallChange = recipientsChanged ? { kind: "update", fields: { recipients, updatedAt: now } } : { kind: "none" };
     return { change, status: existing.status, recipients, duplicate: true };
@@ -108,13 +108,13 @@ export function applyDelivery(existing: CallDocument | undefined, context: Deliv
   const status = nextStatus(existing.status, incoming);
   const applied = status !== existing.status;
   const fields: Partial<CallDocument> = {
-    ...callDetails(delivery.call, existing.visitorImageUrl),
+    ...callDetails(event.call, existing.visitorImageUrl),
     recipients,
     updatedAt: now,
   };
   if (applied) {
     fields.status = status;
-    fields.bmxStatus = delivery.bmxStatus;
+    fields.bmxStatus = event.bmxStatus;
     if (isTerminal(status)) Object.assign(fields, ended(now));
   }
   if (existing.history.length < MAX_HISTORY) {
@@ -123,16 +123,16 @@ export function applyDelivery(existing: CallDocument | undefined, context: Deliv
   return { change: { kind: "update", fields }, status, recipients, duplicate: false };
 }
 
-function newCall(context: DeliveryContext, status: CallStatus): CallDocument {
-  const { delivery, now } = context;
+function newCall(context: EventContext, status: CallStatus): CallDocument {
+  const { event, now } = context;
   const recipients = union([], context.recipients);
   const document: CallDocument = {
-    guid: canonicalGuid(delivery.call.guid),
+    guid: canonicalGuid(event.call.guid),
     status,
-    bmxStatus: delivery.bmxStatus,
+    bmxStatus: event.bmxStatus,
     recipients,
-    bmxUserId: String(delivery.call.user.id),
-    ...callDetails(delivery.call, undefined),
+    bmxUserId: String(event.call.user.id),
+    ...callDetails(event.call, undefined),
     createdAt: now,
     updatedAt: now,
     history: [historyEntry(context, status, true)],
@@ -152,7 +152,7 @@ function ended(now: Timestamp): { endedAt: Timestamp; endReason: EndReason } {
   return { endedAt: now, endReason: "butterflymx" };
 }
 
-/** Fields every delivery of the call repeats; the newest delivery wins, a known snapshot URL is kept. */
+/** Fields every event of the call repeats; the newest event wins, a known snapshot URL is kept. */
 function callDetails(call: BmxCall, knownImageUrl: string | undefined) {
   const imageUrl = visitorImageUrl(call) ?? knownImageUrl;
   return {
@@ -163,12 +163,12 @@ function callDetails(call: BmxCall, knownImageUrl: string | undefined) {
   };
 }
 
-function historyEntry(context: DeliveryContext, status: CallStatus, applied: boolean): HistoryEntry {
-  const { delivery } = context;
-  return { event: delivery.event, bmxStatus: delivery.bmxStatus, status, applied, via: context.via, at: context.now };
+function historyEntry(context: EventContext, status: CallStatus, applied: boolean): HistoryEntry {
+  const { event } = context;
+  return { event: event.kind, bmxStatus: event.bmxStatus, status, applied, via: context.via, at: context.now };
 }
 
-/** UUIDs are case-insensitive; one spelling keeps every delivery of a call on one document. */
+/** UUIDs are case-insensitive; one spelling keeps every event of a call on one document. */
 export function canonicalGuid(guid: string): string {
   return guid.toLowerCase();
 }
@@ -180,7 +180,7 @@ function union(a: string[], b: string[]): string[] {
 /** Where ButterflyMX puts a visitor snapshot is not documented; these are the names seen in its APIs. */
 const VISITOR_IMAGE_KEYS = ["visitor_image_url", "image_url", "snapshot_url", "medium_url", "thumb_url"] as const;
 
-/** The visitor snapshot URL, when the delivery carries a usable https one; never a reason to reject a call. */
+/** The visitor snapshot URL, when the event carries a usable https one; never a reason to reject a call. */
 export function visitorImageUrl(call: BmxCall): string | undefined {
   for (const key of VISITOR_IMAGE_KEYS) {
     const value = call[key];

@@ -1,3 +1,5 @@
+import { BMX_RINGING_STATUS } from "../butterflymx/call-statuses";
+
 /**
  * Call status: our vocabulary, derived from ButterflyMX's raw status (kept beside it as `bmxStatus`).
  * `ringing` is the only live state; the first terminal status a call reaches is final.
@@ -16,11 +18,8 @@ export const CALL_STATUSES = [
 export type CallStatus = (typeof CALL_STATUSES)[number];
 export type TerminalStatus = Exclude<CallStatus, "ringing">;
 
-/** ButterflyMX's status for a new, ringing call; also what the create event implies. */
-export const BMX_RINGING_STATUS = "initializing";
-
 const FROM_BMX: Readonly<Record<string, CallStatus>> = {
-  initializing: "ringing",
+  [BMX_RINGING_STATUS]: "ringing",
   connecting_sip: "answered",
   rejected: "declined",
   canceled: "canceled",

@@ -1,7 +1,8 @@
 import { onDocumentCreated } from "firebase-functions/v2/firestore";
 import { logs } from "../logs";
-import { seenCall } from "./delivery-records";
-import { CALL_TRIGGER_OPTIONS, runtimePushDeps } from "./push-runtime";
+import { seenCall } from "./call-claims";
+import { CALL_TRIGGER_OPTIONS } from "./call-trigger-options";
+import { runtimePushDeps } from "./push-deps";
 import { ringCall } from "./ring-service";
 
 /** A new call rings every recipient's devices. Retried on failure; the ring claim keeps it to once per call. */

@@ -1,7 +1,8 @@
 import { onDocumentUpdated } from "firebase-functions/v2/firestore";
 import { logs } from "../logs";
-import { seenCall } from "./delivery-records";
-import { CALL_TRIGGER_OPTIONS, runtimePushDeps } from "./push-runtime";
+import { seenCall } from "./call-claims";
+import { CALL_TRIGGER_OPTIONS } from "./call-trigger-options";
+import { runtimePushDeps } from "./push-deps";
 import { stopCall } from "./stop-service";
 
 /** A call that leaves `ringing` stops ringing on every device. Retried on failure; the stop claim keeps it to once. */

@@ -1,5 +1,8 @@
 import { Firestore } from "firebase-admin/firestore";
+import { APNS_KEY, APNS_KEY_ID, APNS_TEAM_ID, RING_WINDOW_SECONDS } from "../config";
 import type { PushGateway } from "../push/push-gateway";
+import { pushEnvironment } from "../push/push-environment";
+import { firestore } from "../shared/firebase";
 
 /** The edges ring and stop work with. */
 export interface PushDeps {
@@ -18,3 +21,20 @@ export const DEFAULT_BACKOFF_MS: readonly number[] = [500, 1000, 2000];
 
 /** Stops are worth delivering for as long as an app may still show the call. */
 export const STOP_WINDOW_MS = 30_000;
+
+/** Ring/stop edges from the deployed configuration (params are read at run time, never at load). */
+export function runtimePushDeps(): PushDeps {
+  const db = firestore();
+  const environment = pushEnvironment(
+    () => ({ key: APNS_KEY.value(), keyId: APNS_KEY_ID.value(), teamId: APNS_TEAM_ID.value() }),
+    db,
+    Date.now,
+  );
+  return {
+    db,
+    gateway: environment.gateway,
+    apnsConfigured: environment.apnsConfigured,
+    now: Date.now,
+    ringWindowMs: RING_WINDOW_SECONDS.value() * 1000,
+  };
+}

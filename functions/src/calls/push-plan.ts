@@ -1,4 +1,4 @@
-import { DeviceRecord, TokenKind } from "../accounts/device-registry";
+import { DeviceRecord, TokenKind } from "../devices/device-registry";
 import { PushSend } from "../push/fan-out";
 import { apnsVoipRing, fcmAndroidRing, fcmAndroidStop, fcmIosRing, fcmIosStop, RingInfo, StopInfo } from "../push/push-payloads";
 import { CallDocument } from "./call-document";
@@ -14,9 +14,14 @@ export function ringInfo(call: CallDocument): RingInfo {
   };
 }
 
-/** What a stop says: the ring's details plus how the call ended. */
+/** What a stop says: how the call ended, and for a missed call the "Missed call" alert an iOS app shows. */
 export function stopInfo(call: CallDocument): StopInfo {
-  return { ...ringInfo(call), bmxStatus: call.bmxStatus, status: call.status };
+  return {
+    guid: call.guid,
+    callStatus: call.bmxStatus,
+    reason: call.status,
+    ...(call.status === "missed" ? { alert: { title: "Missed call", body: `${call.panel.name} · unit ${call.unit.label}` } } : {}),
+  };
 }
 
 /** How one device is reached for one push, or `none` when it has no usable token for it. */

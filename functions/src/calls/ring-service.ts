@@ -1,13 +1,14 @@
 import { Firestore, Timestamp } from "firebase-admin/firestore";
-import { AudienceMember, loadAudience } from "../accounts/audience";
+import { AudienceMember, loadAudience } from "../devices/audience";
 import { logs } from "../logs";
 import { PushResult } from "../push/fan-out";
+import { claimRing, recordRing, releaseRing, RingSummary, SeenCall } from "./call-claims";
 import { CallDocument } from "./call-document";
-import { CALLS } from "./call-repository";
-import { claimRing, DeliveryDocument, recordRing, releaseRing, RingSummary, SeenCall } from "./delivery-records";
+import { callRef } from "./call-repository";
+import { DeliveryDocument } from "./delivery-records";
 import { PushDeps } from "./push-deps";
 import { PushPlan, ringInfo, ringPlan } from "./push-plan";
-import { pushRecord, sendPlans } from "./push-results";
+import { pushRecord, sendPushes } from "./send-pushes";
 import { stopDevices } from "./stop-service";
 
 /**
@@ -53,7 +54,7 @@ export async function ringCall(guid: string, deps: PushDeps, seen?: SeenCall): P
   }
 
   const fanOutStartedAt = deps.now();
-  const { results, pruned } = await sendPlans(guid, "ring", plans, deps, {
+  const { results, pruned } = await sendPushes(guid, "ring", plans, deps, {
     deadlineAt: call.createdAt.toMillis() + deps.ringWindowMs,
     stillWanted: () => stillRinging(db, guid),
   });
@@ -89,7 +90,7 @@ function sameMembers(a: readonly string[], b: readonly string[]): boolean {
 }
 
 async function stillRinging(db: Firestore, guid: string): Promise<boolean> {
-  const snapshot = await db.collection(CALLS).doc(guid).get();
+  const snapshot = await callRef(db, guid).get();
   return snapshot.get("status") === "ringing";
 }
 

@@ -1,11 +1,12 @@
 import { Firestore, Timestamp } from "firebase-admin/firestore";
-import { DeviceRecord, deviceRef, toDeviceRecord } from "../accounts/device-registry";
+import { DeviceRecord, deviceRef, toDeviceRecord } from "../devices/device-registry";
 import { logs } from "../logs";
+import { claimStop, recordStops, SeenCall } from "./call-claims";
 import { CallDocument } from "./call-document";
-import { claimStop, DeliveryDocument, PushRecord, recordStops, SeenCall } from "./delivery-records";
+import { DeliveryDocument, PushRecord } from "./delivery-records";
 import { PushDeps, STOP_WINDOW_MS } from "./push-deps";
 import { PushPlan, stopInfo, stopPlan } from "./push-plan";
-import { pushRecord, sendPlans } from "./push-results";
+import { pushRecord, sendPushes } from "./send-pushes";
 
 /** A device to stop: as registered now, or undefined when it was signed out or unregistered since the ring. */
 export interface StopTarget {
@@ -52,7 +53,7 @@ export async function stopDevices(call: CallDocument, targets: StopTarget[], dep
     else records.push({ deviceId, stop: { channel: "none", outcome: "no_channel", attempts: 0, at } });
   });
 
-  const { results, pruned } = await sendPlans(call.guid, "stop", plans, deps, {
+  const { results, pruned } = await sendPushes(call.guid, "stop", plans, deps, {
     deadlineAt: now + STOP_WINDOW_MS,
     stillWanted: async () => true,
   });

@@ -1,5 +1,5 @@
 import type { TokenMessage } from "firebase-admin/messaging";
-import { BMX_RINGING_STATUS, CallStatus } from "../calls/call-status";
+import { BMX_RINGING_STATUS } from "../butterflymx/call-statuses";
 
 /** What a ring says about the call; every value is a string, as FCM data requires. */
 export interface RingInfo {
@@ -9,9 +9,14 @@ export interface RingInfo {
   visitorImageUrl?: string;
 }
 
-export interface StopInfo extends RingInfo {
-  bmxStatus: string;
-  status: CallStatus;
+/** What a stop says: how the call ended, and the alert that replaces an iOS ring's alert, when one should. */
+export interface StopInfo {
+  guid: string;
+  /** ButterflyMX's raw status (`callStatus` in the data). */
+  callStatus: string;
+  /** Our status (`reason` in the data). */
+  reason: string;
+  alert?: { title: string; body: string };
 }
 
 /** One request to APNs: the device token, its environment, headers and JSON payload. */
@@ -35,7 +40,7 @@ export function ringData(info: RingInfo, sentAt: number): Record<string, string>
 }
 
 export function stopData(info: StopInfo): Record<string, string> {
-  return { type: "call.end", guid: info.guid, callStatus: info.bmxStatus, reason: info.status };
+  return { type: "call.end", guid: info.guid, callStatus: info.callStatus, reason: info.reason };
 }
 
 /**
@@ -100,18 +105,18 @@ export function fcmAndroidStop(token: string, info: StopInfo, ttlMs: number): To
 }
 
 /**
- * iOS stop, never VoIP (iOS kills apps that get a VoIP push without a new call): a visible "Missed call" alert
- * when nobody answered, otherwise a background push; both replace the ring's alert through the collapse id.
+ * iOS stop, never VoIP (iOS kills apps that get a VoIP push without a new call): a visible alert when the stop
+ * has one to show, otherwise a background push; both replace the ring's alert through the collapse id.
  */
 export function fcmIosStop(token: string, info: StopInfo): TokenMessage {
-  const missed = info.status === "missed";
+  const { alert } = info;
   return {
     token,
     data: stopData(info),
-    apns: missed
+    apns: alert
       ? {
           headers: { "apns-push-type": "alert", "apns-priority": "10", "apns-collapse-id": info.guid },
-          payload: { aps: { alert: { title: "Missed call", body: `${info.panelName} · unit ${info.unitLabel}` }, sound: "default" } },
+          payload: { aps: { alert, sound: "default" } },
         }
       : {
           headers: { "apns-push-type": "background", "apns-priority": "5", "apns-collapse-id": info.guid },

@@ -1,6 +1,5 @@
-import { HttpsError } from "firebase-functions/v2/https";
+import { FunctionsErrorCode, HttpsError } from "firebase-functions/v2/https";
 import { z } from "zod";
-import { BmxError } from "../butterflymx/butterflymx-errors";
 import { fieldProblems, missingIsRequired } from "./field-problems";
 
 /** A caller's input is wrong; `field` names it (dot path). Becomes `invalid-argument`. */
@@ -20,6 +19,18 @@ export class Conflict extends Error {
     super(message);
     this.name = "Conflict";
   }
+}
+
+/** How a callable answers an error: the HttpsError's parts. */
+export interface CallableAnswer {
+  code: FunctionsErrorCode;
+  message: string;
+  details?: unknown;
+}
+
+/** An error of a lower layer that says itself how a callable answers it (ButterflyMX's errors do). */
+export interface AnswerableError extends Error {
+  callableAnswer(): CallableAnswer;
 }
 
 /** Parses callable input, or throws `invalid-argument` naming every bad field (also in `details.fields`). */
@@ -42,21 +53,13 @@ export function toHttpsError(error: unknown): HttpsError {
     return new HttpsError("invalid-argument", error.message, { fields: [{ field: error.field, message: error.problem }] });
   }
   if (error instanceof Conflict) return new HttpsError("already-exists", error.message);
-  if (error instanceof BmxError) return bmxHttpsError(error);
+  if (isAnswerable(error)) {
+    const { code, message, details } = error.callableAnswer();
+    return new HttpsError(code, message, details);
+  }
   return new HttpsError("internal", "Something went wrong on our side; try again.");
 }
 
-function bmxHttpsError(error: BmxError): HttpsError {
-  const details = { butterflymx: { kind: error.kind, operation: error.operation, ...(error.httpStatus ? { httpStatus: error.httpStatus } : {}) } };
-  switch (error.kind) {
-    case "invalid_grant":
-    case "unauthorized":
-      return new HttpsError("failed-precondition", "ButterflyMX no longer accepts this account's sign-in: link the ButterflyMX account again.", details);
-    case "unavailable":
-    case "timeout":
-    case "bad_response":
-      return new HttpsError("unavailable", `ButterflyMX is not answering properly (${error.operation}); try again shortly.`, details);
-    default:
-      return new HttpsError("failed-precondition", error.message, { ...details, problems: error.problems });
-  }
+function isAnswerable(error: unknown): error is AnswerableError {
+  return error instanceof Error && typeof (error as Partial<AnswerableError>).callableAnswer === "function";
 }

@@ -1,6 +1,6 @@
 import { onRequest } from "firebase-functions/v2/https";
 import { CALL_MIN_INSTANCES, CALL_RETENTION_DAYS, REGION, WEBHOOK_OPERATOR_SECRET } from "../config";
-import { verifiedUidsForEmail } from "../accounts/email-recipients";
+import { verifiedUidsForEmail } from "../links/email-recipients";
 import { firestore } from "../shared/firebase";
 import { handleWebhook } from "./webhook-service";
 

@@ -1,17 +1,17 @@
 import { Firestore, Timestamp } from "firebase-admin/firestore";
-import { DeliverySource, recordDelivery } from "../calls/call-repository";
+import { CallEvent, parseCallEvent } from "../butterflymx/call-events";
+import { EventSource, recordCallEvent } from "../calls/call-repository";
 import { logs } from "../logs";
 import { withDeadline } from "../shared/deadline";
 import { FieldProblem } from "../shared/field-problems";
-import { parseDelivery, WebhookDelivery } from "./webhook-schemas";
-import { describeSource, lookupSecret, WebhookSource } from "./webhook-secrets";
+import { describeSource, lookupSecret, WebhookSource } from "./secret-check";
 
-/** Deliveries are a few hundred bytes; the cap bounds what an authenticated sender can make us store. */
+/** Events are a few hundred bytes; the cap bounds what an authenticated sender can make us store. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
 /**
  * ButterflyMX wants an answer within about 5 s. Firestore work that takes longer is answered 503 instead of
- * hanging for the client's own retry budget (~60 s); finishing late is harmless because deliveries dedupe.
+ * hanging for the client's own retry budget (~60 s); finishing late is harmless because events dedupe.
  */
 export const FIRESTORE_BUDGET_MS = 4500;
 
@@ -44,7 +44,7 @@ export interface WebhookDeps {
   now: () => number;
   /**
    * Building-wide mode: app users for a ButterflyMX user's email when no one linked their ButterflyMX account
-   * (only verified emails may receive someone's intercom calls). Absent: operator deliveries route by id only.
+   * (only verified emails may receive someone's intercom calls). Absent: operator events route by id only.
    */
   uidsForEmail?: (email: string) => Promise<string[]>;
   /** Overrides FIRESTORE_BUDGET_MS (tests). */
@@ -52,7 +52,7 @@ export interface WebhookDeps {
 }
 
 /**
- * One ButterflyMX delivery, from raw request to answer. Every 4xx is decided before anything is written;
+ * One ButterflyMX POST (a call event), from raw request to answer. Every 4xx is decided before anything is written;
  * 5xx only when Firestore fails, so that ButterflyMX may retry. An unknown URL is answered 404 whatever the
  * body; a valid body is authenticated by the same request that first reads the call.
  */
@@ -80,29 +80,29 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
     return source ? body.reject() : notFound();
   }
 
-  const { delivery } = body;
-  const email = delivery.call.user.email?.trim().toLowerCase();
+  const { event } = body;
+  const email = event.call.user.email?.trim().toLowerCase();
   const { uidsForEmail } = deps;
-  const deliverySource = (source: WebhookSource | undefined): DeliverySource | undefined =>
+  const eventSource = (source: WebhookSource | undefined): EventSource | undefined =>
     source && {
       via: describeSource(source),
       extraRecipient: source.kind === "registration" ? source.uid : undefined,
       fallbackRecipients: source.kind === "operator" && email && uidsForEmail ? () => uidsForEmail(email) : undefined,
     };
   try {
-    const record = recordDelivery(deps.db, {
-      delivery,
+    const record = recordCallEvent(deps.db, {
+      event,
       sourceDocument: lookup.ref,
-      source: (registration) => deliverySource(lookup.source(registration)),
+      source: (registration) => eventSource(lookup.source(registration)),
       now: Timestamp.fromMillis(deps.now()),
       retentionDays: deps.retentionDays,
     });
-    const recorded = await withDeadline(record, remaining(), "recording the delivery");
+    const recorded = await withDeadline(record, remaining(), "recording the call event");
     if (!recorded) return notFound();
     logs.webhookRecorded({
       guid: recorded.guid,
-      event: delivery.event,
-      bmxStatus: delivery.bmxStatus,
+      event: event.kind,
+      bmxStatus: event.bmxStatus,
       status: recorded.status,
       duplicate: recorded.duplicate,
       recipients: recorded.recipients.length,
@@ -113,13 +113,13 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
     }
     return { status: 200, body: { ok: true, guid: recorded.guid, status: recorded.status, duplicate: recorded.duplicate } };
   } catch (error) {
-    logs.webhookStoreFailed({ guid: delivery.call.guid, stage: "record" }, error);
+    logs.webhookStoreFailed({ guid: event.call.guid, stage: "record" }, error);
     return unavailable();
   }
 }
 
-/** The body as a delivery, or the 4xx that names what is wrong (answered only to an authenticated sender). */
-function checkBody(request: WebhookRequest): { ok: true; delivery: WebhookDelivery } | { ok: false; reject: () => WebhookResponse } {
+/** The body as a call event, or the 4xx that names what is wrong (answered only to an authenticated sender). */
+function checkBody(request: WebhookRequest): { ok: true; event: CallEvent } | { ok: false; reject: () => WebhookResponse } {
   const refuse = (...args: Parameters<typeof reject>) => ({ ok: false as const, reject: () => reject(...args) });
   const body = request.rawBody ?? Buffer.alloc(0);
   if (body.length > MAX_BODY_BYTES) {
@@ -136,12 +136,12 @@ function checkBody(request: WebhookRequest): { ok: true; delivery: WebhookDelive
   } catch (error) {
     return refuse(400, "invalid_json", `The body is not valid JSON: ${(error as Error).message}`);
   }
-  const parsed = parseDelivery(json);
+  const parsed = parseCallEvent(json);
   if (!parsed.ok) {
     const summary = parsed.problems.map((p) => `${p.field} ${p.message}`).join("; ");
     return refuse(400, "invalid_delivery", `Not a ButterflyMX call delivery: ${summary}.`, { fields: parsed.problems, guid: guidOf(json) });
   }
-  return { ok: true, delivery: parsed.delivery };
+  return { ok: true, event: parsed.event };
 }
 
 /** `/<secret>`; `/butterflymxWebhook/<secret>` too, for hosts that do not strip the function name. */
@@ -157,7 +157,7 @@ function isJsonContentType(contentType: string | undefined): boolean {
   return mediaType === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType);
 }
 
-/** The guid of a rejected delivery, for the log line, when it has the shape of one (never free text). */
+/** The guid of a rejected event, for the log line, when it has the shape of one (never free text). */
 function guidOf(json: unknown): string | undefined {
   const record = json as { guid?: unknown; call?: { guid?: unknown } } | null;
   const guid = record?.guid ?? record?.call?.guid;

@@ -1,7 +1,7 @@
 import { Timestamp } from "firebase-admin/firestore";
 import { REGION } from "../../src/config";
 import { CallDocument } from "../../src/calls/call-document";
-import { hashSecret, newWebhookSecret } from "../../src/webhook/webhook-secrets";
+import { hashSecret, newWebhookSecret } from "../../src/links/webhook-secrets";
 import { ApnsFake } from "../fakes/apns-fake";
 import { FcmFake } from "../fakes/fcm-fake";
 import { createBody, statusBody } from "../helpers/butterflymx-payloads";

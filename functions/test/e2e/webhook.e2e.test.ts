@@ -4,7 +4,7 @@ import { deflateSync, gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { Timestamp } from "firebase-admin/firestore";
 import { REGION } from "../../src/config";
-import { hashSecret, newWebhookSecret } from "../../src/webhook/webhook-secrets";
+import { hashSecret, newWebhookSecret } from "../../src/links/webhook-secrets";
 import { createBody, statusBody } from "../helpers/butterflymx-payloads";
 import { allDocumentPaths, functionsOrigin, FUNCTIONS_PROJECT_ID, testFirestore, waitFor } from "../helpers/emulators";
 

@@ -5,8 +5,8 @@ import { ApnsClient } from "../../src/push/apns-client";
 import { fcmAgent, keepAliveMessaging } from "../../src/push/fcm-messaging";
 import { providerGateway } from "../../src/push/push-gateway";
 import { PushDeps } from "../../src/calls/push-deps";
-import { recordDelivery } from "../../src/calls/call-repository";
-import { parseDelivery } from "../../src/webhook/webhook-schemas";
+import { recordCallEvent } from "../../src/calls/call-repository";
+import { parseCallEvent } from "../../src/butterflymx/call-events";
 import { ApnsFake } from "../fakes/apns-fake";
 import { FcmFake } from "../fakes/fcm-fake";
 import { TEST_APNS, TEST_TLS } from "../fakes/tls";
@@ -92,11 +92,11 @@ export async function seedRingingCall(
   options: { createdAt?: number; body?: Record<string, unknown> } = {},
 ): Promise<string> {
   const body = options.body ?? createBody({ user: { id: 777 } });
-  const parsed = parseDelivery(body);
+  const parsed = parseCallEvent(body);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
   await db.doc("bmxUsers/777").set({ uids: recipients });
-  const recorded = await recordDelivery(db, {
-    delivery: parsed.delivery,
+  const recorded = await recordCallEvent(db, {
+    event: parsed.event,
     source: () => ({ via: "tenant:test" }),
     now: Timestamp.fromMillis(options.createdAt ?? Date.now()),
     retentionDays: 30,
@@ -107,7 +107,7 @@ export async function seedRingingCall(
 /** Applies a ButterflyMX status update to the call exactly as the webhook does. */
 export async function endCall(db: Firestore, guid: string, bmxStatus: string): Promise<void> {
   const call = JSON.parse((await db.doc(`calls/${guid}`).get()).get("bmxCall")) as Record<string, unknown>;
-  const parsed = parseDelivery({ call, status: bmxStatus });
+  const parsed = parseCallEvent({ call, status: bmxStatus });
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
-  await recordDelivery(db, { delivery: parsed.delivery, source: () => ({ via: "tenant:test" }), now: Timestamp.now(), retentionDays: 30 });
+  await recordCallEvent(db, { event: parsed.event, source: () => ({ via: "tenant:test" }), now: Timestamp.now(), retentionDays: 30 });
 }

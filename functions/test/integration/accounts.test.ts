@@ -1,13 +1,13 @@
 import { Timestamp } from "firebase-admin/firestore";
 import { getAuth } from "firebase-admin/auth";
 import { linkAccount } from "../../src/accounts/link-service";
-import { GrantSession } from "../../src/accounts/grant-store";
+import { GrantSession } from "../../src/links/grant-store";
 import { deleteUserData, unlinkAccount } from "../../src/accounts/unlink-service";
-import { registerDevice } from "../../src/accounts/device-registry";
-import { verifiedUidsForEmail } from "../../src/accounts/email-recipients";
+import { registerDevice } from "../../src/devices/device-registry";
+import { verifiedUidsForEmail } from "../../src/links/email-recipients";
 import { BmxError } from "../../src/butterflymx/butterflymx-errors";
 import { Conflict, InvalidInput } from "../../src/shared/errors";
-import { hashSecret } from "../../src/webhook/webhook-secrets";
+import { hashSecret } from "../../src/links/webhook-secrets";
 import { handleWebhook, WebhookDeps } from "../../src/webhook/webhook-service";
 import { ButterflyMxFake } from "../fakes/butterflymx-fake";
 import { accountDeps, fakeClient, resident, signInAtButterflyMx, tenant, WEBHOOK_BASE } from "../helpers/accounts-harness";

@@ -1,6 +1,6 @@
 import { Timestamp } from "firebase-admin/firestore";
-import { devicesOf, pruneToken, registerDevice, unregisterDevice } from "../../src/accounts/device-registry";
-import { RegisterDeviceInput } from "../../src/accounts/device-schemas";
+import { devicesOf, pruneToken, registerDevice, unregisterDevice } from "../../src/devices/device-registry";
+import { RegisterDeviceInput } from "../../src/devices/device-schemas";
 import { InvalidInput } from "../../src/shared/errors";
 import { isolatedProjectId, testFirestore } from "../helpers/emulators";
 import { VOIP_TOKEN } from "../helpers/push-harness";

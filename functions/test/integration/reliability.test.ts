@@ -1,5 +1,6 @@
 import fc from "fast-check";
-import { BMX_RINGING_STATUS, isTerminal, statusFromBmx } from "../../src/calls/call-status";
+import { BMX_RINGING_STATUS } from "../../src/butterflymx/call-statuses";
+import { isTerminal, statusFromBmx } from "../../src/calls/call-status";
 import { CallDocument } from "../../src/calls/call-document";
 import { ringCall } from "../../src/calls/ring-service";
 import { stopCall } from "../../src/calls/stop-service";
@@ -190,7 +191,7 @@ describe("hostile input (fast-check)", () => {
         if (value === undefined) delete target[path[path.length - 1]];
         else target[path[path.length - 1]] = value;
         // Values that happen to be valid (e.g. a numeric-string id) are not broken: skip them.
-        const valid = (await import("../../src/webhook/webhook-schemas")).parseDelivery(asStatus ? statusBody(call, "canceled") : call).ok;
+        const valid = (await import("../../src/butterflymx/call-events")).parseCallEvent(asStatus ? statusBody(call, "canceled") : call).ok;
         fc.pre(!valid);
         const answer = await deliver(request(asStatus ? statusBody(call, "canceled") : call));
         expect(answer.status).toBe(400);

@@ -1,6 +1,7 @@
 import type { Firestore } from "firebase-admin/firestore";
 import { CallDocument } from "../../src/calls/call-document";
-import { DeliveryDocument, SeenCall } from "../../src/calls/delivery-records";
+import { SeenCall } from "../../src/calls/call-claims";
+import { DeliveryDocument } from "../../src/calls/delivery-records";
 import { ringCall } from "../../src/calls/ring-service";
 import { stopCall } from "../../src/calls/stop-service";
 import { isolatedProjectId, testFirestore, waitFor } from "../helpers/emulators";

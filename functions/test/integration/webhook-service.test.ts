@@ -1,7 +1,7 @@
 import { Firestore, Timestamp } from "firebase-admin/firestore";
 import { CallDocument } from "../../src/calls/call-document";
 import { handleWebhook, MAX_BODY_BYTES, WebhookDeps, WebhookRequest } from "../../src/webhook/webhook-service";
-import { hashSecret, newWebhookSecret } from "../../src/webhook/webhook-secrets";
+import { hashSecret, newWebhookSecret } from "../../src/links/webhook-secrets";
 import { createBody, statusBody } from "../helpers/butterflymx-payloads";
 import { isolatedProjectId, snapshotDatabase, testFirestore, waitFor } from "../helpers/emulators";
 

@@ -1,10 +1,10 @@
 import { HttpsError } from "firebase-functions/v2/https";
-import { webhookBaseUrl } from "../../src/accounts/account-runtime";
+import { webhookBaseUrl } from "../../src/accounts/account-deps";
 import { linkAccountSchema } from "../../src/accounts/link-schemas";
 import { BmxError } from "../../src/butterflymx/butterflymx-errors";
 import { bmxEndpoints, runtimeBmxEndpoints } from "../../src/butterflymx/butterflymx-hosts";
 import { Conflict, parseInput, toHttpsError } from "../../src/shared/errors";
-import { newWebhookSecret, secretInUrl, webhookUrl } from "../../src/webhook/webhook-secrets";
+import { newWebhookSecret, secretInUrl, webhookUrl } from "../../src/links/webhook-secrets";
 
 describe("ButterflyMX hosts", () => {
   it("routes production by region and sandbox to its one host", () => {

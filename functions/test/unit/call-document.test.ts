@@ -1,26 +1,26 @@
 import { Timestamp } from "firebase-admin/firestore";
-import { applyDelivery, CallDocument, DeliveryContext, MAX_HISTORY } from "../../src/calls/call-document";
-import { parseDelivery, WebhookDelivery } from "../../src/webhook/webhook-schemas";
+import { CallEvent, parseCallEvent } from "../../src/butterflymx/call-events";
+import { applyCallEvent, CallDocument, EventContext, MAX_HISTORY } from "../../src/calls/call-document";
 import { createBody, statusBody } from "../helpers/butterflymx-payloads";
 
 const T0 = Timestamp.fromMillis(Date.UTC(2026, 10, 22, 12, 0, 0));
 const later = (seconds: number) => Timestamp.fromMillis(T0.toMillis() + seconds * 1000);
 
-function delivery(body: unknown): WebhookDelivery {
-  const parsed = parseDelivery(body);
+function callEvent(body: unknown): CallEvent {
+  const parsed = parseCallEvent(body);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
-  return parsed.delivery;
+  return parsed.event;
 }
 
-function context(body: unknown, overrides: Partial<DeliveryContext> = {}): DeliveryContext {
-  return { delivery: delivery(body), recipients: ["uid-a"], via: "tenant:t1", now: T0, retentionDays: 30, ...overrides };
+function context(body: unknown, overrides: Partial<EventContext> = {}): EventContext {
+  return { event: callEvent(body), recipients: ["uid-a"], via: "tenant:t1", now: T0, retentionDays: 30, ...overrides };
 }
 
-/** Applies deliveries in order, as the repository would, and returns the stored document. */
-function replay(...contexts: DeliveryContext[]): CallDocument {
+/** Applies events in order, as the repository would, and returns the stored document. */
+function replay(...contexts: EventContext[]): CallDocument {
   let stored: CallDocument | undefined;
   for (const c of contexts) {
-    const { change } = applyDelivery(stored, c);
+    const { change } = applyCallEvent(stored, c);
     if (change.kind === "create") stored = change.document;
     if (change.kind === "update") stored = { ...stored!, ...change.fields };
   }
@@ -29,9 +29,9 @@ function replay(...contexts: DeliveryContext[]): CallDocument {
 
 const call = createBody({ guid: "BA17520F-8768-4723-88F9-5EAA2C35171A", image_url: "https://s3.example.com/v.jpg" });
 
-describe("applyDelivery", () => {
+describe("applyCallEvent", () => {
   it("creates a ringing call from the create event", () => {
-    const outcome = applyDelivery(undefined, context(call));
+    const outcome = applyCallEvent(undefined, context(call));
     expect(outcome).toMatchObject({ status: "ringing", duplicate: false, recipients: ["uid-a"] });
     if (outcome.change.kind !== "create") throw new Error("expected a create");
     const document = outcome.change.document;
@@ -44,7 +44,7 @@ describe("applyDelivery", () => {
       panel: { id: "28516", name: "Front Door" },
       unit: { id: "1859622", label: "4B" },
       visitorImageUrl: "https://s3.example.com/v.jpg",
-      bmxCall: JSON.stringify(delivery(call).call),
+      bmxCall: JSON.stringify(callEvent(call).call),
       createdAt: T0,
       updatedAt: T0,
       history: [{ event: "create", bmxStatus: "initializing", status: "ringing", applied: true, via: "tenant:t1", at: T0 }],
@@ -61,7 +61,7 @@ describe("applyDelivery", () => {
 
   it("treats a repeated create as a duplicate and changes nothing", () => {
     const stored = replay(context(call));
-    expect(applyDelivery(stored, context(call, { now: later(1) }))).toEqual({
+    expect(applyCallEvent(stored, context(call, { now: later(1) }))).toEqual({
       change: { kind: "none" },
       status: "ringing",
       recipients: ["uid-a"],
@@ -71,7 +71,7 @@ describe("applyDelivery", () => {
 
   it("adds a recipient that a second integration reports, even on a duplicate", () => {
     const stored = replay(context(call));
-    const outcome = applyDelivery(stored, context(call, { recipients: ["uid-b"], via: "operator", now: later(1) }));
+    const outcome = applyCallEvent(stored, context(call, { recipients: ["uid-b"], via: "operator", now: later(1) }));
     expect(outcome).toMatchObject({ duplicate: true, recipients: ["uid-a", "uid-b"] });
     expect(outcome.change).toEqual({ kind: "update", fields: { recipients: ["uid-a", "uid-b"], updatedAt: later(1) } });
   });
@@ -110,7 +110,7 @@ describe("applyDelivery", () => {
   });
 
   it("rings a call first heard of through an initializing status, once", () => {
-    const first = applyDelivery(undefined, context(statusBody(call, "initializing")));
+    const first = applyCallEvent(undefined, context(statusBody(call, "initializing")));
     expect(first).toMatchObject({ status: "ringing", change: { kind: "create", document: { delivery: { state: "pending" } } } });
     const document = replay(context(statusBody(call, "initializing")), context(call, { now: later(1) }));
     expect(document).toMatchObject({ status: "ringing", createdAt: T0 });
@@ -122,7 +122,7 @@ describe("applyDelivery", () => {
     expect(document).toMatchObject({ status: "ended", bmxStatus: "panel_exploded", endedAt: later(2) });
   });
 
-  it("updates call details from a later delivery and keeps a known snapshot URL", () => {
+  it("updates call details from a later event and keeps a known snapshot URL", () => {
     const renamed = { ...call, panel: { id: 28516, name: "Lobby" }, image_url: undefined };
     const document = replay(context(call), context(statusBody(renamed, "canceled"), { now: later(1) }));
     expect(document).toMatchObject({ panel: { id: "28516", name: "Lobby" }, visitorImageUrl: "https://s3.example.com/v.jpg" });
@@ -131,7 +131,7 @@ describe("applyDelivery", () => {
   it("stops growing the history at the cap but still applies and dedupes", () => {
     let stored = replay(context(call));
     for (let i = 0; i < MAX_HISTORY + 5; i++) {
-      const { change } = applyDelivery(stored, context(statusBody(call, `unknown_${i}`), { now: later(i + 1) }));
+      const { change } = applyCallEvent(stored, context(statusBody(call, `unknown_${i}`), { now: later(i + 1) }));
       if (change.kind === "update") stored = { ...stored, ...change.fields };
     }
     expect(stored.history).toHaveLength(MAX_HISTORY);

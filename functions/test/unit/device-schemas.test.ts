@@ -1,5 +1,5 @@
 import { HttpsError } from "firebase-functions/v2/https";
-import { registerDeviceSchema, unregisterDeviceSchema } from "../../src/accounts/device-schemas";
+import { registerDeviceSchema, unregisterDeviceSchema } from "../../src/devices/device-schemas";
 import { parseInput } from "../../src/shared/errors";
 
 const VOIP = "AB".repeat(32);

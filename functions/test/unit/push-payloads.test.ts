@@ -1,3 +1,5 @@
+import type { CallDocument } from "../../src/calls/call-document";
+import { stopInfo } from "../../src/calls/push-plan";
 import { apnsVoipRing, fcmAndroidRing, fcmAndroidStop, fcmIosRing, fcmIosStop, ringData, stopData } from "../../src/push/push-payloads";
 
 const info = { guid: "ba17520f-8768-4723-88f9-5eaa2c35171a", panelName: "Front Door", unitLabel: "4B", visitorImageUrl: "https://s3.example.com/v.jpg" };
@@ -60,7 +62,8 @@ describe("ring payloads", () => {
 });
 
 describe("stop payloads", () => {
-  const stop = { ...info, bmxStatus: "connecting_sip", status: "answered" as const };
+  const call = { guid: info.guid, panel: { id: "28516", name: "Front Door" }, unit: { id: "1859622", label: "4B" } } as CallDocument;
+  const stop = stopInfo({ ...call, bmxStatus: "connecting_sip", status: "answered" });
 
   it("carries the documented keys", () => {
     expect(stopData(stop)).toEqual({ type: "call.end", guid: info.guid, callStatus: "connecting_sip", reason: "answered" });
@@ -81,7 +84,7 @@ describe("stop payloads", () => {
   });
 
   it("shows a missed call on iOS when nobody answered", () => {
-    const message = fcmIosStop("tok", { ...stop, bmxStatus: "timeout_online_signal", status: "missed" });
+    const message = fcmIosStop("tok", stopInfo({ ...call, bmxStatus: "timeout_online_signal", status: "missed" }));
     expect(message.apns?.headers).toMatchObject({ "apns-push-type": "alert", "apns-collapse-id": info.guid });
     expect(message.apns?.payload?.aps).toMatchObject({ alert: { title: "Missed call", body: "Front Door · unit 4B" } });
   });

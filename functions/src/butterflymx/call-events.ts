@@ -1,15 +1,15 @@
 import { z } from "zod";
-import { BMX_RINGING_STATUS } from "../calls/call-status";
 import { FieldProblem, fieldProblems, missingIsRequired } from "../shared/field-problems";
+import { BMX_RINGING_STATUS } from "./call-statuses";
+
+/** An error message for a field that is either missing ("is required") or present and wrong. */
+const requiredOr = (message: string) => (issue: { input?: unknown }) =>
+  issue.input === undefined ? "is required" : message;
 
 /**
  * ButterflyMX ids are integers in every documented payload; numeric-looking strings are accepted too. They
  * become Firestore document ids (`bmxUsers/{id}`), hence the strict character set.
  */
-/** An error message for a field that is either missing ("is required") or present and wrong. */
-const requiredOr = (message: string) => (issue: { input?: unknown }) =>
-  issue.input === undefined ? "is required" : message;
-
 const ID_RULE = "must be a positive integer or an id of letters, digits, _ or -";
 const bmxId = z.union([z.int(ID_RULE).positive(ID_RULE), z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, ID_RULE)], {
   error: requiredOr(ID_RULE),
@@ -18,7 +18,7 @@ const bmxId = z.union([z.int(ID_RULE).positive(ID_RULE), z.string().regex(/^[A-Z
 const text = (max: number) => z.string().trim().min(1, "must not be empty").max(max, `must be at most ${max} characters`);
 const optionalText = z.string().max(320).nullish();
 
-/** The call object of both events. Loose: live deliveries carry fields beyond the partner guide, kept as-is. */
+/** The call object of both webhook events (create, status_update). Loose: live events carry fields beyond the partner guide, kept as-is. */
 export const bmxCallSchema = z.looseObject({
   guid: z.guid({ error: requiredOr("must be a UUID") }),
   user: z.looseObject({
@@ -50,32 +50,34 @@ export const statusUpdateSchema = z.looseObject({ call: bmxCallSchema, status: b
 
 export type BmxCall = z.infer<typeof bmxCallSchema>;
 
-export type WebhookEvent = "create" | "status_update";
+/** The two ButterflyMX webhook actions on a call. */
+export type CallEventKind = "create" | "status_update";
 
-export interface WebhookDelivery {
-  event: WebhookEvent;
+/** One incoming ButterflyMX POST about a call: a create or a status update. */
+export interface CallEvent {
+  kind: CallEventKind;
   /** ButterflyMX's raw status; `initializing` for the create event. */
   bmxStatus: string;
   call: BmxCall;
 }
 
-export type ParseResult = { ok: true; delivery: WebhookDelivery } | { ok: false; problems: FieldProblem[] };
+export type ParseResult = { ok: true; event: CallEvent } | { ok: false; problems: FieldProblem[] };
 
 /**
  * Tells the two documented shapes apart: `status_update` is `{call, status}`, `create` is the flat call
  * object. A body with a `call` member is a status update even when other members are wrong, so that its
  * errors name the fields the sender meant.
  */
-export function parseDelivery(body: unknown): ParseResult {
+export function parseCallEvent(body: unknown): ParseResult {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     return { ok: false, problems: [{ field: "(body)", message: "must be a JSON object" }] };
   }
   if ("call" in body) {
     const parsed = statusUpdateSchema.safeParse(body, { error: missingIsRequired });
     if (!parsed.success) return { ok: false, problems: fieldProblems(parsed.error, "(body)") };
-    return { ok: true, delivery: { event: "status_update", bmxStatus: parsed.data.status, call: parsed.data.call } };
+    return { ok: true, event: { kind: "status_update", bmxStatus: parsed.data.status, call: parsed.data.call } };
   }
   const parsed = bmxCallSchema.safeParse(body, { error: missingIsRequired });
   if (!parsed.success) return { ok: false, problems: fieldProblems(parsed.error, "(body)") };
-  return { ok: true, delivery: { event: "create", bmxStatus: BMX_RINGING_STATUS, call: parsed.data } };
+  return { ok: true, event: { kind: "create", bmxStatus: BMX_RINGING_STATUS, call: parsed.data } };
 }

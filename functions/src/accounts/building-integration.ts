@@ -1,6 +1,6 @@
-import { secretInUrl, webhookUrl } from "../webhook/webhook-secrets";
-import { ButterflyMxClient, IntegrationScope } from "./butterflymx-client";
-import { BmxRegion } from "./butterflymx-hosts";
+import { ButterflyMxClient, IntegrationScope } from "../butterflymx/butterflymx-client";
+import { BmxRegion } from "../butterflymx/butterflymx-hosts";
+import { secretInUrl, webhookUrl } from "../links/webhook-secrets";
 
 /** Building-wide mode: one integration per building, registered with an operator (building admin) token. */
 export interface BuildingTarget {

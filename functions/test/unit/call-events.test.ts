@@ -1,5 +1,5 @@
 import { visitorImageUrl } from "../../src/calls/call-document";
-import { parseDelivery } from "../../src/webhook/webhook-schemas";
+import { parseCallEvent } from "../../src/butterflymx/call-events";
 import { createBody, statusBody } from "../helpers/butterflymx-payloads";
 
 /** The documented create body with the field at `path` (dot-separated) removed or replaced. */
@@ -15,18 +15,18 @@ function withField(path: string, value: unknown): Record<string, unknown> {
 }
 
 function problems(body: unknown) {
-  const result = parseDelivery(body);
+  const result = parseCallEvent(body);
   if (result.ok) throw new Error("expected the body to be rejected");
   return result.problems;
 }
 
-describe("parseDelivery: create", () => {
+describe("parseCallEvent: create", () => {
   it("accepts the partner guide's call object as a create event", () => {
-    const result = parseDelivery(createBody({ guid: "7e342936-f47c-4814-ac4a-c56a0ef749a6" }));
+    const result = parseCallEvent(createBody({ guid: "7e342936-f47c-4814-ac4a-c56a0ef749a6" }));
     expect(result).toMatchObject({
       ok: true,
-      delivery: {
-        event: "create",
+      event: {
+        kind: "create",
         bmxStatus: "initializing",
         call: { guid: "7e342936-f47c-4814-ac4a-c56a0ef749a6", user: { id: 3220259 }, unit: { label: "4B" } },
       },
@@ -37,9 +37,9 @@ describe("parseDelivery: create", () => {
     const body = createBody({ image_url: "https://s3.example.com/a.jpg", panel_copy: { id: 1, nested: [1, 2] } });
     (body.panel as Record<string, unknown>).serial = "XYZ";
     (body.user as Record<string, unknown>).locale = "en";
-    const result = parseDelivery(body);
+    const result = parseCallEvent(body);
     if (!result.ok) throw new Error(JSON.stringify(result.problems));
-    expect(result.delivery.call).toMatchObject({
+    expect(result.event.call).toMatchObject({
       image_url: "https://s3.example.com/a.jpg",
       panel_copy: { id: 1, nested: [1, 2] },
       panel: { serial: "XYZ" },
@@ -48,10 +48,10 @@ describe("parseDelivery: create", () => {
   });
 
   it("accepts string ids, a numeric unit label and null optional fields", () => {
-    const result = parseDelivery(
+    const result = parseCallEvent(
       createBody({ user: { id: "3220259", email: null, first_name: null }, unit: { id: "u-1", label: 303 }, provider: null }),
     );
-    expect(result).toMatchObject({ ok: true, delivery: { call: { user: { id: "3220259" }, unit: { label: "303" } } } });
+    expect(result).toMatchObject({ ok: true, event: { call: { user: { id: "3220259" }, unit: { label: "303" } } } });
   });
 
   it.each([
@@ -103,17 +103,17 @@ describe("parseDelivery: create", () => {
   });
 });
 
-describe("parseDelivery: status_update", () => {
+describe("parseCallEvent: status_update", () => {
   it("accepts {call, status} and keeps the raw status", () => {
     const call = createBody();
-    expect(parseDelivery(statusBody(call, "canceled"))).toMatchObject({
+    expect(parseCallEvent(statusBody(call, "canceled"))).toMatchObject({
       ok: true,
-      delivery: { event: "status_update", bmxStatus: "canceled", call: { guid: call.guid } },
+      event: { kind: "status_update", bmxStatus: "canceled", call: { guid: call.guid } },
     });
   });
 
   it("accepts unknown statuses (they end ringing later, never rejected)", () => {
-    expect(parseDelivery(statusBody(createBody(), "future_status.v2"))).toMatchObject({ ok: true, delivery: { bmxStatus: "future_status.v2" } });
+    expect(parseCallEvent(statusBody(createBody(), "future_status.v2"))).toMatchObject({ ok: true, event: { bmxStatus: "future_status.v2" } });
   });
 
   it.each([
@@ -134,17 +134,17 @@ describe("parseDelivery: status_update", () => {
 
 describe("visitorImageUrl", () => {
   it("takes the first https URL among the known names", () => {
-    const result = parseDelivery(createBody({ thumb_url: "https://s3.example.com/t.jpg", image_url: "https://s3.example.com/i.jpg" }));
+    const result = parseCallEvent(createBody({ thumb_url: "https://s3.example.com/t.jpg", image_url: "https://s3.example.com/i.jpg" }));
     if (!result.ok) throw new Error("valid");
-    expect(visitorImageUrl(result.delivery.call)).toBe("https://s3.example.com/i.jpg");
+    expect(visitorImageUrl(result.event.call)).toBe("https://s3.example.com/i.jpg");
   });
 
   it.each([{ image_url: "http://insecure.example.com/a.jpg" }, { image_url: "javascript:alert(1)" }, { image_url: 5 }, {}])(
     "ignores unusable values without rejecting the call: %j",
     (extra) => {
-      const result = parseDelivery(createBody(extra));
+      const result = parseCallEvent(createBody(extra));
       if (!result.ok) throw new Error("valid");
-      expect(visitorImageUrl(result.delivery.call)).toBeUndefined();
+      expect(visitorImageUrl(result.event.call)).toBeUndefined();
     },
   );
 });

@@ -1,14 +1,24 @@
-import { DocumentData, DocumentReference, DocumentSnapshot, FieldValue, Firestore, Timestamp } from "firebase-admin/firestore";
+import { CollectionReference, DocumentData, DocumentReference, DocumentSnapshot, FieldValue, Firestore, Timestamp } from "firebase-admin/firestore";
 import { InvalidInput } from "../shared/errors";
-import type { RegisterDeviceInput } from "./device-schemas";
+import { userRef } from "./user-profile";
 
-export const USERS = "users";
+/**
+ * `users/{uid}/devices/{deviceId}`: one install of the app and its push tokens. Written by `registerDevice`,
+ * removed by `unregisterDevice` / `signOut`, pruned when a provider declares a token dead; read by the ring and stop.
+ */
 export const DEVICES = "devices";
 
 /** What a device document may say, for `registerDevice`'s schema and for the ring's reading alike. */
 export const PLATFORMS = ["android", "ios"] as const;
 export const APNS_ENVIRONMENTS = ["production", "sandbox"] as const;
+type Platform = (typeof PLATFORMS)[number];
 type ApnsEnvironment = (typeof APNS_ENVIRONMENTS)[number];
+
+/** An install's registration, as `registerDevice`'s schema leaves it (tokens checked, hex lowercased). */
+export interface DeviceRegistration extends StoredDevice {
+  appVersion?: string;
+  locale?: string;
+}
 
 export interface DeviceDefaults {
   apnsEnvironment: ApnsEnvironment;
@@ -22,8 +32,12 @@ export interface RegisteredDevice {
   moved: number;
 }
 
+export function devicesRef(db: Firestore, uid: string): CollectionReference {
+  return userRef(db, uid).collection(DEVICES);
+}
+
 export function deviceRef(db: Firestore, uid: string, deviceId: string): DocumentReference {
-  return db.collection(USERS).doc(uid).collection(DEVICES).doc(deviceId);
+  return devicesRef(db, uid).doc(deviceId);
 }
 
 /**
@@ -33,7 +47,7 @@ export function deviceRef(db: Firestore, uid: string, deviceId: string): Documen
 export async function registerDevice(
   db: Firestore,
   uid: string,
-  input: RegisterDeviceInput,
+  input: DeviceRegistration,
   context: { now: Timestamp; defaults: DeviceDefaults },
 ): Promise<RegisteredDevice> {
   const ios = input.platform === "ios";
@@ -83,7 +97,7 @@ export async function unregisterDevice(db: Firestore, uid: string, deviceId: str
 /** `users/{uid}/devices/{deviceId}`, the fields a push needs. */
 export interface StoredDevice {
   deviceId: string;
-  platform: (typeof PLATFORMS)[number];
+  platform: Platform;
   fcmToken?: string;
   voipToken?: string;
   apnsEnvironment?: ApnsEnvironment;
@@ -97,7 +111,7 @@ export interface DeviceRecord extends StoredDevice {
 
 /** A user's devices; documents that do not parse are skipped (they cannot be rung). */
 export async function devicesOf(db: Firestore, uid: string): Promise<DeviceRecord[]> {
-  const snapshot = await db.collection(USERS).doc(uid).collection(DEVICES).get();
+  const snapshot = await devicesRef(db, uid).get();
   return snapshot.docs.flatMap((doc) => toDeviceRecord(uid, doc) ?? []);
 }
 

@@ -1,5 +1,6 @@
 import { Firestore } from "firebase-admin/firestore";
-import { DeviceRecord, devicesOf, USERS } from "./device-registry";
+import { DeviceRecord, devicesOf } from "./device-registry";
+import { Preferences, userRef } from "./user-profile";
 
 /** Why a recipient gets no push: their own settings, applied before fan-out. */
 export type SkipReason = "do_not_disturb" | "phone_call";
@@ -17,7 +18,7 @@ export interface AudienceMember {
 export async function loadAudience(db: Firestore, uids: readonly string[]): Promise<AudienceMember[]> {
   if (uids.length === 0) return [];
   const [users, devices] = await Promise.all([
-    db.getAll(...uids.map((uid) => db.collection(USERS).doc(uid))),
+    db.getAll(...uids.map((uid) => userRef(db, uid))),
     Promise.all(uids.map((uid) => devicesOf(db, uid))),
   ]);
   return uids.map((uid, i) => {
@@ -27,7 +28,8 @@ export async function loadAudience(db: Firestore, uids: readonly string[]): Prom
 }
 
 function skipReason(preferences: unknown): SkipReason | undefined {
-  const p = (preferences ?? {}) as { doNotDisturb?: unknown; contactPreference?: unknown };
+  // Stored by our own callables, but read defensively: only an explicit setting skips a resident.
+  const p = (preferences ?? {}) as { [K in keyof Preferences]?: unknown };
   if (p.doNotDisturb === true) return "do_not_disturb";
   if (p.contactPreference === "phone_call") return "phone_call";
   return undefined;

@@ -1,5 +1,5 @@
 import { Firestore, Timestamp } from "firebase-admin/firestore";
-import { pruneToken } from "../accounts/device-registry";
+import { pruneToken } from "../devices/device-registry";
 import { logs } from "../logs";
 import { fanOut, PushResult, PushSend } from "../push/fan-out";
 import { PushRecord } from "./delivery-records";
@@ -10,7 +10,7 @@ import { PushPlan } from "./push-plan";
  * Sends the planned pushes (ring or stop) until `deadlineAt`, then logs what needs a human and prunes the tokens
  * providers declared dead. Results keep the plans' order; `pruned` holds the device ids whose token went.
  */
-export async function sendPlans(
+export async function sendPushes(
   guid: string,
   kind: "ring" | "stop",
   plans: PushPlan[],

@@ -1,0 +1,36 @@
+import { DocumentReference, Firestore, Timestamp } from "firebase-admin/firestore";
+import type { BmxEnvironment, BmxRegion } from "../butterflymx/butterflymx-hosts";
+
+/**
+ * `users/{uid}`: the resident's own document, parent of their devices. Holds their ButterflyMX link (written by
+ * linking, removed by unlinking) and their ring preferences (read by the ring). Readable by the user only.
+ */
+export const USERS = "users";
+
+export const CONTACT_PREFERENCES = ["mobile_app", "phone_call"] as const;
+export type ContactPreference = (typeof CONTACT_PREFERENCES)[number];
+
+/** What the resident wants rung: Do Not Disturb, or `phone_call` (ButterflyMX calls their phone instead), mean no push. */
+export interface Preferences {
+  doNotDisturb?: boolean;
+  contactPreference?: ContactPreference;
+}
+
+/** The ButterflyMX account a resident linked, as `users/{uid}.butterflymx`. */
+export interface ButterflyMxLinkInfo {
+  userId: string;
+  email?: string;
+  environment: BmxEnvironment;
+  region: BmxRegion;
+  tenants: Array<{ id: string; unitLabel?: string; buildingId?: string; buildingName?: string }>;
+  linkedAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+export function userRef(db: Firestore, uid: string): DocumentReference {
+  return db.collection(USERS).doc(uid);
+}
+
+export function isContactPreference(value: unknown): value is ContactPreference {
+  return (CONTACT_PREFERENCES as readonly unknown[]).includes(value);
+}
