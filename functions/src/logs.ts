@@ -8,7 +8,8 @@ export const logs = {
   webhookRecorded(fields: { guid: string; event: string; bmxStatus: string; status: string; duplicate: boolean; recipients: number; via: string }) {
     logger.info("call event recorded", fields);
   },
-  webhookRejected(fields: { httpStatus: number; code: string; guid?: string; fields?: string[] }) {
+  /** `uid` and `reason` name whose URL spoke for someone else (403), never the secret. */
+  webhookRejected(fields: { httpStatus: number; code: string; guid?: string; fields?: string[]; uid?: string; reason?: string }) {
     logger.warn("webhook request rejected", fields);
   },
   webhookStoreFailed(fields: { guid?: string; stage: "authenticate" | "record" }, error: unknown) {

@@ -19,8 +19,11 @@ export interface AccountDeps {
   environment: BmxEnvironment;
   /** The webhook function's public URL; registrations append `/<secret>`. */
   webhookBaseUrl: string;
-  /** Redirect URIs the app may use on ButterflyMX's authorize page; empty accepts any (ButterflyMX checks too). */
-  redirectUris: readonly string[];
+  /**
+   * Redirect URIs the app may use on ButterflyMX's authorize page. `"any"` only in the emulator with none
+   * configured (ButterflyMX still checks its own list); deployed, an empty list refuses every link.
+   */
+  redirectUris: readonly string[] | "any";
   now: () => number;
 }
 
@@ -36,7 +39,7 @@ export function runtimeAccountDeps(requestHost?: string): AccountDeps {
     bmx: new ButterflyMxClient({ endpoints: runtimeBmxEndpoints(environment), clientId, clientSecret: BUTTERFLYMX_CLIENT_SECRET.value() }),
     environment,
     webhookBaseUrl: webhookBaseUrl(WEBHOOK_BASE_URL.value(), requestHost),
-    redirectUris: BUTTERFLYMX_REDIRECT_URIS.value().split(",").map((uri) => uri.trim()).filter((uri) => uri.length > 0),
+    redirectUris: redirectUris(BUTTERFLYMX_REDIRECT_URIS.value()),
     now: Date.now,
   };
 }
@@ -46,6 +49,12 @@ export function requireLinkingConfigured(): void {
   if (!BUTTERFLYMX_CLIENT_ID.value()) {
     throw new HttpsError("failed-precondition", "ButterflyMX linking is not configured on this backend (BUTTERFLYMX_CLIENT_ID is empty).");
   }
+}
+
+/** The configured redirect URIs; with none configured, the emulator accepts any and a deployed backend none. */
+export function redirectUris(configured: string, env: NodeJS.ProcessEnv = process.env): readonly string[] | "any" {
+  const uris = configured.split(",").map((uri) => uri.trim()).filter((uri) => uri.length > 0);
+  return uris.length === 0 && env.FUNCTIONS_EMULATOR === "true" ? "any" : uris;
 }
 
 export function webhookBaseUrl(configured: string, requestHost: string | undefined, env: NodeJS.ProcessEnv = process.env): string {

@@ -1,6 +1,6 @@
 import { ButterflyMxClient, IntegrationScope } from "../butterflymx/butterflymx-client";
 import { BmxRegion } from "../butterflymx/butterflymx-hosts";
-import { secretInUrl, webhookUrl } from "../links/webhook-secrets";
+import { isWebhookSecret, secretInUrl, webhookUrl } from "../links/webhook-secrets";
 
 /** Building-wide mode: one integration per building, registered with an operator (building admin) token. */
 export interface BuildingTarget {
@@ -23,7 +23,9 @@ export interface BuildingRegistration {
  * deleting others that point at this webhook. Deliveries through it are routed by ButterflyMX user id / email.
  */
 export async function registerBuilding(target: BuildingTarget, operatorSecret: string): Promise<BuildingRegistration> {
-  if (operatorSecret.length < 32) throw new Error("The operator secret must be at least 32 characters (the webhook ignores shorter ones).");
+  if (!isWebhookSecret(operatorSecret)) {
+    throw new Error("The operator secret must be 32 to 256 URL-safe characters (A-Z a-z 0-9 _ -): the webhook never accepts any other.");
+  }
   const { bmx, session, scope } = parts(target);
   const url = webhookUrl(target.webhookBaseUrl, operatorSecret);
   const ours = (await bmx.listIntegrations(session, scope)).filter((i) => secretInUrl(target.webhookBaseUrl, i.url) !== undefined);

@@ -11,9 +11,17 @@ const requiredOr = (message: string) => (issue: { input?: unknown }) =>
  * become Firestore document ids (`bmxUsers/{id}`), hence the strict character set.
  */
 const ID_RULE = "must be a positive integer or an id of letters, digits, _ or -";
-const bmxId = z.union([z.int(ID_RULE).positive(ID_RULE), z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, ID_RULE)], {
-  error: requiredOr(ID_RULE),
-});
+const bmxId = z.union(
+  [
+    z.int(ID_RULE).positive(ID_RULE),
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, ID_RULE)
+      // Firestore reserves ids of the form __name__; one would fail as a document id after passing validation.
+      .refine((id) => !/^__.*__$/.test(id), "must not be of the form __name__ (reserved by Firestore)"),
+  ],
+  { error: requiredOr(ID_RULE) },
+);
 
 const text = (max: number) => z.string().trim().min(1, "must not be empty").max(max, `must be at most ${max} characters`);
 const optionalText = z.string().max(320).nullish();
@@ -72,6 +80,8 @@ export function parseCallEvent(body: unknown): ParseResult {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     return { ok: false, problems: [{ field: "(body)", message: "must be a JSON object" }] };
   }
+  const deep = pathDeeperThan(body, MAX_DEPTH);
+  if (deep) return { ok: false, problems: [{ field: deep, message: `nests deeper than ${MAX_DEPTH} levels` }] };
   if ("call" in body) {
     const parsed = statusUpdateSchema.safeParse(body, { error: missingIsRequired });
     if (!parsed.success) return { ok: false, problems: fieldProblems(parsed.error, "(body)") };
@@ -80,4 +90,22 @@ export function parseCallEvent(body: unknown): ParseResult {
   const parsed = bmxCallSchema.safeParse(body, { error: missingIsRequired });
   if (!parsed.success) return { ok: false, problems: fieldProblems(parsed.error, "(body)") };
   return { ok: true, event: { kind: "create", bmxStatus: BMX_RINGING_STATUS, call: parsed.data } };
+}
+
+/**
+ * How deep an event may nest. ButterflyMX's are three levels deep; unknown fields are kept as they come, and a
+ * value nested thousands deep would overflow the stack when the event is stored.
+ */
+export const MAX_DEPTH = 16;
+
+/** The path of the first value nested deeper than `max` levels (its first `max` segments), if any. Iterative. */
+function pathDeeperThan(root: object, max: number): string | undefined {
+  const stack: Array<{ value: unknown; path: string[] }> = [{ value: root, path: [] }];
+  while (stack.length > 0) {
+    const { value, path } = stack.pop()!;
+    if (typeof value !== "object" || value === null) continue;
+    if (path.length >= max) return `${path.join(".")}…`;
+    for (const [key, child] of Object.entries(value)) stack.push({ value: child, path: [...path, key] });
+  }
+  return undefined;
 }

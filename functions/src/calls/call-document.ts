@@ -47,8 +47,6 @@ export interface CallDocument {
   panel: { id: string; name: string };
   unit: { id: string; label: string };
   visitorImageUrl?: string;
-  /** The latest ButterflyMX call object received, unknown fields included, as JSON text. */
-  bmxCall: string;
   createdAt: Timestamp;
   updatedAt: Timestamp;
   endedAt?: Timestamp;
@@ -83,6 +81,11 @@ export interface EventOutcome {
   recipients: string[];
   /** The same event (create, or this status) was already recorded for the call. */
   duplicate: boolean;
+  /**
+   * The ButterflyMX call object this event carried, unknown fields included, as JSON text, when it is new to the
+   * call: kept server-side beside the call (names, email, SIP user are not for the recipients' apps).
+   */
+  bmxCall?: string;
 }
 
 /**
@@ -94,7 +97,7 @@ export function applyCallEvent(existing: CallDocument | undefined, context: Even
   const incoming = statusFromBmx(event.bmxStatus);
   if (!existing) {
     const document = newCall(context, incoming);
-    return { change: { kind: "create", document }, status: incoming, recipients: document.recipients, duplicate: false };
+    return { change: { kind: "create", document }, status: incoming, recipients: document.recipients, duplicate: false, bmxCall: JSON.stringify(event.call) };
   }
 
   const recipients = union(existing.recipients, context.recipients);
@@ -120,7 +123,7 @@ export function applyCallEvent(existing: CallDocument | undefined, context: Even
   if (existing.history.length < MAX_HISTORY) {
     fields.history = [...existing.history, historyEntry(context, incoming, applied)];
   }
-  return { change: { kind: "update", fields }, status, recipients, duplicate: false };
+  return { change: { kind: "update", fields }, status, recipients, duplicate: false, bmxCall: JSON.stringify(event.call) };
 }
 
 function newCall(context: EventContext, status: CallStatus): CallDocument {
@@ -158,7 +161,6 @@ function callDetails(call: BmxCall, knownImageUrl: string | undefined) {
   return {
     panel: { id: String(call.panel.id), name: call.panel.name },
     unit: { id: String(call.unit.id), label: String(call.unit.label) },
-    bmxCall: JSON.stringify(call),
     ...(imageUrl ? { visitorImageUrl: imageUrl } : {}),
   };
 }

@@ -1,7 +1,7 @@
 import { DocumentReference, DocumentSnapshot, Firestore, Timestamp } from "firebase-admin/firestore";
 import type { CallEvent } from "../butterflymx/call-events";
 import { bmxUserRef, linkedUids } from "../links/bmx-users";
-import { ifUnchanged, OPTIMISTIC_ATTEMPTS, stillContended, updateIfUnchanged } from "../shared/firebase";
+import { ifUnchanged, OPTIMISTIC_ATTEMPTS, stillContended } from "../shared/firebase";
 import { applyCallEvent, CallDocument, canonicalGuid, EventOutcome } from "./call-document";
 
 /** `calls/{guid}`: one ButterflyMX call, its state and the summary of its ring and stop (docs/architecture.md). */
@@ -11,14 +11,29 @@ export function callRef(db: Firestore, guid: string): DocumentReference {
   return db.collection(CALLS).doc(guid);
 }
 
+/** `calls/{guid}/raw/butterflymx`: the latest ButterflyMX call object of the call, as JSON text. Server only. */
+export const RAW = "raw";
+
+export function rawCallRef(db: Firestore, guid: string): DocumentReference {
+  return callRef(db, guid).collection(RAW).doc("butterflymx");
+}
+
 /** Who an event came through, as far as deciding its recipients and history goes. */
 export interface EventSource {
-  /** A uid to ring besides those linked to the ButterflyMX user (the registration's owner). */
-  extraRecipient?: string;
+  /** `tenant:<id>` or `operator`, for the history. */
+  via: string;
+  /**
+   * A resident's own webhook URL, which speaks for that resident only: with `bmxUserId` (the ButterflyMX user it
+   * was registered for), its events may be about that user alone and touch only that user's calls; without one,
+   * they ring the owner alone and touch only calls the owner receives. Absent: the operator's building-wide URL.
+   */
+  resident?: { uid: string; bmxUserId?: string };
   /** Who to ring when no app user is linked to the ButterflyMX user id (building-wide mode: by email). */
   fallbackRecipients?: () => Promise<string[]>;
-  via: string;
 }
+
+/** Why an event was not recorded: an unknown sender, or a resident's URL speaking for someone else. */
+export type RefusalReason = "unknown_source" | "other_user" | "other_users_call";
 
 export interface RecordCallEventInput {
   event: CallEvent;
@@ -38,16 +53,20 @@ export interface RecordedEvent extends EventOutcome {
   via: string;
 }
 
+export type RecordResult = RecordedEvent | { refused: RefusalReason; guid: string; source?: EventSource };
+
 /**
- * Applies a ButterflyMX call event to `calls/{guid}`. The call, the ButterflyMX user's links and the source's document
- * are read in one request, then the call is created, or updated on the condition that it is still the version
- * read (no lock; see `ifUnchanged`). Identical events racing each other: exactly one creates the call, the
- * others read it again and see a duplicate. Undefined when the source was refused: nothing is written.
+ * Applies a ButterflyMX call event to `calls/{guid}`. The call, the ButterflyMX user's links and the source's
+ * document are read in one request, then the call is created, or updated on the condition that it is still the
+ * version read (no lock; see `ifUnchanged`), together with the raw ButterflyMX object beside it. Identical events
+ * racing each other: exactly one creates the call, the others read it again and see a duplicate. A refused event
+ * (unknown sender, or a resident's URL speaking for another user or their call) writes nothing.
  */
-export async function recordCallEvent(db: Firestore, input: RecordCallEventInput): Promise<RecordedEvent | undefined> {
+export async function recordCallEvent(db: Firestore, input: RecordCallEventInput): Promise<RecordResult> {
   const guid = canonicalGuid(input.event.call.guid);
   const ref = callRef(db, guid);
-  const linksRef = bmxUserRef(db, String(input.event.call.user.id));
+  const bmxUserId = String(input.event.call.user.id);
+  const linksRef = bmxUserRef(db, bmxUserId);
   const { sourceDocument } = input;
   let source: EventSource | undefined;
   let fallback: Promise<string[]> | undefined;
@@ -55,26 +74,47 @@ export async function recordCallEvent(db: Firestore, input: RecordCallEventInput
     const first = attempt === 1;
     const [callSnapshot, linksSnapshot, sourceSnapshot] = await db.getAll(ref, linksRef, ...(first && sourceDocument ? [sourceDocument] : []));
     if (first) source = input.source(sourceSnapshot);
-    if (!source) return undefined;
-    const recipients = linkedUids(linksSnapshot.get("uids"));
-    if (recipients.length === 0 && source.fallbackRecipients) recipients.push(...(await (fallback ??= source.fallbackRecipients())));
-    if (source.extraRecipient) recipients.push(source.extraRecipient);
+    if (!source) return { refused: "unknown_source", guid };
     const existing = callSnapshot.exists ? (callSnapshot.data() as CallDocument) : undefined;
+    const refusal = outOfScope(source, bmxUserId, existing);
+    if (refusal) return { refused: refusal, guid, source };
     const outcome = applyCallEvent(existing, {
       event: input.event,
-      recipients,
+      recipients: await recipientsFor(source, linkedUids(linksSnapshot.get("uids")), () => (fallback ??= source!.fallbackRecipients!())),
       via: source.via,
       now: input.now,
       retentionDays: input.retentionDays,
     });
     const { change } = outcome;
-    const written =
-      change.kind === "create"
-        ? await ifUnchanged(ref.create(change.document))
-        : change.kind === "update"
-          ? await updateIfUnchanged(ref, change.fields, callSnapshot.updateTime!)
-          : true;
-    if (written) return { ...outcome, guid, via: source.via };
+    if (change.kind === "none") return { ...outcome, guid, via: source.via };
+    const batch = db.batch();
+    if (change.kind === "create") batch.create(ref, change.document);
+    else batch.update(ref, change.fields, { lastUpdateTime: callSnapshot.updateTime! });
+    if (outcome.bmxCall !== undefined) {
+      const expireAt = change.kind === "create" ? change.document.expireAt : existing!.expireAt;
+      batch.set(rawCallRef(db, guid), { call: outcome.bmxCall, updatedAt: input.now, expireAt });
+    }
+    if (await ifUnchanged(batch.commit())) return { ...outcome, guid, via: source.via };
   }
   throw stillContended(`recording an event of call ${guid}`);
+}
+
+/** Why a resident's URL may not record this event, if it may not: it names another user, or another user's call. */
+function outOfScope(source: EventSource, bmxUserId: string, existing: CallDocument | undefined): RefusalReason | undefined {
+  const { resident } = source;
+  if (!resident) return undefined;
+  if (resident.bmxUserId !== undefined) {
+    if (bmxUserId !== resident.bmxUserId) return "other_user";
+    if (existing && existing.bmxUserId !== resident.bmxUserId) return "other_users_call";
+    return undefined;
+  }
+  return existing && !existing.recipients.includes(resident.uid) ? "other_users_call" : undefined;
+}
+
+/** Whom the event rings: the ButterflyMX user's linked app users (or by email, building-wide), or the URL's owner alone. */
+async function recipientsFor(source: EventSource, linked: string[], fallback: () => Promise<string[]>): Promise<string[]> {
+  const { resident } = source;
+  if (resident) return resident.bmxUserId !== undefined ? [...linked, resident.uid] : [resident.uid];
+  if (linked.length === 0 && source.fallbackRecipients) return fallback();
+  return linked;
 }

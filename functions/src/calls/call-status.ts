@@ -21,6 +21,9 @@ export type TerminalStatus = Exclude<CallStatus, "ringing">;
 const FROM_BMX: Readonly<Record<string, CallStatus>> = {
   [BMX_RINGING_STATUS]: "ringing",
   connecting_sip: "answered",
+  // ButterflyMX's Android SDK knows two more ways of saying someone picked up.
+  voip_connected: "answered",
+  answered_on_another_device: "answered",
   rejected: "declined",
   canceled: "canceled",
   timeout_online_signal: "missed",

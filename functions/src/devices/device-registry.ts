@@ -1,5 +1,5 @@
 import { CollectionReference, DocumentData, DocumentReference, DocumentSnapshot, FieldValue, Firestore, Timestamp } from "firebase-admin/firestore";
-import { InvalidInput } from "../shared/errors";
+import { Conflict, InvalidInput, LimitReached } from "../shared/errors";
 import { userRef } from "./user-profile";
 
 /**
@@ -41,8 +41,16 @@ export function deviceRef(db: Firestore, uid: string, deviceId: string): Documen
 }
 
 /**
- * Upserts `users/{uid}/devices/{deviceId}` with the install's current tokens. A token or install id held by
- * another document (another user, or this user's previous install) moves here: a phone rings for one account.
+ * Devices one user may register. Each ring reads and pushes to every one of them, so the cap bounds what one
+ * account can make every call cost; a family's phones and tablets fit well within it.
+ */
+export const MAX_DEVICES_PER_USER = 10;
+
+/**
+ * Upserts `users/{uid}/devices/{deviceId}` with the install's current tokens. A token held by another document
+ * (another user, or this user's previous install) moves here: a phone rings for one account. An install id held
+ * by another user moves only when the caller also presents that install's token: the token proves possession, an
+ * id alone does not. A user holds at most MAX_DEVICES_PER_USER devices.
  */
 export async function registerDevice(
   db: Firestore,
@@ -57,15 +65,28 @@ export async function registerDevice(
   }
   const ref = deviceRef(db, uid, input.deviceId);
   const devices = db.collectionGroup(DEVICES);
+  const presented = new Set([input.fcmToken, input.voipToken].filter((token): token is string => Boolean(token)));
   return db.runTransaction(async (tx) => {
-    const [own, ...holders] = await Promise.all([
+    const [own, mine, sameId, ...sameToken] = await Promise.all([
       tx.get(ref),
+      tx.get(devicesRef(db, uid)),
       tx.get(devices.where("deviceId", "==", input.deviceId)),
       ...(input.fcmToken ? [tx.get(devices.where("fcmToken", "==", input.fcmToken))] : []),
       ...(input.voipToken ? [tx.get(devices.where("voipToken", "==", input.voipToken))] : []),
     ]);
     const others = new Map<string, DocumentReference>();
-    for (const snapshot of holders) for (const doc of snapshot.docs) if (doc.ref.path !== ref.path) others.set(doc.ref.path, doc.ref);
+    for (const doc of sameId.docs) {
+      if (doc.ref.path === ref.path) continue;
+      if (!presented.has(doc.get("fcmToken")) && !presented.has(doc.get("voipToken"))) {
+        throw new Conflict(`deviceId ${input.deviceId} is registered to another account: sign out there first, or register with that install's current push token.`);
+      }
+      others.set(doc.ref.path, doc.ref);
+    }
+    for (const snapshot of sameToken) for (const doc of snapshot.docs) if (doc.ref.path !== ref.path) others.set(doc.ref.path, doc.ref);
+    const kept = mine.docs.filter((doc) => doc.ref.path !== ref.path && !others.has(doc.ref.path)).length;
+    if (kept + 1 > MAX_DEVICES_PER_USER) {
+      throw new LimitReached(`This account already has ${kept} devices, the most it may have (${MAX_DEVICES_PER_USER}): unregister one first.`);
+    }
     for (const other of others.values()) tx.delete(other);
     tx.set(ref, {
       deviceId: input.deviceId,

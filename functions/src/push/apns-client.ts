@@ -33,6 +33,11 @@ export interface ApnsResponse {
   error?: string;
 }
 
+interface ProviderToken {
+  jwt: Promise<string>;
+  issuedAt: number;
+}
+
 /** Apple accepts a provider token for up to an hour and rejects refreshes more often than every 20 minutes. */
 const TOKEN_LIFETIME_MS = 40 * 60_000;
 
@@ -42,7 +47,7 @@ const TOKEN_LIFETIME_MS = 40 * 60_000;
  */
 export class ApnsClient {
   private readonly sessions = new Map<string, ClientHttp2Session>();
-  private token?: Promise<{ jwt: string; issuedAt: number }>;
+  private token?: ProviderToken;
   private key?: Promise<KeyLike>;
   private readonly origins: Record<ApnsRequest["environment"], string>;
   private readonly now: () => number;
@@ -53,9 +58,10 @@ export class ApnsClient {
   }
 
   async send(request: ApnsRequest, timeoutMs: number): Promise<ApnsResponse> {
+    const token = this.providerToken();
     let jwt: string;
     try {
-      jwt = await this.providerToken();
+      jwt = await token.jwt;
     } catch (error) {
       return { error: `provider-token: ${(error as Error).message}` };
     }
@@ -66,9 +72,12 @@ export class ApnsClient {
       return { error: (error as Error).message };
     }
     const response = await exchange(session, request, jwt, timeoutMs);
-    if (response.status === 403 && (response.reason === "ExpiredProviderToken" || response.reason === "InvalidProviderToken")) {
+    // Only the token this request used is given up: a request answered late must not discard a newer one.
+    if (response.status === 403 && (response.reason === "ExpiredProviderToken" || response.reason === "InvalidProviderToken") && this.token === token) {
       this.token = undefined;
     }
+    // A stream that never answered may sit on a stalled connection: the next attempt opens a fresh session.
+    if (response.error === "timeout") this.dropSession(this.origins[request.environment], session);
     return response;
   }
 
@@ -77,35 +86,36 @@ export class ApnsClient {
     this.sessions.clear();
   }
 
-  private providerToken(): Promise<string> {
+  /**
+   * The provider token for this moment, minted at most once per lifetime: the check and the replacement happen
+   * in the same tick, so requests that find it expired at the same time share one new token (APNs answers 429
+   * TooManyProviderTokenUpdates to a key that mints more often than every 20 minutes).
+   */
+  private providerToken(): ProviderToken {
     const current = this.token;
-    if (current) {
-      return current.then(
-        (token) => (this.now() - token.issuedAt < TOKEN_LIFETIME_MS ? token.jwt : this.mint()),
-        () => this.mint(),
-      );
-    }
-    return this.mint();
-  }
-
-  private mint(): Promise<string> {
+    if (current && this.now() - current.issuedAt < TOKEN_LIFETIME_MS) return current;
     const { keyId, teamId, key } = this.options.credentials;
     this.key ??= importPKCS8(key, "ES256");
     const issuedAt = this.now();
-    const token = this.key.then(async (privateKey) => ({
-      jwt: await new SignJWT({})
+    const jwt = this.key.then((privateKey) =>
+      new SignJWT({})
         .setProtectedHeader({ alg: "ES256", kid: keyId })
         .setIssuer(teamId)
         .setIssuedAt(Math.floor(issuedAt / 1000))
         .sign(privateKey),
-      issuedAt,
-    }));
+    );
+    const token: ProviderToken = { jwt, issuedAt };
     this.token = token;
-    token.catch(() => {
+    jwt.catch(() => {
       if (this.token === token) this.token = undefined;
       this.key = undefined;
     });
-    return token.then((t) => t.jwt);
+    return token;
+  }
+
+  private dropSession(origin: string, session: ClientHttp2Session): void {
+    if (this.sessions.get(origin) === session) this.sessions.delete(origin);
+    session.destroy();
   }
 
   private session(origin: string): ClientHttp2Session {

@@ -21,6 +21,22 @@ export class Conflict extends Error {
   }
 }
 
+/** A per-user limit would be exceeded (e.g. devices per account). Becomes `resource-exhausted`. */
+export class LimitReached extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "LimitReached";
+  }
+}
+
+/** The backend is not set up for what was asked (a missing configuration value). Becomes `failed-precondition`. */
+export class NotConfigured extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "NotConfigured";
+  }
+}
+
 /** How a callable answers an error: the HttpsError's parts. */
 export interface CallableAnswer {
   code: FunctionsErrorCode;
@@ -53,6 +69,8 @@ export function toHttpsError(error: unknown): HttpsError {
     return new HttpsError("invalid-argument", error.message, { fields: [{ field: error.field, message: error.problem }] });
   }
   if (error instanceof Conflict) return new HttpsError("already-exists", error.message);
+  if (error instanceof LimitReached) return new HttpsError("resource-exhausted", error.message);
+  if (error instanceof NotConfigured) return new HttpsError("failed-precondition", error.message);
   if (isAnswerable(error)) {
     const { code, message, details } = error.callableAnswer();
     return new HttpsError(code, message, details);

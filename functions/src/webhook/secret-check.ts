@@ -4,7 +4,7 @@ import { hashSecret, isWebhookSecret } from "../links/webhook-secrets";
 import { readRegistration, registrationRef } from "../links/registrations";
 
 /** Who an event came through: a resident's own integration, or the operator's building-wide one. */
-export type WebhookSource = { kind: "registration"; uid: string; tenantId: string } | { kind: "operator" };
+export type WebhookSource = { kind: "registration"; uid: string; tenantId: string; bmxUserId?: string } | { kind: "operator" };
 
 /**
  * How a URL secret is authenticated: `ref`, when present, is the registration to read (the caller reads it in
@@ -29,7 +29,7 @@ export function lookupSecret(db: Firestore, secret: string, operatorSecret: stri
 
 function registrationSource(snapshot?: DocumentSnapshot): WebhookSource | undefined {
   const registration = readRegistration(snapshot);
-  return registration && { kind: "registration", uid: registration.uid, tenantId: registration.tenantId };
+  return registration && { kind: "registration", uid: registration.uid, tenantId: registration.tenantId, bmxUserId: registration.bmxUserId };
 }
 
 export function describeSource(source: WebhookSource): string {

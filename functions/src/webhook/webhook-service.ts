@@ -1,6 +1,6 @@
 import { Firestore, Timestamp } from "firebase-admin/firestore";
 import { CallEvent, parseCallEvent } from "../butterflymx/call-events";
-import { EventSource, recordCallEvent } from "../calls/call-repository";
+import { EventSource, recordCallEvent, RefusalReason } from "../calls/call-repository";
 import { logs } from "../logs";
 import { withDeadline } from "../shared/deadline";
 import { FieldProblem } from "../shared/field-problems";
@@ -86,7 +86,7 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
   const eventSource = (source: WebhookSource | undefined): EventSource | undefined =>
     source && {
       via: describeSource(source),
-      extraRecipient: source.kind === "registration" ? source.uid : undefined,
+      resident: source.kind === "registration" ? { uid: source.uid, bmxUserId: source.bmxUserId } : undefined,
       fallbackRecipients: source.kind === "operator" && email && uidsForEmail ? () => uidsForEmail(email) : undefined,
     };
   try {
@@ -98,7 +98,10 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
       retentionDays: deps.retentionDays,
     });
     const recorded = await withDeadline(record, remaining(), "recording the call event");
-    if (!recorded) return notFound();
+    if ("refused" in recorded) {
+      if (recorded.refused === "unknown_source") return notFound();
+      return reject(403, "forbidden", FORBIDDEN[recorded.refused], { guid: recorded.guid, uid: recorded.source?.resident?.uid, reason: recorded.refused });
+    }
     logs.webhookRecorded({
       guid: recorded.guid,
       event: event.kind,
@@ -164,14 +167,20 @@ function guidOf(json: unknown): string | undefined {
   return typeof guid === "string" && /^[0-9a-fA-F-]{36}$/.test(guid) ? guid : undefined;
 }
 
+/** A resident's URL speaks for that resident only (README, "Webhook endpoint"). */
+const FORBIDDEN: Record<Exclude<RefusalReason, "unknown_source">, string> = {
+  other_user: "This webhook URL was registered for another ButterflyMX user; the event was not recorded.",
+  other_users_call: "This call belongs to another ButterflyMX user; the event was not recorded.",
+};
+
 function reject(
   status: number,
   code: string,
   message: string,
-  extra: { headers?: Record<string, string>; fields?: FieldProblem[]; guid?: string } = {},
+  extra: { headers?: Record<string, string>; fields?: FieldProblem[]; guid?: string; uid?: string; reason?: string } = {},
 ): WebhookResponse {
-  const { headers, fields, guid } = extra;
-  logs.webhookRejected({ httpStatus: status, code, guid, fields: fields?.map((f) => f.field) });
+  const { headers, fields, guid, uid, reason } = extra;
+  logs.webhookRejected({ httpStatus: status, code, guid, fields: fields?.map((f) => f.field), uid, reason });
   return { status, headers, body: { ok: false, error: { code, message, ...(fields ? { fields } : {}) } } };
 }
 

@@ -101,12 +101,12 @@ export async function seedRingingCall(
     now: Timestamp.fromMillis(options.createdAt ?? Date.now()),
     retentionDays: 30,
   });
-  return recorded!.guid;
+  return recorded.guid;
 }
 
 /** Applies a ButterflyMX status update to the call exactly as the webhook does. */
 export async function endCall(db: Firestore, guid: string, bmxStatus: string): Promise<void> {
-  const call = JSON.parse((await db.doc(`calls/${guid}`).get()).get("bmxCall")) as Record<string, unknown>;
+  const call = JSON.parse((await db.doc(`calls/${guid}/raw/butterflymx`).get()).get("call")) as Record<string, unknown>;
   const parsed = parseCallEvent({ call, status: bmxStatus });
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
   await recordCallEvent(db, { event: parsed.event, source: () => ({ via: "tenant:test" }), now: Timestamp.now(), retentionDays: 30 });

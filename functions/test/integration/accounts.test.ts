@@ -1,12 +1,13 @@
 import { Timestamp } from "firebase-admin/firestore";
 import { getAuth } from "firebase-admin/auth";
 import { linkAccount } from "../../src/accounts/link-service";
+import { AccountDeps } from "../../src/accounts/account-deps";
 import { GrantSession } from "../../src/links/grant-store";
 import { deleteUserData, unlinkAccount } from "../../src/accounts/unlink-service";
 import { registerDevice } from "../../src/devices/device-registry";
 import { verifiedUidsForEmail } from "../../src/links/email-recipients";
 import { BmxError } from "../../src/butterflymx/butterflymx-errors";
-import { Conflict, InvalidInput } from "../../src/shared/errors";
+import { Conflict, InvalidInput, NotConfigured } from "../../src/shared/errors";
 import { hashSecret } from "../../src/links/webhook-secrets";
 import { handleWebhook, WebhookDeps } from "../../src/webhook/webhook-service";
 import { ButterflyMxFake } from "../fakes/butterflymx-fake";
@@ -21,7 +22,7 @@ const db = firestore.db;
 const OPERATOR_SECRET = "operator-secret-for-accounts-test-0123456789";
 let fake: ButterflyMxFake;
 
-const deps = (overrides = {}) => accountDeps(db, fake, overrides);
+const deps = (overrides: Partial<AccountDeps> = {}) => accountDeps(db, fake, overrides);
 const webhookDeps = (extra: Partial<WebhookDeps> = {}): WebhookDeps => ({ db, operatorSecret: OPERATOR_SECRET, retentionDays: 30, now: Date.now, ...extra });
 const post = (secret: string, body: unknown, extra: Partial<WebhookDeps> = {}) =>
   handleWebhook({ method: "POST", path: `/${secret}`, contentType: "application/json", rawBody: Buffer.from(JSON.stringify(body)) }, webhookDeps(extra));
@@ -164,6 +165,17 @@ describe("linkAccount", () => {
 
     await expect(linkAccount(deps(), "gus", input)).rejects.toMatchObject({ field: "redirectUri" });
     expect(fake.requests).toEqual([]);
+  });
+
+  it("refuses every link when no redirect URI is configured (deployed), and accepts any in the emulator", async () => {
+    fake.addUser(resident("517"));
+    const attempt = linkAccount(deps({ redirectUris: [] }), "gus", signInAtButterflyMx(fake, "517"));
+    await expect(attempt).rejects.toThrow(NotConfigured);
+    await expect(attempt).rejects.toThrow("BUTTERFLYMX_REDIRECT_URIS lists no redirect URI");
+    expect(fake.requests).toEqual([]);
+    expect(await snapshotDatabase(db)).toEqual({});
+
+    await expect(linkAccount(deps({ redirectUris: "any" }), "gus", signInAtButterflyMx(fake, "517"))).resolves.toMatchObject({ bmxUserId: "517" });
   });
 
   it("leaves no half-linked state when ButterflyMX fails mid-link, and keeps the previous link working", async () => {

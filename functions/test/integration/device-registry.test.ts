@@ -1,7 +1,7 @@
 import { Timestamp } from "firebase-admin/firestore";
-import { devicesOf, pruneToken, registerDevice, unregisterDevice } from "../../src/devices/device-registry";
+import { devicesOf, MAX_DEVICES_PER_USER, pruneToken, registerDevice, unregisterDevice } from "../../src/devices/device-registry";
 import { RegisterDeviceInput } from "../../src/devices/device-schemas";
-import { InvalidInput } from "../../src/shared/errors";
+import { Conflict, InvalidInput, LimitReached } from "../../src/shared/errors";
 import { isolatedProjectId, testFirestore } from "../helpers/emulators";
 import { VOIP_TOKEN } from "../helpers/push-harness";
 
@@ -68,13 +68,34 @@ describe("registerDevice", () => {
     expect(await device("bob", "bobs-install")).toMatchObject({ fcmToken: "fcm-shared-00000001" });
   });
 
-  it("moves a VoIP token and an install id between users", async () => {
+  it("moves a VoIP token and an install id between users when the install's token comes with the id", async () => {
     await register("alice", { deviceId: "ipad", platform: "ios", voipToken: VOIP_TOKEN(3) });
     await register("alice", { deviceId: "phone", platform: "android", fcmToken: "fcm-alice-phone-001" });
     await register("bob", { deviceId: "ipad", platform: "ios", voipToken: VOIP_TOKEN(3) }, T2);
-    await register("bob", { deviceId: "phone", platform: "android", fcmToken: "fcm-bob-phone-00001" }, T2);
+    await register("bob", { deviceId: "phone", platform: "android", fcmToken: "fcm-alice-phone-001" }, T2);
     expect((await db.collection("users/alice/devices").get()).size).toBe(0);
     expect((await db.collection("users/bob/devices").get()).docs.map((d) => d.id).sort()).toEqual(["ipad", "phone"]);
+  });
+
+  it("refuses an install id held by another user when the caller does not present that install's token", async () => {
+    await register("alice", { deviceId: "phone", platform: "android", fcmToken: "fcm-alice-phone-001" });
+    const attempt = register("mallory", { deviceId: "phone", platform: "android", fcmToken: "fcm-mallory-00001" }, T2);
+    await expect(attempt).rejects.toThrow(Conflict);
+    await expect(attempt).rejects.toThrow("deviceId phone is registered to another account");
+    expect(await device("alice", "phone")).toMatchObject({ fcmToken: "fcm-alice-phone-001", updatedAt: T1 });
+    expect(await device("mallory", "phone")).toBeUndefined();
+  });
+
+  it(`caps a user at ${MAX_DEVICES_PER_USER} devices with a clear error, and lets a registered one re-register`, async () => {
+    for (let n = 0; n < MAX_DEVICES_PER_USER; n++) await register("alice", { deviceId: `d${n}`, platform: "android", fcmToken: `fcm-alice-cap-${String(n).padStart(4, "0")}` });
+    const attempt = register("alice", { deviceId: "one-too-many", platform: "android", fcmToken: "fcm-alice-cap-extra" });
+    await expect(attempt).rejects.toThrow(LimitReached);
+    await expect(attempt).rejects.toThrow(`already has ${MAX_DEVICES_PER_USER} devices`);
+    expect(await device("alice", "one-too-many")).toBeUndefined();
+    await expect(register("alice", { deviceId: "d0", platform: "android", fcmToken: "fcm-alice-cap-renewed" }, T2)).resolves.toEqual({ deviceId: "d0", moved: 0 });
+    // A reinstall that takes over its previous install's token replaces it rather than counting twice.
+    await expect(register("alice", { deviceId: "d1-reinstalled", platform: "android", fcmToken: "fcm-alice-cap-0001" }, T2)).resolves.toEqual({ deviceId: "d1-reinstalled", moved: 1 });
+    expect((await db.collection("users/alice/devices").get()).size).toBe(MAX_DEVICES_PER_USER);
   });
 
   it("drops this user's previous install that held the same token (reinstall)", async () => {

@@ -48,12 +48,18 @@ describe("register-building", () => {
   });
 
   it("names what is missing or wrong, and reports ButterflyMX's refusal", async () => {
-    const usage = await register(["--region", "mars"], { WEBHOOK_OPERATOR_SECRET: "short" }).catch((e: { code: number; stderr: string }) => e);
+    const usage = await register(["--region", "mars"], { WEBHOOK_OPERATOR_SECRET: "" }).catch((e: { code: number; stderr: string }) => e);
     expect(usage).toMatchObject({ code: 2 });
     const stderr = (usage as { stderr: string }).stderr;
     for (const problem of ["--building is required", "--project or --url is required", "--region must be na or eu", "WEBHOOK_OPERATOR_SECRET must be set"]) {
       expect(stderr).toContain(problem);
     }
+
+    // Long enough, but with characters a URL segment cannot carry as-is: the webhook would answer 404 forever.
+    const unsafe = await register(["--building", "b9", "--project", "acme-prod"], { WEBHOOK_OPERATOR_SECRET: "operator secret with spaces/and+slashes=0123456789" }).catch((e: { code: number; stderr: string }) => e);
+    expect(unsafe).toMatchObject({ code: 1 });
+    expect((unsafe as { stderr: string }).stderr).toContain("32 to 256 URL-safe characters");
+    expect(fake.integrationsOf({ kind: "building", id: "b9" })).toEqual([]);
 
     const refused = await register(["--building", "b10", "--project", "acme-prod"]).catch((e: { code: number; stderr: string }) => e);
     expect(refused).toMatchObject({ code: 1 });

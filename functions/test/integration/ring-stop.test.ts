@@ -320,6 +320,27 @@ describe("provider connections", () => {
     expect(new Set(push.apns.requests.map((r) => r.jwt)).size).toBe(1);
   });
 
+  it("mints one provider token when many requests find the old one expired at once", async () => {
+    const { ApnsClient } = await import("../../src/push/apns-client");
+    const { TEST_APNS, TEST_TLS } = await import("../fakes/tls");
+    let now = Date.UTC(2026, 10, 22, 12);
+    const client = new ApnsClient({
+      credentials: { key: TEST_APNS.key, keyId: TEST_APNS.keyId, teamId: TEST_APNS.teamId },
+      origins: { production: push.apns.origin, sandbox: push.apns.origin },
+      ca: TEST_TLS.ca,
+      now: () => now,
+    });
+    const request = (n: number) => ({ token: VOIP_TOKEN(40 + n), environment: "production" as const, headers: { "apns-topic": "com.example.intercom.voip", "apns-push-type": "voip" }, payload: {} });
+    await client.send(request(0), 5000);
+    now += 41 * 60_000;
+    await Promise.all(Array.from({ length: 10 }, (_, n) => client.send(request(n), 5000)));
+    client.close();
+    const jwts = push.apns.requests.map((r) => r.jwt);
+    expect(jwts).toHaveLength(11);
+    expect(new Set(jwts.slice(1)).size).toBe(1);
+    expect(jwts[1]).not.toBe(jwts[0]);
+  });
+
   it("mints a new provider token after 40 minutes, and after APNs calls it expired", async () => {
     const { ApnsClient } = await import("../../src/push/apns-client");
     const { TEST_APNS, TEST_TLS } = await import("../fakes/tls");

@@ -4,6 +4,7 @@ import { handleWebhook, MAX_BODY_BYTES, WebhookDeps, WebhookRequest } from "../.
 import { hashSecret, newWebhookSecret } from "../../src/links/webhook-secrets";
 import { createBody, statusBody } from "../helpers/butterflymx-payloads";
 import { isolatedProjectId, snapshotDatabase, testFirestore, waitFor } from "../helpers/emulators";
+import { captureLogs } from "../helpers/log-capture";
 
 const firestore = testFirestore(isolatedProjectId(__filename));
 const db = firestore.db;
@@ -41,6 +42,7 @@ async function seed(database: Firestore = db): Promise<void> {
     uid: "resident-1",
     tenantId: "tenant-1",
     bmxIntegrationId: "integration-1",
+    bmxUserId: "3220259",
     region: "na",
     createdAt: Timestamp.fromMillis(NOW),
   });
@@ -72,7 +74,10 @@ describe("butterflymxWebhook handler on the Firestore emulator", () => {
     });
     expect(call!.createdAt.toMillis()).toBe(NOW);
     expect(call!.expireAt.toMillis()).toBe(NOW + 30 * 86_400_000);
-    expect(JSON.parse(call!.bmxCall)).toEqual(body);
+    const raw = (await db.doc(`calls/${body.guid}/raw/butterflymx`).get()).data();
+    expect(JSON.parse(raw!.call)).toEqual(body);
+    expect(raw!.expireAt).toEqual(call!.expireAt);
+    expect(call).not.toHaveProperty("bmxCall");
   });
 
   it("applies a status update through the state machine", async () => {
@@ -164,6 +169,68 @@ describe("butterflymxWebhook handler on the Firestore emulator", () => {
   });
 });
 
+describe("a resident's webhook URL speaks for that resident only", () => {
+  const LEGACY_SECRET = newWebhookSecret();
+  beforeEach(async () => {
+    await db.doc("bmxUsers/999").set({ uids: ["victim"] });
+    // Registered before registrations named their ButterflyMX user.
+    await db.doc(`webhookRegistrations/${hashSecret(LEGACY_SECRET)}`).set({ uid: "resident-1", tenantId: "tenant-1" });
+  });
+
+  /** A call of the victim (ButterflyMX user 999), as the building-wide integration records it. */
+  async function victimsCall() {
+    const body = createBody({ user: { id: 999, email: "victim@example.com" } });
+    expect((await post(body, { path: `/${OPERATOR_SECRET}` })).body).toMatchObject({ ok: true });
+    return body;
+  }
+
+  it("refuses an event naming another ButterflyMX user: 403, nothing written, logged without the secret", async () => {
+    const before = await snapshotDatabase(db);
+    let response: Awaited<ReturnType<typeof post>> | undefined;
+    const logged = await captureLogs(async () => {
+      response = await post(createBody({ user: { id: 999 }, panel: { id: 1, name: "Made-up panel" } }));
+    });
+    expect(response).toEqual({
+      status: 403,
+      body: { ok: false, error: { code: "forbidden", message: "This webhook URL was registered for another ButterflyMX user; the event was not recorded." } },
+    });
+    expect(await snapshotDatabase(db)).toEqual(before);
+    const line = logged.split("\n").map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.message === "webhook request rejected");
+    expect(line).toMatchObject({ severity: "WARNING", httpStatus: 403, code: "forbidden", uid: "resident-1", reason: "other_user" });
+    expect(logged).not.toContain(SECRET);
+  });
+
+  it("refuses to end, join or rewrite another user's call by its guid", async () => {
+    const body = await victimsCall();
+    const before = await snapshotDatabase(db);
+    const forged = { ...body, user: { id: 3220259 } };
+    for (const attempt of [forged, statusBody(forged, "canceled")]) {
+      const response = await post(attempt);
+      expect(response).toMatchObject({ status: 403, body: { ok: false, error: { code: "forbidden", message: expect.stringMatching(/belongs to another ButterflyMX user/) } } });
+    }
+    expect(await snapshotDatabase(db)).toEqual(before);
+    expect(await callDoc(body.guid as string)).toMatchObject({ status: "ringing", recipients: ["victim"] });
+  });
+
+  it("rings only the owner of a registration that names no ButterflyMX user, and touches only the owner's calls", async () => {
+    const legacy = (b: unknown) => post(b, { path: `/${LEGACY_SECRET}` });
+    const own = createBody({ user: { id: 999 } });
+    expect((await legacy(own)).status).toBe(200);
+    expect(await callDoc(own.guid as string)).toMatchObject({ recipients: ["resident-1"] });
+
+    const body = await victimsCall();
+    const before = await snapshotDatabase(db);
+    expect(await legacy(statusBody(body, "canceled"))).toMatchObject({ status: 403, body: { error: { code: "forbidden" } } });
+    expect(await snapshotDatabase(db)).toEqual(before);
+  });
+
+  it("lets the operator's URL speak for the whole building", async () => {
+    const body = await victimsCall();
+    const response = await post(statusBody(body, "connecting_sip"), { path: `/${OPERATOR_SECRET}` });
+    expect(response.body).toMatchObject({ ok: true, status: "answered" });
+  });
+});
+
 describe("rejected deliveries write nothing", () => {
   const valid = () => createBody();
   const cases: Array<[string, () => WebhookRequest, number, string, RegExp]> = [
@@ -191,6 +258,14 @@ describe("rejected deliveries write nothing", () => {
     ["JSON null", () => request("null"), 400, "invalid_delivery", /must be a JSON object/],
     ["a missing guid", () => request({ ...valid(), guid: undefined }), 400, "invalid_delivery", /guid is required/],
     ["a bad user id", () => request({ ...valid(), user: { id: "a/b" } }), 400, "invalid_delivery", /user\.id must be/],
+    ["a user id Firestore reserves", () => request({ ...valid(), user: { id: "__x__" } }), 400, "invalid_delivery", /user\.id must not be of the form __name__/],
+    [
+      "an unknown field nested thousands of levels deep",
+      () => request(`{"guid":"${valid().guid}","user":{"id":1},"panel":{"id":1,"name":"p"},"unit":{"id":1,"label":"u"},"extra":${"[".repeat(20_000)}${"]".repeat(20_000)}}`),
+      400,
+      "invalid_delivery",
+      /extra\.0\.0(\.0)*… nests deeper than 16 levels/,
+    ],
     ["a status update without status", () => request({ call: valid() }), 400, "invalid_delivery", /status is required/],
   ];
 

@@ -34,6 +34,7 @@ beforeEach(async () => {
     await setDoc(doc(db, "calls/call-2"), { recipients: [OTHER], status: "ringing", createdAt: new Date() });
     await setDoc(doc(db, "calls/call-3"), { recipients: [OWNER, OTHER], status: "ringing", createdAt: new Date() });
     await setDoc(doc(db, "calls/call-3/deliveries/other-phone"), { uid: OTHER, outcome: "sent" });
+    await setDoc(doc(db, "calls/call-1/raw/butterflymx"), { call: JSON.stringify({ user: { email: "dana@example.com" } }) });
     await setDoc(doc(db, "accessLogs/log-1"), { uid: OWNER, result: "released" });
     await setDoc(doc(db, "bmxUsers/3220259"), { uids: [OWNER] });
     await setDoc(doc(db, "webhookRegistrations/abc"), { uid: OWNER, tenantId: "t" });
@@ -55,6 +56,8 @@ const documents: Array<[string, [boolean, boolean, boolean]]> = [
   ["calls/call-1", [true, false, false]],
   ["calls/call-1/deliveries/phone", [true, false, false]],
   ["calls/call-3/deliveries/other-phone", [false, true, false]],
+  // The raw ButterflyMX object (names, email, SIP user) is server-only, even for the call's recipients.
+  ["calls/call-1/raw/butterflymx", [false, false, false]],
   ["accessLogs/log-1", [true, false, false]],
   ["bmxUsers/3220259", [false, false, false]],
   ["webhookRegistrations/abc", [false, false, false]],

@@ -1,9 +1,9 @@
 import { HttpsError } from "firebase-functions/v2/https";
-import { webhookBaseUrl } from "../../src/accounts/account-deps";
+import { redirectUris, webhookBaseUrl } from "../../src/accounts/account-deps";
 import { linkAccountSchema } from "../../src/accounts/link-schemas";
 import { BmxError } from "../../src/butterflymx/butterflymx-errors";
 import { bmxEndpoints, runtimeBmxEndpoints } from "../../src/butterflymx/butterflymx-hosts";
-import { Conflict, parseInput, toHttpsError } from "../../src/shared/errors";
+import { Conflict, LimitReached, NotConfigured, parseInput, toHttpsError } from "../../src/shared/errors";
 import { newWebhookSecret, secretInUrl, webhookUrl } from "../../src/links/webhook-secrets";
 
 describe("ButterflyMX hosts", () => {
@@ -22,6 +22,14 @@ describe("ButterflyMX hosts", () => {
       accounts: "http://127.0.0.1:1",
       api: { na: "http://127.0.0.1:2", eu: "http://127.0.0.1:3" },
     });
+  });
+});
+
+describe("redirect URIs", () => {
+  it("lists the configured ones; with none, accepts any in the emulator and none deployed", () => {
+    expect(redirectUris(" com.example.app:/cb , https://example.com/cb ,", {})).toEqual(["com.example.app:/cb", "https://example.com/cb"]);
+    expect(redirectUris("", { FUNCTIONS_EMULATOR: "true" })).toBe("any");
+    expect(redirectUris("", {})).toEqual([]);
   });
 });
 
@@ -86,5 +94,10 @@ describe("ButterflyMX and domain errors as HttpsError", () => {
 
   it("maps a link conflict to already-exists", () => {
     expect(toHttpsError(new Conflict("linked elsewhere")).code).toBe("already-exists");
+  });
+
+  it("maps a reached limit to resource-exhausted and missing configuration to failed-precondition, with their messages", () => {
+    expect(toHttpsError(new LimitReached("too many devices"))).toMatchObject({ code: "resource-exhausted", message: "too many devices" });
+    expect(toHttpsError(new NotConfigured("no redirect URIs"))).toMatchObject({ code: "failed-precondition", message: "no redirect URIs" });
   });
 });

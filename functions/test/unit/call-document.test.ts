@@ -44,14 +44,15 @@ describe("applyCallEvent", () => {
       panel: { id: "28516", name: "Front Door" },
       unit: { id: "1859622", label: "4B" },
       visitorImageUrl: "https://s3.example.com/v.jpg",
-      bmxCall: JSON.stringify(callEvent(call).call),
       createdAt: T0,
       updatedAt: T0,
       history: [{ event: "create", bmxStatus: "initializing", status: "ringing", applied: true, via: "tenant:t1", at: T0 }],
       delivery: { state: "pending" },
       expireAt: Timestamp.fromMillis(T0.toMillis() + 30 * 86_400_000),
     });
-    expect(JSON.parse(document.bmxCall)).toMatchObject({ image_url: "https://s3.example.com/v.jpg", provider: "twilio" });
+    // The raw ButterflyMX object (names, email, SIP user) stays out of the document the recipients read.
+    expect(outcome.bmxCall).toBe(JSON.stringify(callEvent(call).call));
+    expect(JSON.parse(outcome.bmxCall!)).toMatchObject({ image_url: "https://s3.example.com/v.jpg", provider: "twilio" });
   });
 
   it("records a call nobody is linked to as undeliverable", () => {

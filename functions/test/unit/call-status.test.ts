@@ -4,6 +4,8 @@ describe("statusFromBmx", () => {
   it.each([
     ["initializing", "ringing"],
     ["connecting_sip", "answered"],
+    ["voip_connected", "answered"],
+    ["answered_on_another_device", "answered"],
     ["rejected", "declined"],
     ["canceled", "canceled"],
     ["timeout_online_signal", "missed"],
