@@ -28,10 +28,14 @@ export const CALL_MIN_INSTANCES = defineInt("CALL_MIN_INSTANCES", {
   description: "Minimum warm instances of butterflymxWebhook, onCallCreated and onCallUpdated each (1 removes cold starts from the ring and the stop).",
 });
 
-/** How long a call rings: bounds push retries, the FCM ring `ttl` and the ring window of late triggers. */
+/**
+ * How long a call rings: bounds push retries, the FCM ring `ttl` and the ring window of late triggers. Used as at
+ * most 90 s (calls/push-deps.ts, MAX_RING_WINDOW_SECONDS), so that a ring always finishes within its trigger.
+ */
 export const RING_WINDOW_SECONDS = defineInt("RING_WINDOW_SECONDS", {
   default: 40,
-  description: "Seconds a visitor waits at the panel; pushes are retried and delivered only within it.",
+  description: "Seconds a visitor waits at the panel (1 to 90); pushes are retried and delivered only within it.",
+  input: { text: { validationRegex: "^([1-9]|[1-8][0-9]|90)$", validationErrorMessage: "1 to 90 seconds" } },
 });
 
 /** APNs token auth (a .p8 key from the Apple developer account). */

@@ -24,6 +24,14 @@ export const logs = {
   ringReleaseFailed(fields: { guid: string }, error: unknown) {
     logger.error("ring claim not given back: the call will not ring on retry", { ...fields, error: errorSummary(error) });
   },
+  /** A ring died too late to ring again; `stopsSent` when its devices were stopped here (a stop had already run). */
+  ringInterrupted(fields: { guid: string; stopsSent: boolean }) {
+    logger.warn("ring interrupted: the stop reaches every device of the recipients", fields);
+  },
+  /** Another instance holds the claim past our wait: the trigger fails so that its retry tries again. */
+  leaseHeld(fields: { guid: string; trigger: string; kind: string; until: string }) {
+    logger.info("claim held by another instance; the trigger retries", fields);
+  },
   ringFinished(fields: { guid: string; state: string; reason?: string; devices: number; sent: number; failed: number; pruned: number; firstRingMs?: number }) {
     logger.info("ring finished", fields);
   },

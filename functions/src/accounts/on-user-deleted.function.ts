@@ -6,10 +6,11 @@ import { deleteUserData } from "./unlink-service";
 /**
  * A deleted Firebase Auth user leaves nothing behind. The one 1st-gen function: firebase-functions 6 has no
  * 2nd-gen Auth delete trigger (7.4 adds `onUserDeleted` in firebase-functions/v2/identity; see README).
- * Failures throw, so the event is retried when retries are enabled; the work is idempotent.
+ * Retried on failure (the work is idempotent): without retries, one failed attempt would leave the deleted user's
+ * phones registered, ringing for calls nobody may receive.
  */
 export const onUserDeleted = region(REGION)
-  .runWith({ secrets: [BUTTERFLYMX_CLIENT_SECRET], timeoutSeconds: 300 })
+  .runWith({ secrets: [BUTTERFLYMX_CLIENT_SECRET], timeoutSeconds: 300, failurePolicy: true })
   .auth.user()
   .onDelete(async (user) => {
     await deleteUserData(runtimeAccountDeps(), user.uid);

@@ -1,15 +1,22 @@
+import { randomUUID } from "node:crypto";
 import { DocumentData, DocumentReference, DocumentSnapshot, FieldValue, Firestore, Timestamp, UpdateData, WriteBatch } from "firebase-admin/firestore";
 import { ifUnchanged, OPTIMISTIC_ATTEMPTS, stillContended } from "../shared/firebase";
-import { CallDocument } from "./call-document";
+import { CallDocument, DeliverySummary, Lease } from "./call-document";
 import { callRef } from "./call-repository";
 import { deliveriesOf, DeliveryDocument, deliveryRef, PushRecord } from "./delivery-records";
 
 /*
- * The ring and the stop each run once per call: each claims its turn on `calls/{guid}` (`delivery.state`,
- * `delivery.stop`) before sending, and records its outcomes there and in the per-device delivery records.
+ * The ring and the stop each run once per call: each claims its turn on `calls/{guid}` (`delivery.ringLease`,
+ * `delivery.stop`) before sending, and records its outcomes there and in the per-device delivery records. Every
+ * claim is a lease (as firestore-send-email's `leaseExpireTime`): its holder renews it before each retry round,
+ * and an instance that dies holding it loses it LEASE_MS later, when a retried trigger takes over.
  */
 
-export type RingClaim = { claimed: true; call: CallDocument } | { claimed: false; reason: string };
+/** How long a claim lasts without renewal: longer than one round of pushes (ATTEMPT_TIMEOUT_MS) plus recording. */
+export const LEASE_MS = 15_000;
+
+/** Device records per batch: Firestore takes at most 500 writes in one. */
+export const RECORDS_PER_BATCH = 450;
 
 /** One version of the call: as a trigger's event carried it, or as read; its update time identifies it. */
 export interface SeenCall {
@@ -31,26 +38,33 @@ interface Decision<T> {
  * held (see `ifUnchanged`), so a status update arriving meanwhile is never kept waiting.
  */
 async function decideOnCall<T>(
-  ref: DocumentReference,
+  db: Firestore,
+  guid: string,
   seen: SeenCall | undefined,
   missing: T,
   decide: (version: SeenCall) => Promise<Decision<T>> | Decision<T>,
 ): Promise<T> {
+  const ref = callRef(db, guid);
   for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
-    const version = attempt === 1 && seen ? seen : await readCall(ref);
+    const version = attempt === 1 && seen ? seen : seenCall(await ref.get());
     if (!version) return missing;
     const { result, update, alongside } = await decide(version);
-    if (!update) return result;
-    const batch = ref.firestore.batch();
+    if (!update) {
+      if (alongside) await commitAlongside(db, alongside);
+      return result;
+    }
+    const batch = db.batch();
     alongside?.(batch);
     batch.update(ref, update, { lastUpdateTime: version.updateTime });
     if (await ifUnchanged(batch.commit())) return result;
   }
-  throw stillContended(`writing call ${ref.id}`);
+  throw stillContended(`writing call ${guid}`);
 }
 
-async function readCall(ref: DocumentReference): Promise<SeenCall | undefined> {
-  return seenCall(await ref.get());
+async function commitAlongside(db: Firestore, alongside: (batch: WriteBatch) => void): Promise<void> {
+  const batch = db.batch();
+  alongside(batch);
+  await batch.commit();
 }
 
 /** A snapshot of the call (a trigger's event data, or a read) as a version to decide on; undefined when absent. */
@@ -58,39 +72,175 @@ export function seenCall(snapshot: DocumentSnapshot): SeenCall | undefined {
   return snapshot.exists && snapshot.updateTime ? { call: snapshot.data() as CallDocument, updateTime: snapshot.updateTime } : undefined;
 }
 
+export function newLease(now: number): Lease {
+  return { holder: randomUUID(), until: Timestamp.fromMillis(now + LEASE_MS) };
+}
+
+export function isLive(lease: Lease | undefined, now: number): lease is Lease {
+  return lease !== undefined && lease.until.toMillis() > now;
+}
+
+/** Recipients the ring has not reached yet: everyone on a first ring, those added since on a later one. */
+export function unrungRecipients(call: CallDocument): string[] {
+  const done = call.delivery.recipients ?? {};
+  return call.recipients.filter((uid) => !Object.hasOwn(done, uid));
+}
+
+/** A ring that died holding its claim: its pushes may have gone out unrecorded. */
+function ringDied(delivery: DeliverySummary, now: number): boolean {
+  return delivery.state === "ringing" && !isLive(delivery.ringLease, now);
+}
+
+const FINISHED: ReadonlySet<DeliverySummary["state"]> = new Set(["rung", "failed", "undeliverable"]);
+
 /**
- * Claims the ring of a call, once: only a `ringing` call whose delivery is still `pending` and whose ring window
- * is open; a passed window closes the delivery as `not_rung`. A retried or duplicated trigger finds the claim
- * taken and rings nobody. With the version the trigger saw, the claim is a single write: one round trip before
- * the first push.
+ * What a ring trigger may do with the call:
+ * - `ring`: the claim is ours (`lease`); ring the recipients not rung yet, skipping devices already recorded
+ *   (`takeover`: a ring that died left some);
+ * - `held`: a live ring holds the claim (it rings recipients added meanwhile before it lets go);
+ * - `interrupted`: a ring died, and it is too late to ring again (the call ended, or its window passed): the
+ *   claim is ours to close, and whoever ends the call's ringing reaches every device of the recipients;
+ * - `skip`: nothing to do.
  */
-export function claimRing(db: Firestore, guid: string, now: Timestamp, ringWindowMs: number, seen?: SeenCall): Promise<RingClaim> {
-  const missing: RingClaim = { claimed: false, reason: "call_missing" };
-  return decideOnCall<RingClaim>(callRef(db, guid), seen, missing, ({ call }) => {
-    if (call.status !== "ringing") return { result: { claimed: false, reason: `call_${call.status}` } };
-    if (call.delivery.state !== "pending") return { result: { claimed: false, reason: `delivery_${call.delivery.state}` } };
-    if (now.toMillis() > call.createdAt.toMillis() + ringWindowMs) {
-      return { result: { claimed: false, reason: "ring_window_passed" }, update: { "delivery.state": "not_rung", "delivery.reason": "ring_window_passed" } };
+export type RingClaim =
+  | { kind: "ring"; call: CallDocument; lease: Lease; takeover: boolean }
+  | { kind: "held"; until: Timestamp }
+  | { kind: "interrupted"; call: CallDocument; lease: Lease }
+  | { kind: "skip"; reason: string };
+
+/**
+ * Claims the ring of a call: a `ringing` call whose ring window is open and whose delivery is `pending` (the first
+ * ring), finished with recipients added since (a later ring for them), or held by a lease that expired (a takeover).
+ * A passed window closes a pending delivery as `not_rung`. With the version the trigger saw, the claim is a
+ * single write: one round trip before the first push.
+ */
+export function claimRing(db: Firestore, guid: string, now: number, ringWindowMs: number, seen?: SeenCall): Promise<RingClaim> {
+  return decideOnCall<RingClaim>(db, guid, seen, { kind: "skip", reason: "call_missing" }, ({ call }) => {
+    const { delivery } = call;
+    const windowOpen = now <= call.createdAt.toMillis() + ringWindowMs;
+    const claim = (lease: Lease) => ({ "delivery.state": "ringing", "delivery.ringClaimedAt": Timestamp.fromMillis(now), "delivery.ringLease": lease });
+    if (delivery.state === "ringing") {
+      if (isLive(delivery.ringLease, now)) return { result: { kind: "held", until: delivery.ringLease.until } };
+      const lease = newLease(now);
+      if (call.status !== "ringing" || !windowOpen) {
+        return { result: { kind: "interrupted", call, lease }, update: { "delivery.ringLease": lease } };
+      }
+      return { result: { kind: "ring", call, lease, takeover: true }, update: claim(lease) };
     }
-    return { result: { claimed: true, call }, update: { "delivery.state": "ringing", "delivery.ringClaimedAt": now } };
+    if (call.status !== "ringing") return { result: { kind: "skip", reason: `call_${call.status}` } };
+    if (!windowOpen) {
+      if (delivery.state !== "pending") return { result: { kind: "skip", reason: "ring_window_passed" } };
+      return { result: { kind: "skip", reason: "ring_window_passed" }, update: { "delivery.state": "not_rung", "delivery.reason": "ring_window_passed" } };
+    }
+    const later = FINISHED.has(delivery.state) && unrungRecipients(call).length > 0;
+    if (delivery.state !== "pending" && !later) return { result: { kind: "skip", reason: `delivery_${delivery.state}` } };
+    const lease = newLease(now);
+    return { result: { kind: "ring", call, lease, takeover: false }, update: claim(lease) };
   });
 }
 
 /**
  * Gives back a ring claim whose pushes were never sent (the recipients could not be read), so that the retried
- * trigger claims the ring again and rings within the window. Only this claim (`claimedAt`) is given back.
+ * trigger claims the ring again at once and rings within the window. Only this claim is given back: a first ring
+ * goes back to `pending`; a later one lets its lease lapse.
  */
-export function releaseRing(db: Firestore, guid: string, claimedAt: Timestamp): Promise<void> {
-  return decideOnCall<void>(callRef(db, guid), undefined, undefined, ({ call }) =>
-    call.delivery.state === "ringing" && call.delivery.ringClaimedAt?.isEqual(claimedAt)
-      ? { result: undefined, update: { "delivery.state": "pending", "delivery.ringClaimedAt": FieldValue.delete() } }
-      : { result: undefined },
-  );
+export function releaseRing(db: Firestore, guid: string, lease: Lease, now: number): Promise<void> {
+  return decideOnCall<void>(db, guid, undefined, undefined, ({ call }) => {
+    const { delivery } = call;
+    if (delivery.state !== "ringing" || delivery.ringLease?.holder !== lease.holder) return { result: undefined };
+    const first = delivery.recipients === undefined;
+    return {
+      result: undefined,
+      update: first
+        ? { "delivery.state": "pending", "delivery.ringClaimedAt": FieldValue.delete(), "delivery.ringLease": FieldValue.delete() }
+        : { "delivery.ringLease.until": Timestamp.fromMillis(now) },
+    };
+  });
 }
 
-export interface RingSummary {
-  state: "rung" | "failed" | "undeliverable";
-  reason?: string;
+/** Ends this lease now (best effort after a failure): a retried trigger takes over without waiting for it. */
+export function lapseLease(db: Firestore, guid: string, kind: "ring" | "stop", lease: Lease, now: number): Promise<void> {
+  return decideOnCall<void>(db, guid, undefined, undefined, ({ call }) => {
+    const current = kind === "ring" ? call.delivery.ringLease : call.delivery.stop?.lease;
+    if (current?.holder !== lease.holder) return { result: undefined };
+    return { result: undefined, update: { [kind === "ring" ? "delivery.ringLease.until" : "delivery.stop.lease.until"]: Timestamp.fromMillis(now) } };
+  });
+}
+
+/** A live claim held by another instance outlasted our wait: the trigger fails, and its retry tries again. */
+export class LeaseHeld extends Error {
+  constructor(
+    readonly kind: "ring" | "stop",
+    guid: string,
+    readonly until: Timestamp,
+  ) {
+    super(`the ${kind} of call ${guid} is held by another instance until ${until.toDate().toISOString()}`);
+    this.name = "LeaseHeld";
+  }
+}
+
+/** How long a trigger waits for another instance's live claim to finish or lapse. */
+export const LEASE_WAIT_MS = 60_000;
+
+/**
+ * Claims, waiting while another instance holds a live claim: it finishes (the claim then has nothing left to do),
+ * or it died and its lease lapses (the claim is then ours). `skip` returns the held claim at once.
+ */
+export async function claimWaiting<C extends { kind: string; until?: Timestamp }>(
+  kind: "ring" | "stop",
+  guid: string,
+  clock: { now: () => number; sleep?: (ms: number) => Promise<void> },
+  whenHeld: "wait" | "skip",
+  claim: (seen?: SeenCall) => Promise<C>,
+  seen?: SeenCall,
+): Promise<C> {
+  const sleep = clock.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const giveUpAt = clock.now() + LEASE_WAIT_MS;
+  let result = await claim(seen);
+  // A live holder usually finishes within a few hundred milliseconds: look again soon, then less often.
+  for (let wait = 100; result.kind === "held" && result.until && whenHeld === "wait"; wait = Math.min(wait * 2, 1000)) {
+    if (clock.now() >= giveUpAt) throw new LeaseHeld(kind, guid, result.until);
+    await sleep(Math.max(1, Math.min(wait, result.until.toMillis() - clock.now() + 1)));
+    result = await claim();
+  }
+  return result;
+}
+
+/**
+ * Asked before each retry round of the ring: whether it is still wanted (the call still `ringing`, the claim still
+ * ours), renewing the lease when it is.
+ */
+export function renewRingLease(db: Firestore, guid: string, lease: Lease, now: number): Promise<boolean> {
+  return decideOnCall<boolean>(db, guid, undefined, false, ({ call }) => {
+    if (call.status !== "ringing" || call.delivery.ringLease?.holder !== lease.holder) return { result: false };
+    return { result: true, update: { "delivery.ringLease.until": Timestamp.fromMillis(now + LEASE_MS) } };
+  });
+}
+
+/**
+ * Closes a ring that died too late to ring again: marks the call so that the stop reaches every current device of
+ * the recipients (`interrupted`). Returns the call as closed, and whether a stop already ran without reaching
+ * every device (the caller then stops them itself).
+ */
+export function closeInterruptedRing(db: Firestore, guid: string, lease: Lease, now: number): Promise<{ call: CallDocument; stopMissedDevices: boolean } | undefined> {
+  return decideOnCall(db, guid, undefined, undefined, ({ call }) => {
+    if (call.delivery.ringLease?.holder !== lease.holder) return { result: undefined };
+    return {
+      result: { call, stopMissedDevices: call.delivery.stop !== undefined && call.delivery.stop.allDevices !== true },
+      update: {
+        "delivery.state": "failed",
+        "delivery.reason": "ring_interrupted",
+        "delivery.interrupted": true,
+        "delivery.ringLease": FieldValue.delete(),
+        "delivery.ringFinishedAt": Timestamp.fromMillis(now),
+      },
+    };
+  });
+}
+
+/** What one ring (a first ring, a later one for new recipients, or a takeover) reached. */
+export interface RingOutcome {
+  /** Per recipient uid this ring covered: `rung`, `failed`, `no_devices`, `do_not_disturb` or `phone_call`. */
   recipients: Record<string, string>;
   devices: number;
   sent: number;
@@ -100,81 +250,192 @@ export interface RingSummary {
   firstRingMs?: number;
 }
 
-/** After the ring's record: whether the stop was claimed first, and then the call as it was recorded on. */
-export type RingRecorded = { stopClaimed: false } | { stopClaimed: true; call: CallDocument };
-
-/**
- * Records the ring's per-device outcomes and the call's summary in one batch, on the version of the call read
- * just before. It is ordered with `claimStop` through that version: when the stop was claimed first, it could not
- * see these devices, so the caller must stop them itself (`stopClaimed: true`).
- */
-export function recordRing(
-  db: Firestore,
-  guid: string,
-  deliveries: DeliveryDocument[],
-  summary: RingSummary,
-  now: Timestamp,
-): Promise<RingRecorded> {
-  const ref = callRef(db, guid);
-  return decideOnCall<RingRecorded>(ref, undefined, { stopClaimed: false }, ({ call }) => ({
-    result: call.delivery.stop ? { stopClaimed: true, call } : { stopClaimed: false },
-    alongside: (batch) => {
-      for (const delivery of deliveries) batch.set(deliveryRef(ref, delivery.deviceId), delivery);
-    },
-    update: {
-      "delivery.state": summary.state,
-      "delivery.reason": summary.reason ?? FieldValue.delete(),
-      "delivery.recipients": summary.recipients,
-      "delivery.devices": summary.devices,
-      "delivery.sent": summary.sent,
-      "delivery.failed": summary.failed,
-      "delivery.pruned": summary.pruned,
-      "delivery.firstRingMs": summary.firstRingMs ?? FieldValue.delete(),
-      "delivery.ringFinishedAt": now,
-    },
-  }));
+/** The call's ring summary once recorded: this ring's outcome merged into what earlier rings of the call reached. */
+export interface RingSummary extends RingOutcome {
+  state: "rung" | "failed" | "undeliverable";
+  reason?: string;
 }
 
-export type StopClaim<T> = { claimed: true; call: CallDocument; prepared: T } | { claimed: false; reason: string };
+/**
+ * After the ring's record: the call as recorded on, its summary, whether the stop was claimed first (and reached
+ * every device), and whether the claim was still ours (a ring that lost its lease records its devices only).
+ */
+export interface RingRecorded {
+  call: CallDocument;
+  summary?: RingSummary;
+  stopClaimed: boolean;
+  stopReachedAll: boolean;
+}
 
 /**
- * Claims the stop of an ended call, once, for the devices the ring has recorded so far. The records are read
- * after the version decided on: a ring recorded before it is among them, one recorded after it changed the call,
- * so the claim fails and is decided again. `prepare` (reading those devices) runs before the claim is written:
- * a read that fails leaves the stop unclaimed for the retried trigger, never claimed and unsent.
+ * Records the ring's per-device outcomes and merges its outcome into the call's summary, on the version of the call
+ * read just before; releases the claim. It is ordered with `claimStop` through that version: when the stop was
+ * claimed first, it could not see these devices, so the caller must stop them itself (`stopClaimed`). Device
+ * records merge (never overwrite a stop) and go first, in batches Firestore accepts; the last goes with the summary.
  */
-export function claimStop<T>(db: Firestore, guid: string, now: Timestamp, prepare: (targets: DeliveryDocument[]) => Promise<T>, seen?: SeenCall): Promise<StopClaim<T>> {
+export async function recordRing(
+  db: Firestore,
+  guid: string,
+  lease: Lease,
+  deliveries: DeliveryDocument[],
+  outcome: RingOutcome,
+  now: Timestamp,
+): Promise<RingRecorded | undefined> {
   const ref = callRef(db, guid);
-  return decideOnCall<StopClaim<T>>(ref, seen, { claimed: false, reason: "call_missing" }, async ({ call }) => {
-    if (call.status === "ringing") return { result: { claimed: false, reason: "call_ringing" } };
-    if (call.delivery.stop) return { result: { claimed: false, reason: "stop_claimed" } };
-    const deliveries = await deliveriesOf(ref).get();
-    const targets = deliveries.docs.map((d) => d.data() as DeliveryDocument).filter((d) => d.ring.outcome !== "prune" && !d.stop);
+  const chunks = chunked(deliveries, RECORDS_PER_BATCH);
+  const last = chunks.pop() ?? [];
+  for (const chunk of chunks) await commitAlongside(db, setRecords(ref, chunk));
+  return decideOnCall<RingRecorded | undefined>(db, guid, undefined, undefined, ({ call }) => {
+    const stop = call.delivery.stop;
+    const recorded = { call, stopClaimed: stop !== undefined, stopReachedAll: stop?.allDevices === true };
+    if (call.delivery.ringLease?.holder !== lease.holder) return { result: recorded, alongside: setRecords(ref, last) };
+    const summary = mergeSummary(call.delivery, outcome);
     return {
-      result: { claimed: true, call, prepared: await prepare(targets) },
-      update: { "delivery.stop": { state: "stopping", claimedAt: now, devices: 0, sent: 0, failed: 0, unreachable: 0 } },
+      result: { ...recorded, summary },
+      alongside: setRecords(ref, last),
+      update: {
+        "delivery.state": summary.state,
+        "delivery.reason": summary.reason ?? FieldValue.delete(),
+        "delivery.recipients": summary.recipients,
+        "delivery.devices": summary.devices,
+        "delivery.sent": summary.sent,
+        "delivery.failed": summary.failed,
+        "delivery.pruned": summary.pruned,
+        "delivery.firstRingMs": summary.firstRingMs ?? FieldValue.delete(),
+        "delivery.ringFinishedAt": now,
+        "delivery.ringLease": FieldValue.delete(),
+      },
     };
+  });
+}
+
+function setRecords(call: DocumentReference, deliveries: DeliveryDocument[]): (batch: WriteBatch) => void {
+  return (batch) => {
+    for (const delivery of deliveries) batch.set(deliveryRef(call, delivery.deviceId), delivery, { merge: true });
+  };
+}
+
+/** This ring's outcome added to what the call's earlier rings reached; the state follows from the totals. */
+export function mergeSummary(earlier: DeliverySummary, outcome: RingOutcome): RingSummary {
+  const recipients = { ...(earlier.recipients ?? {}), ...outcome.recipients };
+  const devices = (earlier.devices ?? 0) + outcome.devices;
+  const sent = (earlier.sent ?? 0) + outcome.sent;
+  const totals = { recipients, devices, sent, failed: (earlier.failed ?? 0) + outcome.failed, pruned: (earlier.pruned ?? 0) + outcome.pruned };
+  const firstRingMs = earlier.firstRingMs ?? outcome.firstRingMs;
+  if (sent > 0) return { ...totals, state: "rung", ...(firstRingMs !== undefined ? { firstRingMs } : {}) };
+  if (devices > 0) return { ...totals, state: "failed", reason: "no_push_accepted" };
+  const reasons = new Set(Object.values(recipients));
+  return { ...totals, state: "undeliverable", reason: reasons.size === 1 ? [...reasons][0] : "nothing_to_ring" };
+}
+
+/** The devices that already have a ring record, with its outcome (a takeover or a later ring does not ring them again). */
+export async function devicesWithRingRecords(db: Firestore, guid: string): Promise<Map<string, PushRecord["outcome"]>> {
+  const records = await deliveriesOf(callRef(db, guid)).get();
+  return new Map(records.docs.filter((doc) => doc.get("ring") !== undefined).map((doc) => [doc.id, doc.get("ring.outcome") as PushRecord["outcome"]]));
+}
+
+/** Where a stop's devices come from: the ring's records, and every current device of the recipients when `allDevices`. */
+export interface StopTargets {
+  records: DeliveryDocument[];
+  allDevices: boolean;
+}
+
+export type StopClaim<T> =
+  | { kind: "stop"; call: CallDocument; lease: Lease; prepared: T; allDevices: boolean }
+  | { kind: "held"; until: Timestamp }
+  | { kind: "skip"; reason: string };
+
+/**
+ * Claims the stop of an ended call for the devices the ring has recorded so far that have no stop yet; when the
+ * ring died (or is presumed dead: its lease expired) before recording, for every current device of the recipients
+ * too. A stop whose lease expired is taken over. The records are read after the version decided on: a ring recorded
+ * before it is among them, one recorded after it changed the call, so the claim fails and is decided again.
+ * `prepare` (reading those devices) runs before the claim is written: a read that fails leaves the stop unclaimed
+ * for the retried trigger, never claimed and unsent.
+ */
+export function claimStop<T>(db: Firestore, guid: string, now: number, prepare: (call: CallDocument, targets: StopTargets) => Promise<T>, seen?: SeenCall): Promise<StopClaim<T>> {
+  const ref = callRef(db, guid);
+  return decideOnCall<StopClaim<T>>(db, guid, seen, { kind: "skip", reason: "call_missing" }, async ({ call }) => {
+    const { delivery } = call;
+    if (call.status === "ringing") return { result: { kind: "skip", reason: "call_ringing" } };
+    const earlier = delivery.stop;
+    if (earlier?.state === "stopped") return { result: { kind: "skip", reason: "stop_claimed" } };
+    if (earlier && isLive(earlier.lease, now)) return { result: { kind: "held", until: earlier.lease.until } };
+    const records = (await deliveriesOf(ref).get()).docs.map((d) => d.data() as DeliveryDocument).filter((d) => d.ring?.outcome !== "prune" && !d.stop);
+    const allDevices = delivery.interrupted === true || ringDied(delivery, now) || earlier?.allDevices === true;
+    const lease = newLease(now);
+    const claimedAt = Timestamp.fromMillis(now);
+    return {
+      result: { kind: "stop", call, lease, prepared: await prepare(call, { records, allDevices }), allDevices },
+      update: earlier
+        ? { "delivery.stop.lease": lease, "delivery.stop.allDevices": allDevices }
+        : { "delivery.stop": { state: "stopping", claimedAt, lease, allDevices, devices: 0, sent: 0, failed: 0, unreachable: 0 } },
+    };
+  });
+}
+
+/** Asked before each retry round of the stop: whether the claim is still ours, renewing its lease when it is. */
+export function renewStopLease(db: Firestore, guid: string, lease: Lease, now: number): Promise<boolean> {
+  return decideOnCall<boolean>(db, guid, undefined, false, ({ call }) => {
+    if (call.delivery.stop?.lease?.holder !== lease.holder) return { result: false };
+    return { result: true, update: { "delivery.stop.lease.until": Timestamp.fromMillis(now + LEASE_MS) } };
   });
 }
 
 /** Stop outcomes that mean no push could be sent (not a provider failure). */
 const UNREACHABLE = new Set<PushRecord["outcome"]>(["no_channel", "unregistered"]);
 
+/** A stop outcome for one device, with what its record needs when the ring left none (a device reached as current). */
+export interface StopRecord {
+  uid: string;
+  deviceId: string;
+  platform?: "android" | "ios";
+  stop: PushRecord;
+}
+
 /**
- * Adds stop outcomes to the devices' records and the call's stop counters, in one batch. `finishedAt` closes the
- * stop (the claimed pass); without it the counters only grow (devices the ring recorded after the claim).
+ * Adds stop outcomes to the devices' records (merged, in batches Firestore accepts) and the call's stop counters.
+ * With `lease` (the claimed pass), the counters and the close are written only while the claim is still ours: a
+ * stop that lost its lease records its devices only. Without it (devices the ring recorded after the claim), the
+ * counters only grow.
  */
-export async function recordStops(db: Firestore, guid: string, stops: Array<{ deviceId: string; stop: PushRecord }>, finishedAt?: Timestamp): Promise<void> {
-  if (stops.length === 0 && !finishedAt) return;
+export async function recordStops(db: Firestore, guid: string, stops: StopRecord[], expireAt: Timestamp, claimed?: { lease: Lease; finishedAt: Timestamp }): Promise<void> {
+  if (stops.length === 0 && !claimed) return;
   const ref = callRef(db, guid);
-  const batch = db.batch();
-  for (const { deviceId, stop } of stops) batch.update(deliveryRef(ref, deviceId), { stop });
-  batch.update(ref, {
+  const chunks = chunked(stops, RECORDS_PER_BATCH);
+  const last = chunks.pop() ?? [];
+  const records = (chunk: StopRecord[]) => (batch: WriteBatch) => {
+    for (const { uid, deviceId, platform, stop } of chunk) {
+      batch.set(deliveryRef(ref, deviceId), { uid, deviceId, ...(platform ? { platform } : {}), stop, expireAt }, { merge: true });
+    }
+  };
+  for (const chunk of chunks) await commitAlongside(db, records(chunk));
+  const counters = {
     "delivery.stop.devices": FieldValue.increment(stops.length),
     "delivery.stop.sent": FieldValue.increment(stops.filter((s) => s.stop.outcome === "sent").length),
     "delivery.stop.failed": FieldValue.increment(stops.filter((s) => s.stop.outcome !== "sent" && !UNREACHABLE.has(s.stop.outcome)).length),
     "delivery.stop.unreachable": FieldValue.increment(stops.filter((s) => UNREACHABLE.has(s.stop.outcome)).length),
-    ...(finishedAt ? { "delivery.stop.state": "stopped", "delivery.stop.finishedAt": finishedAt } : {}),
-  });
-  await batch.commit();
+  };
+  if (!claimed) {
+    const batch = db.batch();
+    records(last)(batch);
+    batch.update(ref, counters);
+    await batch.commit();
+    return;
+  }
+  await decideOnCall<void>(db, guid, undefined, undefined, ({ call }) =>
+    call.delivery.stop?.lease?.holder === claimed.lease.holder
+      ? {
+          result: undefined,
+          alongside: records(last),
+          update: { ...counters, "delivery.stop.state": "stopped", "delivery.stop.finishedAt": claimed.finishedAt, "delivery.stop.lease": FieldValue.delete() },
+        }
+      : { result: undefined, alongside: records(last) },
+  );
+}
+
+function chunked<T>(items: T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
 }

@@ -15,17 +15,27 @@ export interface HistoryEntry {
   at: Timestamp;
 }
 
+/** A claim on the call's ring or stop: who holds it and until when (renewed while it works; see call-claims.ts). */
+export interface Lease {
+  holder: string;
+  until: Timestamp;
+}
+
 /**
  * Delivery of the call to phones. The webhook writes the first state: `pending` (the ring trigger takes it
  * from there), `undeliverable` (nobody is linked to the called ButterflyMX user) or `not_rung` (the call had
  * ended before we first heard of it). The ring trigger moves `pending` → `ringing` → `rung` | `failed` |
- * `undeliverable`, and the stop trigger fills `stop`.
+ * `undeliverable` (again `ringing` for recipients added later), and the stop trigger fills `stop`.
  */
 export interface DeliverySummary {
   state: "pending" | "ringing" | "rung" | "failed" | "undeliverable" | "not_rung";
   reason?: string;
   ringClaimedAt?: Timestamp;
   ringFinishedAt?: Timestamp;
+  /** The ring in progress. */
+  ringLease?: Lease;
+  /** A ring died after it may have sent pushes, before recording them: the stop reaches every device of the recipients. */
+  interrupted?: boolean;
   /** Per recipient uid: `rung`, `failed`, `no_devices`, `do_not_disturb` or `phone_call`. */
   recipients?: Record<string, string>;
   devices?: number;
@@ -33,8 +43,21 @@ export interface DeliverySummary {
   failed?: number;
   pruned?: number;
   firstRingMs?: number;
-  /** `unreachable`: devices with no stop channel (iOS VoIP-only) or unregistered since the ring. */
-  stop?: { state: "stopping" | "stopped"; claimedAt: Timestamp; finishedAt?: Timestamp; devices: number; sent: number; failed: number; unreachable: number };
+  /**
+   * `unreachable`: devices with no stop channel (iOS VoIP-only) or unregistered since the ring. `allDevices`: the
+   * stop reached every current device of the recipients, not only those the ring recorded.
+   */
+  stop?: {
+    state: "stopping" | "stopped";
+    claimedAt: Timestamp;
+    finishedAt?: Timestamp;
+    lease?: Lease;
+    allDevices?: boolean;
+    devices: number;
+    sent: number;
+    failed: number;
+    unreachable: number;
+  };
 }
 
 /** `calls/{guid}` as the webhook writes it (the contract in docs/architecture.md). */

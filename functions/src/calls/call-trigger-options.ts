@@ -1,5 +1,10 @@
 import type { DocumentOptions } from "firebase-functions/v2/firestore";
 import { APNS_KEY, CALL_MIN_INSTANCES, REGION } from "../config";
+import { logs } from "../logs";
+import { LeaseHeld } from "./call-claims";
+
+/** How long either call trigger may run; the ring window is bounded by it (config.ts, `ringWindowMs`). */
+export const CALL_TRIGGER_TIMEOUT_SECONDS = 120;
 
 /**
  * How both call triggers (ring and stop) are deployed: on `calls/{guid}`, retried on failure (their claims keep
@@ -11,6 +16,13 @@ export const CALL_TRIGGER_OPTIONS: DocumentOptions<"calls/{guid}"> = {
   secrets: [APNS_KEY],
   retry: true,
   memory: "512MiB",
-  timeoutSeconds: 120,
+  timeoutSeconds: CALL_TRIGGER_TIMEOUT_SECONDS,
   minInstances: CALL_MIN_INSTANCES,
 };
+
+/** Logs why a call trigger failed (a held claim is expected, and retried) and returns the error to rethrow. */
+export function reportTriggerFailure(guid: string, trigger: string, error: unknown): unknown {
+  if (error instanceof LeaseHeld) logs.leaseHeld({ guid, trigger, kind: error.kind, until: error.until.toDate().toISOString() });
+  else logs.triggerFailed({ guid, trigger }, error);
+  return error;
+}

@@ -16,6 +16,8 @@ export interface PushRecord {
   outcome: PushResult["disposition"] | "no_channel" | "unregistered";
   errorCode?: string;
   attempts: number;
+  /** Why earlier attempts were retried (e.g. `timeout`, `messaging/internal-error`). */
+  retriedOn?: string[];
   latencyMs?: number;
   providerId?: string;
   tokenPruned?: boolean;

@@ -3,6 +3,7 @@ import { APNS_KEY, APNS_KEY_ID, APNS_TEAM_ID, RING_WINDOW_SECONDS } from "../con
 import type { PushGateway } from "../push/push-gateway";
 import { pushEnvironment } from "../push/push-environment";
 import { firestore } from "../shared/firebase";
+import { CALL_TRIGGER_TIMEOUT_SECONDS } from "./call-trigger-options";
 
 /** The edges ring and stop work with. */
 export interface PushDeps {
@@ -14,6 +15,8 @@ export interface PushDeps {
   ringWindowMs: number;
   /** Waits before retry rounds; the push rules' short schedule by default. */
   backoffMs?: readonly number[];
+  /** How long one attempt may wait for the providers (ATTEMPT_TIMEOUT_MS by default). */
+  attemptTimeoutMs?: number;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -35,6 +38,17 @@ export function runtimePushDeps(): PushDeps {
     gateway: environment.gateway,
     apnsConfigured: environment.apnsConfigured,
     now: Date.now,
-    ringWindowMs: RING_WINDOW_SECONDS.value() * 1000,
+    ringWindowMs: ringWindowMs(RING_WINDOW_SECONDS.value()),
   };
+}
+
+/**
+ * The longest ring window: a ring sends until its window closes, then prunes and records, and all of it must end
+ * within the trigger's timeout (or a ring would be killed before recording what it rang).
+ */
+export const MAX_RING_WINDOW_SECONDS = CALL_TRIGGER_TIMEOUT_SECONDS - 30;
+
+/** RING_WINDOW_SECONDS as milliseconds, kept between 1 s and MAX_RING_WINDOW_SECONDS whatever is configured. */
+export function ringWindowMs(configuredSeconds: number): number {
+  return Math.min(Math.max(configuredSeconds, 1), MAX_RING_WINDOW_SECONDS) * 1000;
 }

@@ -2,6 +2,7 @@ import { DeviceRecord, TokenKind } from "../devices/device-registry";
 import { PushSend } from "../push/fan-out";
 import { apnsVoipRing, fcmAndroidRing, fcmAndroidStop, fcmIosRing, fcmIosStop, RingInfo, StopInfo } from "../push/push-payloads";
 import { CallDocument } from "./call-document";
+import { isTerminal, TerminalStatus } from "./call-status";
 import { Channel } from "./delivery-records";
 
 /** What a ring says about the call. */
@@ -14,13 +15,29 @@ export function ringInfo(call: CallDocument): RingInfo {
   };
 }
 
-/** What a stop says: how the call ended, and for a missed call the "Missed call" alert an iOS app shows. */
-export function stopInfo(call: CallDocument): StopInfo {
+/** The alert that replaces an iOS ring's alert, by how the call ended. */
+const STOP_TITLES: Record<TerminalStatus, string> = {
+  answered: "Call answered",
+  declined: "Call declined",
+  canceled: "Call ended",
+  missed: "Missed call",
+  door_opened: "Door opened",
+  rolled_over: "Call forwarded to phone",
+  ended: "Call ended",
+};
+
+/**
+ * What a stop says: how the call ended, and the alert an iOS app shows in place of the ring's: for a missed call
+ * always, and whatever the ending when the ring itself was an alert (`alertRing`: an app rung over FCM, whose
+ * "Visitor calling" must not stay on screen).
+ */
+export function stopInfo(call: CallDocument, alertRing = false): StopInfo {
+  const showAlert = isTerminal(call.status) && (call.status === "missed" || alertRing);
   return {
     guid: call.guid,
     callStatus: call.bmxStatus,
     reason: call.status,
-    ...(call.status === "missed" ? { alert: { title: "Missed call", body: `${call.panel.name} · unit ${call.unit.label}` } } : {}),
+    ...(showAlert ? { alert: { title: STOP_TITLES[call.status as TerminalStatus], body: `${call.panel.name} · unit ${call.unit.label}` } } : {}),
   };
 }
 
@@ -63,12 +80,15 @@ export function ringPlan(device: DeviceRecord, info: RingInfo, apnsConfigured: b
 }
 
 /**
- * Stop channel per device, never VoIP: FCM data for Android, an FCM alert or background push for iOS. An iOS
- * app registered with a VoIP token only cannot be reached; it ends the call from the call document it watches.
+ * Stop channel per device, never VoIP: FCM data for Android, an FCM alert or background push for iOS (an alert
+ * that replaces the ring's when the ring was an alert: `ringChannel` fcm_ios, or unknown on an app without
+ * PushKit). An iOS app registered with a VoIP token only cannot be reached; it ends the call from the call
+ * document it watches.
  */
-export function stopPlan(device: DeviceRecord, info: StopInfo, ttlMs: number): PushPlan {
+export function stopPlan(device: DeviceRecord, call: CallDocument, ttlMs: number, ringChannel?: Channel | "none"): PushPlan {
   const { deviceId, platform, fcmToken } = device;
   if (!fcmToken) return { device, channel: "none" };
+  const info = stopInfo(call, ringChannel === "fcm_ios" || (ringChannel === undefined && !device.voipToken));
   return {
     device,
     channel: platform === "android" ? "fcm_android" : "fcm_ios",

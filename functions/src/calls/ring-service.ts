@@ -1,107 +1,179 @@
-import { Firestore, Timestamp } from "firebase-admin/firestore";
+import { Timestamp } from "firebase-admin/firestore";
 import { AudienceMember, loadAudience } from "../devices/audience";
 import { logs } from "../logs";
 import { PushResult } from "../push/fan-out";
-import { claimRing, recordRing, releaseRing, RingSummary, SeenCall } from "./call-claims";
+import {
+  claimRing,
+  claimWaiting,
+  closeInterruptedRing,
+  devicesWithRingRecords,
+  lapseLease,
+  recordRing,
+  releaseRing,
+  renewRingLease,
+  RingClaim,
+  RingOutcome,
+  RingSummary,
+  SeenCall,
+  unrungRecipients,
+} from "./call-claims";
 import { CallDocument } from "./call-document";
-import { callRef } from "./call-repository";
-import { DeliveryDocument } from "./delivery-records";
+import { DeliveryDocument, PushRecord } from "./delivery-records";
 import { PushDeps } from "./push-deps";
 import { PushPlan, ringInfo, ringPlan } from "./push-plan";
 import { pushRecord, sendPushes } from "./send-pushes";
-import { stopDevices } from "./stop-service";
+import { currentDevices, stopDevices } from "./stop-service";
+
+/** Rings of one call one invocation goes through: the first, then one per batch of recipients added meanwhile. */
+const MAX_RINGS = 5;
+
+export interface RingOptions {
+  /**
+   * What to do when a live ring holds the claim: `wait` for it to finish or its lease to expire (a retried
+   * trigger, whose first attempt may have died), or `skip` (recipients were added: the live ring rings them too).
+   */
+  whenHeld?: "wait" | "skip";
+}
 
 /**
  * Rings every device of every recipient of a new call, once: claims the ring, skips recipients whose settings
  * say no, sends over FCM and APNs in parallel with short retries inside the ring window, prunes dead tokens
- * and records each device's outcome. When the call ended while we were sending, stops what it rang.
+ * and records each device's outcome. Recipients added while it rang are rung next. When the call ended while we
+ * were sending, stops what it rang. A ring that died holding its claim is taken over once its lease expires.
  */
-export async function ringCall(guid: string, deps: PushDeps, seen?: SeenCall): Promise<RingSummary | { skipped: string }> {
-  const { db } = deps;
-  const claimedAt = Timestamp.fromMillis(deps.now());
-  // With the trigger's version of the call, the recipients' devices are read while the claim is written.
-  const [claimed, early] = await Promise.allSettled([
-    claimRing(db, guid, claimedAt, deps.ringWindowMs, seen),
-    seen && seen.call.status === "ringing" ? loadAudience(db, seen.call.recipients) : Promise.resolve(undefined),
-  ]);
-  if (claimed.status === "rejected") throw claimed.reason;
-  const claim = claimed.value;
-  if (!claim.claimed) {
-    logs.ringSkipped({ guid, reason: claim.reason });
-    return { skipped: claim.reason };
+export async function ringCall(guid: string, deps: PushDeps, seen?: SeenCall, options: RingOptions = {}): Promise<RingSummary | { skipped: string }> {
+  let version = seen;
+  let summary: RingSummary | undefined;
+  for (let ring = 0; ring < MAX_RINGS; ring++) {
+    // With the trigger's version of a new call, the recipients' devices are read while the claim is written.
+    const early = version && version.call.status === "ringing" && version.call.delivery.state === "pending" ? version.call.recipients : undefined;
+    const [claimed, audience] = await Promise.allSettled([
+      claimWaiting("ring", guid, deps, options.whenHeld ?? "wait", (current) => claimRing(deps.db, guid, deps.now(), deps.ringWindowMs, current), version),
+      early ? loadAudience(deps.db, early) : Promise.resolve(undefined),
+    ]);
+    version = undefined;
+    if (claimed.status === "rejected") throw claimed.reason;
+    const claim = claimed.value;
+    if (claim.kind !== "ring") {
+      if (claim.kind === "interrupted") await stopInterruptedRing(guid, deps, claim);
+      const reason = claim.kind === "interrupted" ? "ring_interrupted" : claim.kind === "held" ? "ring_in_progress" : claim.reason;
+      if (summary) return summary;
+      logs.ringSkipped({ guid, reason });
+      return { skipped: reason };
+    }
+    // The early read serves only a ring of the same recipients; its failure is this ring's failure then.
+    const sameTargets = early !== undefined && sameMembers(early, unrungRecipients(claim.call));
+    const rung = await ringOnce(guid, deps, claim, sameTargets ? audience : undefined);
+    summary = rung.summary ?? summary;
+    if (!rung.more) break;
   }
-  const { call } = claim;
+  return summary ?? { skipped: "call_missing" };
+}
+
+/** One ring under its claim: the recipients not rung yet, their devices not recorded yet. */
+async function ringOnce(
+  guid: string,
+  deps: PushDeps,
+  claim: Extract<RingClaim, { kind: "ring" }>,
+  early: PromiseSettledResult<AudienceMember[] | undefined> | undefined,
+): Promise<{ summary?: RingSummary; more: boolean }> {
+  const { db } = deps;
+  const { call, lease } = claim;
   let audience: AudienceMember[];
+  let recorded: Map<string, PushRecord["outcome"]>;
   try {
-    if (early.status === "rejected") throw early.reason;
-    audience = early.value && sameMembers(seen!.call.recipients, call.recipients) ? early.value : await loadAudience(db, call.recipients);
+    if (early?.status === "rejected") throw early.reason;
+    const again = claim.takeover || call.delivery.recipients !== undefined;
+    [audience, recorded] = await Promise.all([
+      early?.value ?? loadAudience(db, unrungRecipients(call)),
+      again ? devicesWithRingRecords(db, guid) : Promise.resolve(new Map<string, PushRecord["outcome"]>()),
+    ]);
   } catch (error) {
     // Nobody has been rung yet: give the claim back, or the retried trigger would find it taken and ring nobody.
-    await releaseRing(db, guid, claimedAt).catch((releaseError: unknown) => logs.ringReleaseFailed({ guid }, releaseError));
+    await releaseRing(db, guid, lease, deps.now()).catch((releaseError: unknown) => logs.ringReleaseFailed({ guid }, releaseError));
     throw error;
   }
-  const info = ringInfo(call);
-  const recipients: Record<string, string> = {};
-  const plans: PushPlan[] = [];
-  for (const member of audience) {
-    if (member.skip) {
-      recipients[member.uid] = member.skip;
-      continue;
+
+  try {
+    const info = ringInfo(call);
+    const recipients: Record<string, string> = {};
+    const plans: PushPlan[] = [];
+    for (const member of audience) {
+      if (member.skip) {
+        recipients[member.uid] = member.skip;
+        continue;
+      }
+      const fresh = member.devices.filter((device) => !recorded.has(device.deviceId));
+      const usable = fresh.map((device) => ringPlan(device, info, deps.apnsConfigured)).filter((plan) => plan.send);
+      const rungBefore = member.devices.some((device) => recorded.get(device.deviceId) === "sent");
+      recipients[member.uid] = usable.length > 0 ? "ringing" : rungBefore ? "rung" : "no_devices";
+      plans.push(...usable);
     }
-    const usable = member.devices.map((device) => ringPlan(device, info, deps.apnsConfigured)).filter((plan) => plan.send);
-    recipients[member.uid] = usable.length > 0 ? "ringing" : "no_devices";
-    plans.push(...usable);
-  }
 
-  const fanOutStartedAt = deps.now();
-  const { results, pruned } = await sendPushes(guid, "ring", plans, deps, {
-    deadlineAt: call.createdAt.toMillis() + deps.ringWindowMs,
-    stillWanted: () => stillRinging(db, guid),
-  });
+    const fanOutStartedAt = deps.now();
+    const { results, pruned } = await sendPushes(guid, "ring", plans, deps, {
+      deadlineAt: call.createdAt.toMillis() + deps.ringWindowMs,
+      stillWanted: () => renewRingLease(db, guid, lease, deps.now()),
+    });
 
-  const finishedAt = Timestamp.fromMillis(deps.now());
-  const deliveries: DeliveryDocument[] = plans.map((plan, i) => ({
-    uid: plan.device.uid,
-    deviceId: plan.device.deviceId,
-    platform: plan.device.platform,
-    ring: pushRecord(plan, results[i], finishedAt, pruned.has(plan.device.deviceId)),
-    expireAt: call.expireAt,
-  }));
-  const reached = new Set(deliveries.filter((d) => d.ring.outcome === "sent").map((d) => d.uid));
-  for (const uid of Object.keys(recipients)) {
-    if (recipients[uid] === "ringing") recipients[uid] = reached.has(uid) ? "rung" : "failed";
-  }
-  const summary = summarize(call, recipients, results, fanOutStartedAt, pruned.size);
-  const recorded = await recordRing(db, guid, deliveries, summary, finishedAt);
-  logs.ringFinished({ guid, state: summary.state, reason: summary.reason, devices: summary.devices, sent: summary.sent, failed: summary.failed, pruned: summary.pruned, firstRingMs: summary.firstRingMs });
+    const finishedAt = Timestamp.fromMillis(deps.now());
+    const deliveries: DeliveryDocument[] = plans.map((plan, i) => ({
+      uid: plan.device.uid,
+      deviceId: plan.device.deviceId,
+      platform: plan.device.platform,
+      ring: pushRecord(plan, results[i], finishedAt, pruned.has(plan.device.deviceId)),
+      expireAt: call.expireAt,
+    }));
+    const reached = new Set(deliveries.filter((d) => d.ring.outcome === "sent").map((d) => d.uid));
+    for (const uid of Object.keys(recipients)) {
+      if (recipients[uid] === "ringing") recipients[uid] = reached.has(uid) ? "rung" : "failed";
+    }
+    const outcome = ringOutcome(call, recipients, results, fanOutStartedAt, pruned.size);
+    const record = await recordRing(db, guid, lease, deliveries, outcome, finishedAt);
+    if (!record) return { more: false };
+    const { summary } = record;
+    if (summary) {
+      logs.ringFinished({ guid, state: summary.state, reason: summary.reason, devices: outcome.devices, sent: outcome.sent, failed: outcome.failed, pruned: outcome.pruned, firstRingMs: summary.firstRingMs });
+    }
 
-  if (recorded.stopClaimed) {
-    // The stop ran while we were sending and could not see these devices: end their ringing here, with the
-    // devices as just rung (a read here could fail after the record, and then nobody would stop them).
-    const rung = new Map(plans.map((plan) => [plan.device.deviceId, plan.device]));
-    const targets = deliveries.filter((d) => d.ring.outcome !== "prune").map((d) => ({ deviceId: d.deviceId, device: rung.get(d.deviceId) }));
-    await stopDevices(recorded.call, targets, deps, { afterRing: true });
+    if (record.stopClaimed && !record.stopReachedAll) {
+      // The stop ran while we were sending and could not see these devices: end their ringing here, with the
+      // devices as just rung (a read here could fail after the record, and then nobody would stop them).
+      const rung = new Map(plans.map((plan) => [plan.device.deviceId, plan.device]));
+      const targets = deliveries
+        .filter((d) => d.ring.outcome !== "prune")
+        .map((d) => ({ uid: d.uid, deviceId: d.deviceId, device: rung.get(d.deviceId), ringChannel: d.ring.channel }));
+      await stopDevices(record.call, targets, deps, {});
+    }
+    const merged = summary ? { ...record.call, delivery: { ...record.call.delivery, recipients: summary.recipients } } : record.call;
+    return { summary, more: summary !== undefined && record.call.status === "ringing" && unrungRecipients(merged).length > 0 };
+  } catch (error) {
+    // Pushes may have gone out: the lease ends now, so that a retried trigger takes over without waiting for it.
+    await lapseLease(db, guid, "ring", lease, deps.now()).catch((lapseError: unknown) => logs.ringReleaseFailed({ guid }, lapseError));
+    throw error;
   }
-  return summary;
+}
+
+/**
+ * A ring died too late to ring again (the call ended or its window passed). Its devices may be ringing unrecorded:
+ * the call is marked so that the stop reaches every current device of the recipients, and a stop that already ran
+ * without them is completed here.
+ */
+async function stopInterruptedRing(guid: string, deps: PushDeps, claim: Extract<RingClaim, { kind: "interrupted" }>): Promise<void> {
+  const closed = await closeInterruptedRing(deps.db, guid, claim.lease, deps.now());
+  logs.ringInterrupted({ guid, stopsSent: closed?.stopMissedDevices === true });
+  if (!closed?.stopMissedDevices) return;
+  await stopDevices(closed.call, await currentDevices(deps.db, closed.call.recipients), deps, {});
 }
 
 function sameMembers(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((uid) => b.includes(uid));
 }
 
-async function stillRinging(db: Firestore, guid: string): Promise<boolean> {
-  const snapshot = await callRef(db, guid).get();
-  return snapshot.get("status") === "ringing";
-}
-
-function summarize(call: CallDocument, recipients: Record<string, string>, results: PushResult[], fanOutStartedAt: number, pruned: number): RingSummary {
+function ringOutcome(call: CallDocument, recipients: Record<string, string>, results: PushResult[], fanOutStartedAt: number, pruned: number): RingOutcome {
   const sent = results.filter((r) => r.disposition === "sent");
-  const base = { recipients, devices: results.length, sent: sent.length, failed: results.length - sent.length, pruned };
-  if (results.length === 0) {
-    const reasons = new Set(Object.values(recipients));
-    return { ...base, state: "undeliverable", reason: reasons.size === 1 ? [...reasons][0] : "nothing_to_ring" };
-  }
-  if (sent.length === 0) return { ...base, state: "failed", reason: "no_push_accepted" };
+  const outcome: RingOutcome = { recipients, devices: results.length, sent: sent.length, failed: results.length - sent.length, pruned };
+  if (sent.length === 0) return outcome;
   const firstAccepted = Math.min(...sent.map((r) => r.latencyMs ?? 0));
-  return { ...base, state: "rung", firstRingMs: fanOutStartedAt + firstAccepted - call.createdAt.toMillis() };
+  return { ...outcome, firstRingMs: fanOutStartedAt + firstAccepted - call.createdAt.toMillis() };
 }

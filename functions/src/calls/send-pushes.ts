@@ -22,7 +22,7 @@ export async function sendPushes(
       ? []
       : await fanOut(
           plans.map((plan) => plan.send as PushSend),
-          { gateway: deps.gateway(), now: deps.now, backoffMs: deps.backoffMs ?? DEFAULT_BACKOFF_MS, sleep: deps.sleep, ...window },
+          { gateway: deps.gateway(), now: deps.now, backoffMs: deps.backoffMs ?? DEFAULT_BACKOFF_MS, attemptTimeoutMs: deps.attemptTimeoutMs, sleep: deps.sleep, ...window },
         );
   reportProblems(guid, kind, plans, results);
   return { results, pruned: await pruneDeadTokens(deps.db, guid, plans, results) };
@@ -52,6 +52,7 @@ export function pushRecord(plan: PushPlan, result: PushResult, at: Timestamp, to
     attempts: result.attempts,
     at,
     ...(result.errorCode ? { errorCode: result.errorCode } : {}),
+    ...(result.retriedOn ? { retriedOn: result.retriedOn } : {}),
     ...(result.latencyMs !== undefined ? { latencyMs: result.latencyMs } : {}),
     ...(result.providerId ? { providerId: result.providerId } : {}),
     ...(tokenPruned ? { tokenPruned: true } : {}),

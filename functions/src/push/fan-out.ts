@@ -17,6 +17,8 @@ export interface PushResult {
   providerId?: string;
   invalidSince?: number;
   attempts: number;
+  /** Why earlier attempts were retried (their error codes, e.g. `timeout`), when there were any. */
+  retriedOn?: string[];
   /** From the start of the fan-out to the provider accepting the push. */
   latencyMs?: number;
 }
@@ -28,12 +30,20 @@ export interface FanOutOptions {
   deadlineAt: number;
   /** Waits before each retry round (push rules: short, e.g. 0.5 s, 1 s, 2 s). */
   backoffMs: readonly number[];
+  /** How long one attempt waits for the providers before it counts as a transient failure (ATTEMPT_TIMEOUT_MS). */
+  attemptTimeoutMs?: number;
   /** Asked before each retry round: false stops retrying (the call left `ringing`); a failed answer counts as true. */
   stillWanted: () => Promise<boolean>;
   sleep?: (ms: number) => Promise<void>;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * One attempt's wait for the providers: a stalled stream or connection must not eat the whole window, so the push
+ * is retried (on a fresh APNs session) while there is time. Healthy answers take well under a second.
+ */
+export const ATTEMPT_TIMEOUT_MS = 5_000;
 
 /**
  * Sends every push at once (FCM and APNs in parallel, neither blocking the other) and retries only transient
@@ -43,8 +53,14 @@ export async function fanOut(sends: readonly PushSend[], options: FanOutOptions)
   const sleep = options.sleep ?? defaultSleep;
   const started = options.now();
   const results = new Map<string, PushResult>();
+  const retriedOn = new Map<string, string[]>();
   let pending = [...sends];
   let last = new Map<string, AttemptResult>();
+  /** The reasons of the attempts before the last one (each led to a retry). */
+  const why = (key: string, attempts: number) => {
+    const reasons = (retriedOn.get(key) ?? []).slice(0, attempts - 1);
+    return reasons.length > 0 ? { retriedOn: reasons } : {};
+  };
 
   for (let round = 0; pending.length > 0; round++) {
     const remaining = options.deadlineAt - options.now();
@@ -52,13 +68,17 @@ export async function fanOut(sends: readonly PushSend[], options: FanOutOptions)
       settle(pending, "expired", round);
       break;
     }
-    const attempt = await sendRound(pending, options, remaining);
+    const attempt = await sendRound(pending, options, remaining, Math.min(remaining, options.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS));
     last = attempt;
     const retry: PushSend[] = [];
     for (const send of pending) {
       const outcome = attempt.get(send.key)!;
-      if (outcome.disposition === "retry") retry.push(send);
-      else results.set(send.key, { key: send.key, ...outcome, attempts: round + 1, ...(outcome.disposition === "sent" ? { latencyMs: options.now() - started } : {}) });
+      if (outcome.disposition === "retry") {
+        retry.push(send);
+        retriedOn.set(send.key, [...(retriedOn.get(send.key) ?? []), outcome.errorCode ?? "unknown"]);
+      } else {
+        results.set(send.key, { key: send.key, ...outcome, attempts: round + 1, ...why(send.key, round + 1), ...(outcome.disposition === "sent" ? { latencyMs: options.now() - started } : {}) });
+      }
     }
     pending = retry;
     if (pending.length === 0) break;
@@ -83,18 +103,19 @@ export async function fanOut(sends: readonly PushSend[], options: FanOutOptions)
   function settle(sendsLeft: PushSend[], disposition: PushResult["disposition"], attempts: number) {
     for (const send of sendsLeft) {
       const previous = last.get(send.key);
-      results.set(send.key, { key: send.key, disposition, attempts, ...(previous?.errorCode ? { errorCode: previous.errorCode } : {}) });
+      results.set(send.key, { key: send.key, disposition, attempts, ...why(send.key, attempts), ...(previous?.errorCode ? { errorCode: previous.errorCode } : {}) });
     }
   }
 }
 
-async function sendRound(sends: PushSend[], options: FanOutOptions, remainingMs: number): Promise<Map<string, AttemptResult>> {
+/** One attempt for every pending push: payloads expire with the window (`remainingMs`), the wait ends at `attemptMs`. */
+async function sendRound(sends: PushSend[], options: FanOutOptions, remainingMs: number, attemptMs: number): Promise<Map<string, AttemptResult>> {
   const now = options.now();
   const fcm = sends.filter((s): s is Extract<PushSend, { provider: "fcm" }> => s.provider === "fcm");
   const apns = sends.filter((s): s is Extract<PushSend, { provider: "apns" }> => s.provider === "apns");
   const [fcmResults, apnsResults] = await Promise.all([
-    fcm.length === 0 ? [] : bounded(options.gateway.sendFcm(fcm.map((s) => s.build(remainingMs, now))), fcm.length, remainingMs),
-    apns.length === 0 ? [] : bounded(options.gateway.sendApns(apns.map((s) => s.build(remainingMs, now)), remainingMs), apns.length, remainingMs),
+    fcm.length === 0 ? [] : bounded(options.gateway.sendFcm(fcm.map((s) => s.build(remainingMs, now))), fcm.length, attemptMs),
+    apns.length === 0 ? [] : bounded(options.gateway.sendApns(apns.map((s) => s.build(remainingMs, now)), attemptMs), apns.length, attemptMs),
   ]);
   const byKey = new Map<string, AttemptResult>();
   fcm.forEach((send, i) => byKey.set(send.key, fcmResults[i]));

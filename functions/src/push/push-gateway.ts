@@ -10,10 +10,14 @@ export interface PushGateway {
   sendApns(requests: ApnsRequest[], timeoutMs: number): Promise<AttemptResult[]>;
 }
 
-/** FCM's limit per `sendEach` call. */
-export const FCM_BATCH_SIZE = 500;
-/** Requests in flight on the APNs session at once (Apple allows more; this bounds memory on large fan-outs). */
-const APNS_CONCURRENCY = 200;
+/**
+ * FCM requests one fan-out keeps in flight (a `sendEach` sends its messages at once; FCM takes up to 500 per call):
+ * half the connections the instance keeps to FCM (FCM_MAX_SOCKETS), so that a large ring never leaves another
+ * call's pushes queued behind it. Batches go one after another.
+ */
+export const FCM_IN_FLIGHT_PER_FAN_OUT = 50;
+/** APNs requests one fan-out keeps in flight on the shared HTTP/2 session; likewise leaves room for other calls. */
+export const APNS_IN_FLIGHT_PER_FAN_OUT = 100;
 
 export interface ProviderGatewayOptions {
   messaging: () => Messaging;
@@ -26,14 +30,14 @@ export function providerGateway(options: ProviderGatewayOptions): PushGateway {
   return {
     async sendFcm(messages) {
       const chunks: TokenMessage[][] = [];
-      for (let i = 0; i < messages.length; i += FCM_BATCH_SIZE) chunks.push(messages.slice(i, i + FCM_BATCH_SIZE));
-      const results = await Promise.all(chunks.map((chunk) => sendFcmChunk(options.messaging(), chunk)));
+      for (let i = 0; i < messages.length; i += FCM_IN_FLIGHT_PER_FAN_OUT) chunks.push(messages.slice(i, i + FCM_IN_FLIGHT_PER_FAN_OUT));
+      const results = await mapWithConcurrency(chunks, 1, (chunk) => sendFcmChunk(options.messaging(), chunk));
       return results.flat();
     },
     async sendApns(requests, timeoutMs) {
       const client = options.apns();
       if (!client) return requests.map(() => ({ disposition: "credentials", errorCode: "apns-not-configured" }));
-      return mapWithConcurrency(requests, APNS_CONCURRENCY, async (request) => {
+      return mapWithConcurrency(requests, APNS_IN_FLIGHT_PER_FAN_OUT, async (request) => {
         const response = await client.send(request, timeoutMs);
         return classifyApnsResponse(response.status, response.reason ?? response.error, response.apnsId, response.timestamp);
       });

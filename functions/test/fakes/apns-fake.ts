@@ -14,6 +14,8 @@ export interface ApnsFakeRequest {
   /** `preciseNow()` on arrival. */
   receivedAt: number;
   status: number;
+  /** Which HTTP/2 session (connection) carried it, numbered from 1 in the order they were opened. */
+  session: number;
 }
 
 /**
@@ -24,11 +26,16 @@ export class ApnsFake extends ScriptedFake<ApnsFakeRequest, ApnsReply> {
   /** HTTP/2 sessions opened by clients: the APNs client must reuse one. */
   sessions = 0;
   private count = 0;
+  private sessionCount = 0;
+  private readonly sessionIds = new WeakMap<object, number>();
 
   static async start(port = 0): Promise<ApnsFake> {
     const server = createSecureServer({ ...TEST_TLS });
     let fake!: ApnsFake;
-    server.on("session", () => fake.sessions++);
+    server.on("session", (session) => {
+      fake.sessions++;
+      fake.sessionIds.set(session, ++fake.sessionCount);
+    });
     server.on("stream", (stream, headers) => void fake.handle(stream, headers));
     fake = new ApnsFake(server, await listen(server, port));
     return fake;
@@ -54,7 +61,7 @@ export class ApnsFake extends ScriptedFake<ApnsFakeRequest, ApnsReply> {
     } catch {
       // recorded as empty; a real APNs answers 400 PayloadEmpty / BadPayload
     }
-    this.requests.push({ token, headers, payload, jwt, receivedAt: preciseNow(), status: reply.status });
+    this.requests.push({ token, headers, payload, jwt, receivedAt: preciseNow(), status: reply.status, session: this.sessionIds.get(stream.session as object) ?? 0 });
     if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
     if (stream.destroyed) return;
     const apnsId = `00000000-0000-4000-8000-${String(++this.count).padStart(12, "0")}`;

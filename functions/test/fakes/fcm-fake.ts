@@ -38,6 +38,9 @@ export interface FcmRequest {
 export class FcmFake extends ScriptedFake<FcmRequest, FcmReply> {
   /** TLS connections opened by clients: pushes from a warm instance must reuse open ones. */
   connections = 0;
+  /** Requests received and not answered yet, and the most there ever were at once (since the last reset). */
+  inFlight = 0;
+  maxInFlight = 0;
   private messageCount = 0;
 
   static async start(port = 0): Promise<FcmFake> {
@@ -52,6 +55,7 @@ export class FcmFake extends ScriptedFake<FcmRequest, FcmReply> {
   reset(): void {
     super.reset();
     this.connections = 0;
+    this.maxInFlight = this.inFlight;
   }
 
   private async handle(req: Http2ServerRequest, res: Http2ServerResponse): Promise<void> {
@@ -76,8 +80,13 @@ export class FcmFake extends ScriptedFake<FcmRequest, FcmReply> {
       receivedAt: preciseNow(),
       reply: "ok" in reply ? "ok" : reply.error,
     });
-    if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
-    if ("gate" in reply) await reply.gate;
+    this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+    try {
+      if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
+      if ("gate" in reply) await reply.gate;
+    } finally {
+      this.inFlight--;
+    }
     if ("ok" in reply) return json(res, 200, { name: `projects/${match[1]}/messages/fake-${++this.messageCount}` });
     return sendError(res, reply.error, reply.retryAfter);
   }

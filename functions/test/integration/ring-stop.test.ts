@@ -1,6 +1,6 @@
 import type { Firestore } from "firebase-admin/firestore";
 import { CallDocument } from "../../src/calls/call-document";
-import { SeenCall } from "../../src/calls/call-claims";
+import { LEASE_MS, SeenCall } from "../../src/calls/call-claims";
 import { DeliveryDocument } from "../../src/calls/delivery-records";
 import { ringCall } from "../../src/calls/ring-service";
 import { stopCall } from "../../src/calls/stop-service";
@@ -407,10 +407,13 @@ describe("stop", () => {
     const [android] = push.fcm.for(ANDROID.fcmToken);
     expect(android.message.data).toEqual({ type: "call.end", guid, callStatus: "connecting_sip", reason: "answered" });
     expect(android.message.android).toMatchObject({ priority: "high", collapse_key: guid });
-    for (const token of [IPHONE.fcmToken, IPAD_FCM_ONLY.fcmToken]) {
-      const [ios] = push.fcm.for(token);
-      expect(ios.message.apns?.headers).toEqual({ "apns-push-type": "background", "apns-priority": "5", "apns-collapse-id": guid });
-    }
+    // Rung through PushKit: CallKit's call ends in the app, so a background push.
+    const [voipRung] = push.fcm.for(IPHONE.fcmToken);
+    expect(voipRung.message.apns?.headers).toEqual({ "apns-push-type": "background", "apns-priority": "5", "apns-collapse-id": guid });
+    // Rung with a "Visitor calling" alert (FCM only): an alert under the same collapse id replaces it.
+    const [alertRung] = push.fcm.for(IPAD_FCM_ONLY.fcmToken);
+    expect(alertRung.message.apns?.headers).toEqual({ "apns-push-type": "alert", "apns-priority": "10", "apns-collapse-id": guid });
+    expect(alertRung.message.apns?.payload).toMatchObject({ aps: { alert: { title: "Call answered", body: "Front Door · unit 4B" } } });
     expect(await delivery(guid, "pixel")).toMatchObject({ stop: { channel: "fcm_android", outcome: "sent" } });
     expect(await delivery(guid, "iphone")).toMatchObject({ stop: { channel: "fcm_ios", outcome: "sent" } });
     expect(await delivery(guid, "old-iphone")).toMatchObject({ stop: { channel: "none", outcome: "no_channel" } });
@@ -491,5 +494,261 @@ describe("stop", () => {
     expect(androidPushes).toEqual(["call.ring", "call.end"]);
     expect(push.fcm.for(IPHONE.fcmToken).map((r) => r.message.data?.type)).toEqual(["call.end"]);
     expect((await call(guid)).delivery.stop).toMatchObject({ state: "stopped", devices: 2, sent: 2 });
+  });
+});
+
+describe("crashes and leases", () => {
+  /** A clock the test moves: the instance that died and the retried trigger agree on it, as on one machine. */
+  const clock = () => {
+    let t = Date.now();
+    return { now: () => t, sleep: async (ms: number) => void (t += ms), advance: (ms: number) => void (t += ms) };
+  };
+  /** The real Firestore client, except that every batch commit after the first `passing` fails (a dying instance). */
+  const commitsFailAfter = (passing: number): Firestore => {
+    let commits = 0;
+    return new Proxy(db, {
+      get(target, property) {
+        if (property === "batch") {
+          return () => {
+            const batch = target.batch();
+            return new Proxy(batch, {
+              get(b, p) {
+                if (p === "commit" && ++commits > passing) return () => Promise.reject(new Error("14 UNAVAILABLE: injected commit failure"));
+                const value = Reflect.get(b, p);
+                return typeof value === "function" ? value.bind(b) : value;
+              },
+            });
+          };
+        }
+        const value = Reflect.get(target, property);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+  };
+  /** The real Firestore client, except that transactions (token pruning) fail. */
+  const transactionsFail = (): Firestore =>
+    new Proxy(db, {
+      get(target, property) {
+        if (property === "runTransaction") return () => Promise.reject(new Error("14 UNAVAILABLE: injected transaction failure"));
+        const value = Reflect.get(target, property);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+  /** A gateway whose pushes reach the fakes, but whose answers never come back until `release`: an instance killed mid-ring. */
+  const hangingGateway = () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const real = push.deps(db).gateway();
+    return {
+      release,
+      gateway: () => ({
+        sendFcm: async (messages: Parameters<typeof real.sendFcm>[0]) => {
+          const results = await real.sendFcm(messages);
+          await gate;
+          return results;
+        },
+        sendApns: async (requests: Parameters<typeof real.sendApns>[0], timeoutMs: number) => {
+          const results = await real.sendApns(requests, timeoutMs);
+          await gate;
+          return results;
+        },
+      }),
+    };
+  };
+  /** Every push to a token, as "ring" / "end", in the order they reached the fakes. */
+  const pushesTo = (device: { fcmToken?: string; voipToken?: string }) =>
+    [...(device.fcmToken ? push.fcm.for(device.fcmToken) : []), ...(device.voipToken ? push.apns.for(device.voipToken) : [])]
+      .map((r) => ({ at: r.receivedAt, type: "message" in r ? r.message.data?.type : (r.payload as { type?: string }).type }))
+      .sort((a, b) => a.at - b.at)
+      .map((r) => (r.type === "call.ring" ? "ring" : "end"));
+  /** Every device that was rung got a stop after its last ring, and nothing rang after the call ended. */
+  const expectStoppedEverywhere = (devices: Array<{ fcmToken?: string; voipToken?: string }>, endedAt: number) => {
+    for (const device of devices) {
+      const pushes = pushesTo(device);
+      if (!pushes.includes("ring")) continue;
+      expect(pushes.lastIndexOf("end")).toBeGreaterThan(pushes.lastIndexOf("ring"));
+    }
+    const late = [...push.fcm.requests, ...push.apns.requests].filter((r) => r.receivedAt > endedAt && ("message" in r ? r.message.data?.type : (r.payload as { type?: string }).type) === "call.ring");
+    expect(late).toEqual([]);
+  };
+  const ANDROID_2 = { deviceId: "tablet", platform: "android", fcmToken: "fcm-android-000002" };
+
+  it("takes over a ring whose instance died right after claiming, once its lease expires, and rings", async () => {
+    await seedResident(db, "alice", [ANDROID, IPHONE]);
+    const guid = await seedRingingCall(db, ["alice"]);
+    const time = clock();
+    const { claimRing } = await import("../../src/calls/call-claims");
+    expect(await claimRing(db, guid, time.now(), 40_000)).toMatchObject({ kind: "ring" });
+
+    // The retried trigger waits for the dead instance's lease (no one renews it), then rings.
+    await expect(ringCall(guid, push.deps(db, time))).resolves.toMatchObject({ state: "rung", sent: 2 });
+    expect(time.now() - Date.now()).toBeGreaterThanOrEqual(LEASE_MS - 1000);
+    expect(pushesTo(ANDROID)).toEqual(["ring"]);
+    expect(pushesTo(IPHONE)).toEqual(["ring"]);
+    expect((await call(guid)).delivery).not.toHaveProperty("ringLease");
+  });
+
+  it("takes over a ring killed after its pushes (trigger timeout): rings again, and the stop reaches every device", async () => {
+    await seedResident(db, "alice", [ANDROID, IPHONE, IPAD_FCM_ONLY]);
+    const guid = await seedRingingCall(db, ["alice"]);
+    const time = clock();
+    const killed = hangingGateway();
+    const dead = ringCall(guid, push.deps(db, { ...time, gateway: killed.gateway })).catch(() => undefined);
+    await waitFor(async () => (push.fcm.requests.length === 2 && push.apns.requests.length === 1) || undefined, "the killed ring's pushes");
+
+    time.advance(LEASE_MS + 1);
+    await expect(ringCall(guid, push.deps(db, time))).resolves.toMatchObject({ state: "rung", devices: 3, sent: 3 });
+    const endedAt = performance.timeOrigin + performance.now();
+    await endCall(db, guid, "canceled");
+    await expect(stopCall(guid, push.deps(db, time))).resolves.toEqual({ stopped: 3 });
+    expectStoppedEverywhere([ANDROID, IPHONE, IPAD_FCM_ONLY], endedAt);
+
+    // The killed instance comes back to life late: it records its devices but no longer owns the summary.
+    killed.release();
+    await dead;
+    expect((await call(guid)).delivery.stop?.devices).toBe(6);
+    expect((await call(guid)).delivery).toMatchObject({ state: "rung", devices: 3, sent: 3 });
+    expectStoppedEverywhere([ANDROID, IPHONE, IPAD_FCM_ONLY], endedAt);
+  });
+
+  it("takes over a ring that failed while recording, re-sending only to devices without a record", async () => {
+    await seedResident(db, "alice", [ANDROID, IPHONE]);
+    const guid = await seedRingingCall(db, ["alice"]);
+    const time = clock();
+    await expect(ringCall(guid, push.deps(commitsFailAfter(1), time))).rejects.toThrow("injected commit failure");
+    expect((await call(guid)).delivery).toMatchObject({ state: "ringing" });
+
+    time.advance(LEASE_MS + 1);
+    await expect(ringCall(guid, push.deps(db, time))).resolves.toMatchObject({ state: "rung", sent: 2 });
+    expect(pushesTo(ANDROID)).toEqual(["ring", "ring"]);
+    const endedAt = performance.timeOrigin + performance.now();
+    await endCall(db, guid, "connecting_sip");
+    await stopCall(guid, push.deps(db, time));
+    expectStoppedEverywhere([ANDROID, IPHONE], endedAt);
+  });
+
+  it("takes over at once a ring that failed while pruning (its lease lapses on the way out)", async () => {
+    await seedResident(db, "alice", [ANDROID, ANDROID_2]);
+    push.fcm.replyAlways(ANDROID_2.fcmToken, { error: "UNREGISTERED" });
+    const guid = await seedRingingCall(db, ["alice"]);
+    const time = clock();
+    await expect(ringCall(guid, push.deps(transactionsFail(), time))).rejects.toThrow("injected transaction failure");
+
+    await expect(ringCall(guid, push.deps(db, time))).resolves.toMatchObject({ state: "rung", sent: 1, pruned: 1 });
+    expect(time.now() - Date.now()).toBeLessThan(LEASE_MS);
+    expect(await deviceDoc("alice", "tablet")).toBeUndefined();
+    const endedAt = performance.timeOrigin + performance.now();
+    await endCall(db, guid, "canceled");
+    await stopCall(guid, push.deps(db, time));
+    expectStoppedEverywhere([ANDROID], endedAt);
+  });
+
+  it("stops every current device of the recipients when the ring died unrecorded and the call ended", async () => {
+    await seedResident(db, "alice", [ANDROID, IPHONE]);
+    const guid = await seedRingingCall(db, ["alice"]);
+    const time = clock();
+    const killed = hangingGateway();
+    const dead = ringCall(guid, push.deps(db, { ...time, gateway: killed.gateway })).catch(() => undefined);
+    await waitFor(async () => (push.fcm.requests.length === 1 && push.apns.requests.length === 1) || undefined, "the killed ring's pushes");
+    const endedAt = performance.timeOrigin + performance.now();
+    await endCall(db, guid, "timeout_online_signal");
+
+    time.advance(LEASE_MS + 1);
+    await expect(stopCall(guid, push.deps(db, time))).resolves.toEqual({ stopped: 2 });
+    expect((await call(guid)).delivery.stop).toMatchObject({ state: "stopped", allDevices: true });
+    expectStoppedEverywhere([ANDROID, IPHONE], endedAt);
+    // The ring's retried trigger closes the dead ring and rings nobody.
+    await expect(ringCall(guid, push.deps(db, time))).resolves.toEqual({ skipped: "ring_interrupted" });
+    expect((await call(guid)).delivery).toMatchObject({ state: "failed", reason: "ring_interrupted", interrupted: true });
+    expectStoppedEverywhere([ANDROID, IPHONE], endedAt);
+    killed.release();
+    await dead;
+  });
+
+  it("stops the devices of a ring that died after the stop ran (its retried trigger stops them)", async () => {
+    await seedResident(db, "alice", [ANDROID, IPAD_FCM_ONLY]);
+    const guid = await seedRingingCall(db, ["alice"]);
+    const time = clock();
+    const killed = hangingGateway();
+    const dead = ringCall(guid, push.deps(db, { ...time, gateway: killed.gateway })).catch(() => undefined);
+    await waitFor(async () => push.fcm.requests.length === 2 || undefined, "the killed ring's pushes");
+    const endedAt = performance.timeOrigin + performance.now();
+    await endCall(db, guid, "canceled");
+    // The ring still looks alive: the stop finds nothing recorded to stop.
+    await expect(stopCall(guid, push.deps(db, time))).resolves.toEqual({ stopped: 0 });
+
+    time.advance(LEASE_MS + 1);
+    await expect(ringCall(guid, push.deps(db, time))).resolves.toEqual({ skipped: "ring_interrupted" });
+    expectStoppedEverywhere([ANDROID, IPAD_FCM_ONLY], endedAt);
+    killed.release();
+    await dead;
+  });
+
+  it("takes over a stop whose instance died after its pushes, and stops every device at least once", async () => {
+    await seedResident(db, "alice", [ANDROID, IPAD_FCM_ONLY]);
+    const guid = await seedRingingCall(db, ["alice"]);
+    const time = clock();
+    await ringCall(guid, push.deps(db, time));
+    const endedAt = performance.timeOrigin + performance.now();
+    await endCall(db, guid, "canceled");
+    const killed = hangingGateway();
+    const dead = stopCall(guid, push.deps(db, { ...time, gateway: killed.gateway })).catch(() => undefined);
+    await waitFor(async () => push.fcm.requests.filter((r) => r.message.data?.type === "call.end").length === 2 || undefined, "the killed stop's pushes");
+    expect((await call(guid)).delivery.stop).toMatchObject({ state: "stopping" });
+
+    // Retried before the lease expired, it waits for it, then takes over.
+    await expect(stopCall(guid, push.deps(db, time))).resolves.toEqual({ stopped: 2 });
+    expect((await call(guid)).delivery.stop).toMatchObject({ state: "stopped", devices: 2, sent: 2 });
+    expectStoppedEverywhere([ANDROID, IPAD_FCM_ONLY], endedAt);
+    killed.release();
+    await dead;
+  });
+
+  it("rings a recipient added while the ring was sending, and one added after it finished", async () => {
+    await seedResident(db, "alice", [ANDROID]);
+    await seedResident(db, "bob", [IPAD_FCM_ONLY]);
+    await seedResident(db, "carol", [ANDROID_2]);
+    let open!: () => void;
+    push.fcm.script(ANDROID.fcmToken, { ok: true, gate: new Promise<void>((resolve) => (open = resolve)) });
+    const guid = await seedRingingCall(db, ["alice"]);
+    const ringing = ringCall(guid, push.deps(db));
+    await waitFor(async () => push.fcm.for(ANDROID.fcmToken)[0], "alice's ring at FCM");
+    await db.doc(`calls/${guid}`).update({ recipients: ["alice", "bob"] });
+    open();
+    await expect(ringing).resolves.toMatchObject({ state: "rung", recipients: { alice: "rung", bob: "rung" }, devices: 2, sent: 2 });
+    expect(pushesTo(IPAD_FCM_ONLY)).toEqual(["ring"]);
+
+    await db.doc(`calls/${guid}`).update({ recipients: ["alice", "bob", "carol"] });
+    await expect(ringCall(guid, push.deps(db), undefined, { whenHeld: "skip" })).resolves.toMatchObject({ recipients: { alice: "rung", bob: "rung", carol: "rung" }, devices: 3 });
+    expect(pushesTo(ANDROID)).toEqual(["ring"]);
+    expect(pushesTo(IPAD_FCM_ONLY)).toEqual(["ring"]);
+    expect(pushesTo(ANDROID_2)).toEqual(["ring"]);
+  });
+});
+
+describe("pushes under load", () => {
+  it("bounds one attempt: a stalled APNs stream is retried on a fresh session within the window, and says why", async () => {
+    await seedResident(db, "alice", [IPHONE]);
+    push.apns.script(IPHONE.voipToken, { status: 200, delayMs: 3000 });
+    const guid = await seedRingingCall(db, ["alice"]);
+    await expect(ringCall(guid, push.deps(db, { attemptTimeoutMs: 300 }))).resolves.toMatchObject({ state: "rung", sent: 1 });
+    const [stalled, retried] = push.apns.for(IPHONE.voipToken);
+    expect(retried).toBeDefined();
+    expect(retried.session).not.toBe(stalled.session);
+    expect(retried.receivedAt - stalled.receivedAt).toBeLessThan(2000);
+    expect(await delivery(guid, "iphone")).toMatchObject({ ring: { outcome: "sent", attempts: 2, retriedOn: ["timeout"] } });
+  });
+
+  it("keeps at most 50 FCM requests of one ring in flight, so that another call's pushes never queue behind it", async () => {
+    const residents = Array.from({ length: 12 }, (_, r) => `load-${r}`);
+    for (const uid of residents) {
+      const devices = Array.from({ length: 10 }, (_, d) => ({ deviceId: `${uid}-d${d}`, platform: "android", fcmToken: `fcm-${uid}-device-${d}` }));
+      await seedResident(db, uid, devices);
+      for (const device of devices) push.fcm.replyAlways(device.fcmToken, { ok: true, delayMs: 30 });
+    }
+    const guid = await seedRingingCall(db, residents);
+    await expect(ringCall(guid, push.deps(db))).resolves.toMatchObject({ state: "rung", devices: 120, sent: 120 });
+    expect(push.fcm.maxInFlight).toBeLessThanOrEqual(50);
+    expect(push.fcm.maxInFlight).toBeGreaterThan(1);
   });
 });

@@ -104,4 +104,19 @@ describe("onCallUpdated (wrapped)", () => {
     const stop = await waitFor(async () => ((await db.doc(`calls/${guid}`).get()).data() as CallDocument).delivery.stop, "the stop summary");
     expect(stop).toMatchObject({ state: "stopped", devices: 2, sent: 2 });
   });
+
+  it("rings a recipient who joins a ringing call after its ring finished, and nobody twice", async () => {
+    const BOB_PHONE = { deviceId: "bob-phone", platform: "android", fcmToken: "fcm-wrap-android-02" };
+    await seedResident(db, "alice", [ANDROID]);
+    await seedResident(db, "bob", [BOB_PHONE]);
+    const guid = await seedRingingCall(db, ["alice"]);
+    await fft.wrap(triggers.onCallCreated)({ data: await snapshot(guid), params: { guid } });
+    const before = await snapshot(guid);
+    await db.doc(`calls/${guid}`).update({ recipients: ["alice", "bob"] });
+    await fft.wrap(triggers.onCallUpdated)({ data: fft.makeChange(before, await snapshot(guid)), params: { guid } });
+
+    expect(fcm.for(BOB_PHONE.fcmToken).map((r) => r.message.data?.type)).toEqual(["call.ring"]);
+    expect(fcm.for(ANDROID.fcmToken).map((r) => r.message.data?.type)).toEqual(["call.ring"]);
+    expect(((await db.doc(`calls/${guid}`).get()).data() as CallDocument).delivery).toMatchObject({ state: "rung", devices: 2, recipients: { alice: "rung", bob: "rung" } });
+  });
 });

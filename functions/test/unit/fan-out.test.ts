@@ -82,7 +82,13 @@ describe("fanOut", () => {
       gateway, now: c.now, sleep: c.sleep, deadlineAt: c.now() + 40_000, backoffMs: [500, 1000, 2000], stillWanted: async () => true,
     });
     expect(calls).toHaveLength(4);
-    expect(result).toEqual({ key: "a", disposition: "failed", attempts: 4, errorCode: "messaging/server-unavailable" });
+    expect(result).toEqual({
+      key: "a",
+      disposition: "failed",
+      attempts: 4,
+      errorCode: "messaging/server-unavailable",
+      retriedOn: ["messaging/server-unavailable", "messaging/server-unavailable", "messaging/server-unavailable"],
+    });
   });
 
   it("stops retrying once the call is no longer wanted", async () => {

@@ -22,7 +22,7 @@ const DEPLOYED = {
 interface Loaded {
   names: string[];
   /** Per export read: its trigger kind and its minInstances (a param's name, or null). */
-  endpoints: Record<string, { trigger?: string; minInstances: unknown }>;
+  endpoints: Record<string, { trigger?: string; minInstances: unknown; retry?: boolean }>;
   modules: string[];
   /** Whether zod was loaded. */
   zod: boolean;
@@ -37,7 +37,7 @@ function load(read: string): Loaded {
     const endpoints = {};
     for (const name of read === "*" ? names : read ? [read] : []) {
       const endpoint = index[name]?.__endpoint;
-      if (endpoint) endpoints[name] = { trigger: Object.keys(endpoint).find((k) => k.endsWith("Trigger")), minInstances: endpoint.minInstances ?? null };
+      if (endpoint) endpoints[name] = { trigger: Object.keys(endpoint).find((k) => k.endsWith("Trigger")), minInstances: endpoint.minInstances ?? null, retry: endpoint.eventTrigger?.retry };
     }
     const modules = Object.keys(require.cache).filter((f) => f.startsWith(${JSON.stringify(join(FUNCTIONS_DIR, "lib"))}))
       .map((f) => f.slice(${JSON.stringify(join(FUNCTIONS_DIR, "lib").length + 1)}).replaceAll("\\\\", "/"));
@@ -81,6 +81,13 @@ describe("lib/index.js, the deployed entry point", () => {
     const warm = Object.keys(endpoints).filter((name) => endpoints[name].minInstances !== null);
     expect(warm).toEqual(["butterflymxWebhook", "onCallCreated", "onCallUpdated"]);
     for (const name of warm) expect(endpoints[name].minInstances).toBe("params.CALL_MIN_INSTANCES");
+  });
+
+  it("retries every event-driven function on failure (their work is idempotent; one failure must not leave a phone ringing)", () => {
+    const { endpoints } = load("*");
+    const eventDriven = Object.keys(endpoints).filter((name) => endpoints[name].trigger === "eventTrigger");
+    expect(eventDriven).toEqual(["onCallCreated", "onCallUpdated", "onUserDeleted"]);
+    for (const name of eventDriven) expect(endpoints[name].retry).toBe(true);
   });
 
   it("keeps the ButterflyMX client out of the ring and stop triggers and the push clients out of the webhook", () => {
