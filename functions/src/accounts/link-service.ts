@@ -5,7 +5,7 @@ import { BmxRegion } from "../butterflymx/butterflymx-hosts";
 import { ButterflyMxLinkInfo, isContactPreference, userRef } from "../devices/user-profile";
 import { bmxUserRef, otherUids, removeUid, setLinkedUids } from "../links/bmx-users";
 import { grantFields, grantRef, StoredGrant } from "../links/grant-store";
-import { registrationRef, registrationsOf, setRegistration } from "../links/registrations";
+import { readRegistration, registrationRef, registrationsOf, setRegistration } from "../links/registrations";
 import { hashSecret, newWebhookSecret, secretInUrl, webhookUrl } from "../links/webhook-secrets";
 import { logs } from "../logs";
 import { mapWithConcurrency } from "../shared/concurrency";
@@ -88,9 +88,10 @@ export async function linkAccount(deps: AccountDeps, uid: string, input: LinkAcc
 
   // After the commit, leftovers are only hygiene: a failure here is logged, never the caller's problem.
   const takenOver = new Set(committed.movedFrom);
-  const stale = plans.flatMap((plan) =>
+  const listed = plans.flatMap((plan) =>
     plan.stale.filter((s) => s.owner === undefined || s.owner === uid || takenOver.has(s.owner)).map((s) => ({ tenantId: plan.tenant.id, integrationId: s.integration.id })),
   );
+  const stale = [...listed, ...committed.dropped.filter((d) => !listed.some((l) => l.integrationId === d.integrationId))];
   await Promise.all([
     ...stale.map((s) => deleteIntegrationQuietly(deps, session!, s, uid)),
     ...committed.replacedRefreshTokens.map((token) => revokeQuietly(deps, token, uid)),
@@ -151,6 +152,11 @@ interface Committed {
   movedFrom: string[];
   /** Refresh tokens of grants this link replaced: revoked after the commit. */
   replacedRefreshTokens: string[];
+  /**
+   * Integrations of this user's registrations the commit removed (tenants no longer theirs, or a link that
+   * raced this one and committed first): deleted at ButterflyMX after the commit, so one webhook per tenant is left.
+   */
+  dropped: Array<{ tenantId: string; integrationId: string }>;
 }
 
 /** Everything the link stores, in one transaction; re-checks the ownership rule against concurrent links. */
@@ -182,7 +188,13 @@ async function commitLink(
     const previousLinks = previousLinksRef ? await tx.get(previousLinksRef) : undefined;
 
     const keep = new Set(plans.map((plan) => plan.hash));
-    for (const doc of ownRegistrations.docs) if (!keep.has(doc.id)) tx.delete(doc.ref);
+    const dropped: Committed["dropped"] = [];
+    for (const doc of ownRegistrations.docs) {
+      if (keep.has(doc.id)) continue;
+      tx.delete(doc.ref);
+      const registration = readRegistration(doc);
+      if (registration?.bmxIntegrationId) dropped.push({ tenantId: registration.tenantId, integrationId: registration.bmxIntegrationId });
+    }
     for (const snapshot of otherRegistrations) for (const doc of snapshot.docs) tx.delete(doc.ref);
     for (const plan of plans) {
       const registration = { uid, tenantId: plan.tenant.id, bmxIntegrationId: plan.integrationId, bmxUserId: profile.userId, region: link.region, environment: deps.environment };
@@ -220,7 +232,7 @@ async function commitLink(
     const replaced = [ownGrant, ...otherGrants]
       .map((g) => g.get("refreshToken") as string | undefined)
       .filter((token): token is string => Boolean(token) && token !== link.tokens.refreshToken);
-    return { movedFrom: link.takeOver ? others : [], replacedRefreshTokens: replaced };
+    return { movedFrom: link.takeOver ? others : [], replacedRefreshTokens: replaced, dropped };
   });
 }
 

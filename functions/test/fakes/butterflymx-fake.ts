@@ -39,7 +39,8 @@ export interface FakeRequest {
 }
 
 /** A scripted answer: an HTTP status with a body, or no answer at all (the client's timeout fires). */
-export type FakeFailure = { status: number; body?: unknown } | "hang";
+/** What a matched request gets: an error answer, no answer at all, or its normal answer after a delay. */
+export type FakeFailure = { status: number; body?: unknown } | "hang" | { delayMs: number };
 
 interface FailureRule {
   host?: FakeHost;
@@ -231,7 +232,8 @@ export class ButterflyMxFake {
     if (rule) {
       if (--rule.times === 0) this.failures.splice(this.failures.indexOf(rule), 1);
       if (rule.reply === "hang") return;
-      return send(res, rule.reply.status, rule.reply.body ?? { errors: [{ message: `injected ${rule.reply.status}` }] });
+      if ("delayMs" in rule.reply) await new Promise((resolve) => setTimeout(resolve, (rule.reply as { delayMs: number }).delayMs));
+      else return send(res, rule.reply.status, rule.reply.body ?? { errors: [{ message: `injected ${rule.reply.status}` }] });
     }
 
     if (host === "accounts") return this.accounts(method, url, bearer, form, res);

@@ -159,6 +159,19 @@ describe("linkAccount", () => {
     expect(fake.integrationsOf({ kind: "tenant", id: "t-506-1" })).toEqual([]);
   });
 
+  it("leaves exactly one working webhook per tenant when two links of one user race", async () => {
+    fake.addUser(resident("518"));
+    // The first link's registration at ButterflyMX answers late: the second link registers and commits first.
+    fake.fail({ method: "POST", path: /^\/v3\/tenants\/t-518-1\/integrations$/ }, { delayMs: 300 });
+    await Promise.all([linkAccount(deps(), "ines", signInAtButterflyMx(fake, "518")), linkAccount(deps(), "ines", signInAtButterflyMx(fake, "518"))]);
+
+    const integrations = fake.integrationsOf({ kind: "tenant", id: "t-518-1" });
+    expect(integrations).toHaveLength(1);
+    expect(await docIds("webhookRegistrations")).toEqual([hashSecret(secretOf(integrations[0].url))]);
+    expect((await post(secretOf(integrations[0].url), createBody({ user: { id: 518 } }))).status).toBe(200);
+    expect(fake.liveGrants("518")).toHaveLength(1);
+  });
+
   it("refuses a redirect URI that is not configured before calling ButterflyMX", async () => {
     fake.addUser(resident("507"));
     const input = { ...signInAtButterflyMx(fake, "507"), redirectUri: "https://attacker.example.com/cb" };
