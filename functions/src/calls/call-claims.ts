@@ -290,11 +290,16 @@ export async function recordRing(
     const recorded = { call, stopClaimed: stop !== undefined, stopReachedAll: stop?.allDevices === true };
     if (call.delivery.ringLease?.holder !== lease.holder) return { result: recorded, alongside: setRecords(ref, last) };
     const summary = mergeSummary(call.delivery, outcome);
+    // A stop that ran without these devices leaves them to us: the claim stays ours (and `ringing`) until they are
+    // stopped (`finishRing`), so that if we die first, the retried trigger finds an interrupted ring and stops them.
+    const stopsOwed = recorded.stopClaimed && !recorded.stopReachedAll;
     return {
       result: { ...recorded, summary },
       alongside: setRecords(ref, last),
       update: {
-        "delivery.state": summary.state,
+        ...(stopsOwed
+          ? { "delivery.ringLease.until": Timestamp.fromMillis(now.toMillis() + LEASE_MS) }
+          : { "delivery.state": summary.state, "delivery.ringLease": FieldValue.delete() }),
         "delivery.reason": summary.reason ?? FieldValue.delete(),
         "delivery.recipients": summary.recipients,
         "delivery.devices": summary.devices,
@@ -303,10 +308,18 @@ export async function recordRing(
         "delivery.pruned": summary.pruned,
         "delivery.firstRingMs": summary.firstRingMs ?? FieldValue.delete(),
         "delivery.ringFinishedAt": now,
-        "delivery.ringLease": FieldValue.delete(),
       },
     };
   });
+}
+
+/** Releases a ring's claim once it has stopped the devices a stop could not see: the recorded state takes effect. */
+export function finishRing(db: Firestore, guid: string, lease: Lease, state: RingSummary["state"]): Promise<void> {
+  return decideOnCall<void>(db, guid, undefined, undefined, ({ call }) =>
+    call.delivery.ringLease?.holder === lease.holder
+      ? { result: undefined, update: { "delivery.state": state, "delivery.ringLease": FieldValue.delete() } }
+      : { result: undefined },
+  );
 }
 
 function setRecords(call: DocumentReference, deliveries: DeliveryDocument[]): (batch: WriteBatch) => void {

@@ -7,6 +7,7 @@ import {
   claimWaiting,
   closeInterruptedRing,
   devicesWithRingRecords,
+  finishRing,
   lapseLease,
   recordRing,
   releaseRing,
@@ -144,6 +145,7 @@ async function ringOnce(
         .filter((d) => d.ring.outcome !== "prune")
         .map((d) => ({ uid: d.uid, deviceId: d.deviceId, device: rung.get(d.deviceId), ringChannel: d.ring.channel }));
       await stopDevices(record.call, targets, deps, {});
+      if (summary) await finishRing(db, guid, lease, summary.state);
     }
     const merged = summary ? { ...record.call, delivery: { ...record.call.delivery, recipients: summary.recipients } } : record.call;
     return { summary, more: summary !== undefined && record.call.status === "ringing" && unrungRecipients(merged).length > 0 };

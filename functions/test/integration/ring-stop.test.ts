@@ -684,6 +684,39 @@ describe("crashes and leases", () => {
     await dead;
   });
 
+  it("stops the devices of a ring that recorded after the stop ran and died before stopping them", async () => {
+    await seedResident(db, "alice", [ANDROID, IPAD_FCM_ONLY]);
+    let open!: () => void;
+    push.fcm.script(ANDROID.fcmToken, { ok: true, gate: new Promise<void>((resolve) => (open = resolve)) });
+    const guid = await seedRingingCall(db, ["alice"]);
+    const time = clock();
+    // This instance dies as it is about to send its stops: they never leave.
+    let die!: () => void;
+    const death = new Promise<void>((resolve) => (die = resolve));
+    const real = push.deps(db).gateway();
+    const dying = {
+      sendFcm: async (messages: Parameters<typeof real.sendFcm>[0]) => {
+        if (messages.some((m) => m.data?.type === "call.end")) await death;
+        return real.sendFcm(messages);
+      },
+      sendApns: real.sendApns,
+    };
+    const dead = ringCall(guid, push.deps(db, { ...time, gateway: () => dying })).catch(() => undefined);
+    await waitFor(async () => push.fcm.for(ANDROID.fcmToken)[0], "the ring at FCM (held there)");
+    const endedAt = performance.timeOrigin + performance.now();
+    await endCall(db, guid, "canceled");
+    await expect(stopCall(guid, push.deps(db, time))).resolves.toEqual({ stopped: 0 });
+    open();
+    await waitFor(async () => ((await call(guid)).delivery.devices === 2 ? true : undefined), "the ring's record");
+    expect((await call(guid)).delivery).toMatchObject({ state: "ringing", ringLease: expect.anything() });
+
+    time.advance(LEASE_MS + 1);
+    await expect(ringCall(guid, push.deps(db, time))).resolves.toEqual({ skipped: "ring_interrupted" });
+    expectStoppedEverywhere([ANDROID, IPAD_FCM_ONLY], endedAt);
+    die();
+    await dead;
+  });
+
   it("takes over a stop whose instance died after its pushes, and stops every device at least once", async () => {
     await seedResident(db, "alice", [ANDROID, IPAD_FCM_ONLY]);
     const guid = await seedRingingCall(db, ["alice"]);
