@@ -209,9 +209,11 @@ async function commitLink(
       region: link.region,
       tenants: plans.map(({ tenant }) => ({
         id: tenant.id,
+        ...(tenant.unitId ? { unitId: tenant.unitId } : {}),
         ...(tenant.unitLabel ? { unitLabel: tenant.unitLabel } : {}),
         ...(tenant.buildingId ? { buildingId: tenant.buildingId } : {}),
         ...(tenant.buildingName ? { buildingName: tenant.buildingName } : {}),
+        ...(tenant.doorReleaseEnabled !== undefined ? { doorReleaseEnabled: tenant.doorReleaseEnabled } : {}),
       })),
       linkedAt: (user.get("butterflymx.userId") === profile.userId ? user.get("butterflymx.linkedAt") : undefined) ?? now,
       updatedAt: now,

@@ -2,12 +2,17 @@ import { z } from "zod";
 import { BmxError } from "./butterflymx-errors";
 import { BMX_REGIONS, BmxEndpoints, BmxRegion } from "./butterflymx-hosts";
 import {
+  accessLogSchema,
+  callLogSchema,
+  doorReleaseCreatedSchema,
   errorResponseSchema,
   integrationCreatedSchema,
   integrationListSchema,
   integrationSchema,
   meResponseSchema,
+  openDoorResponseSchema,
   regionsResponseSchema,
+  tenantUpdatedSchema,
   tokenResponseSchema,
 } from "./butterflymx-schemas";
 
@@ -35,6 +40,8 @@ export interface BmxTenant {
   unitLabel?: string;
   buildingId?: string;
   buildingName?: string;
+  /** The building's `open_door_button_enabled`: whether residents may open its doors from the app. */
+  doorReleaseEnabled?: boolean;
 }
 
 export interface BmxProfile {
@@ -43,6 +50,30 @@ export interface BmxProfile {
   email?: string;
   contactPreference?: string;
   tenants: BmxTenant[];
+}
+
+/** One call of a user's ButterflyMX call log. */
+export interface BmxCallLogEntry {
+  id: string;
+  /** Epoch ms. */
+  at: number;
+  guid?: string;
+  status?: string;
+  panelName?: string;
+  panelId?: string;
+  imageUrl?: string;
+}
+
+/** One entry of a building's access log. */
+export interface BmxAccessLogEntry {
+  id: string;
+  at: number;
+  accessPoint?: string;
+  releaseStatus?: string;
+  releaseType?: string;
+  /** `entry_method` as text: its own words ("Swipe to open", "API", "App call"), or `access_tool` / `keychain`. */
+  method?: string;
+  tenantId?: string;
 }
 
 export interface BmxIntegration {
@@ -63,6 +94,7 @@ export interface ButterflyMxClientOptions {
 }
 
 const JSON_API = "application/vnd.api+json";
+const PLAIN_JSON = "application/json";
 const MAX_PAGES = 50;
 
 /** Every ButterflyMX call the backend makes, over `fetch`: OAuth at the accounts host, the API at the user's region. */
@@ -161,6 +193,102 @@ export class ButterflyMxClient {
     }
   }
 
+  /**
+   * Opens one access point of a tenant's building (v4). Not idempotent at ButterflyMX: never call it twice for one
+   * request, and never retry it (a 401 is repeated once with a renewed token: ButterflyMX refused it unexecuted).
+   */
+  async releaseDoor(session: BmxSession, target: { tenantId: string; accessPointId: string }): Promise<{ id: string }> {
+    const operation = "POST /v4/door_release_requests";
+    const body = { door_release_request: { tenant_id: numeric(target.tenantId), access_point_id: numeric(target.accessPointId) } };
+    const response = await this.api(session, operation, "/v4/door_release_requests", { method: "POST", body: JSON.stringify(body), mediaType: PLAIN_JSON });
+    return { id: (await this.read(operation, response, doorReleaseCreatedSchema)).data.id };
+  }
+
+  /**
+   * Opens the door of the panel calling during (or just after) a call, as ButterflyMX's SDK does in-call (v3): the
+   * webhook's panel and unit ids are the ids v3 knows. Not idempotent, never retried (as `releaseDoor`).
+   */
+  async openDoorInCall(session: BmxSession, target: { panelId: string; unitId: string }): Promise<{ id?: string }> {
+    const operation = "POST /v3/me/open_door";
+    const body = {
+      data: {
+        type: "door_release_requests",
+        attributes: { release_method: "front_door_view" },
+        relationships: { panel: { data: { id: target.panelId } }, unit: { data: { id: target.unitId } } },
+      },
+    };
+    const response = await this.api(session, operation, "/v3/me/open_door", { method: "POST", body: JSON.stringify(body) });
+    const text = await response.text();
+    if (!text) return {};
+    const parsed = openDoorResponseSchema.safeParse(safeJson(text));
+    return parsed.success && parsed.data.data?.id !== undefined ? { id: parsed.data.data.id } : {};
+  }
+
+  /** Tells the panel of a live call what the resident did (`open_door`), as the SDK does, so that it stops dialling. */
+  async notifyPanel(session: BmxSession, kind: "open_door", target: { panelId: string; guid: string }): Promise<void> {
+    const operation = `POST /v3/notifications/${kind}`;
+    const body = { data: { type: "notifications", id: target.panelId, attributes: { panel_id: numeric(target.panelId), call_guid: target.guid } } };
+    const response = await this.api(session, operation, `/v3/notifications/${kind}`, { method: "POST", body: JSON.stringify(body) });
+    await response.body?.cancel();
+  }
+
+  /** One page of the user's own call log, newest first (v3: it carries each call's guid). */
+  async callLog(session: BmxSession, page: number, per: number): Promise<{ calls: BmxCallLogEntry[]; more: boolean }> {
+    const operation = "GET /v3/me/calls";
+    const response = await this.api(session, operation, `/v3/me/calls?page=${page}&per=${per}`);
+    const log = await this.read(operation, response, callLogSchema);
+    const calls = log.data.flatMap((call): BmxCallLogEntry[] => {
+      const a = call.attributes;
+      const at = a.logged_at ?? a.created_at;
+      if (!at) return [];
+      const panel = call.relationships?.panel?.data;
+      const panelId = a.panel_id ?? (panel && !Array.isArray(panel) ? panel.id : undefined);
+      return [{
+        id: call.id,
+        at: Date.parse(at),
+        ...(a.guid ? { guid: a.guid.toLowerCase() } : {}),
+        ...(a.status ? { status: a.status } : {}),
+        ...(a.panel_name ? { panelName: a.panel_name } : {}),
+        ...(panelId !== undefined ? { panelId } : {}),
+        ...(a.medium_url || a.thumb_url ? { imageUrl: (a.medium_url ?? a.thumb_url)! } : {}),
+      }];
+    });
+    return { calls, more: Boolean(log.links?.next) };
+  }
+
+  /**
+   * One page of a building's access log as the user may see it (their own entries), newest first, up to `to` (v4).
+   * ButterflyMX ignores a malformed date and returns everything: callers pass a date they made.
+   */
+  async accessLog(session: BmxSession, buildingId: string, query: { page: number; per: number; to?: number }): Promise<{ entries: BmxAccessLogEntry[]; more: boolean }> {
+    const operation = "GET /v4/buildings/:id/access_logs";
+    const params = new URLSearchParams({ page: String(query.page), per: String(query.per) });
+    if (query.to !== undefined) params.set("q[logged_at_lteq]", bmxTime(query.to));
+    const response = await this.api(session, operation, `/v4/buildings/${encodeURIComponent(buildingId)}/access_logs?${params}`, { mediaType: PLAIN_JSON });
+    const log = await this.read(operation, response, accessLogSchema);
+    const entries = log.data.map((entry): BmxAccessLogEntry => ({
+      id: entry.id,
+      at: Date.parse(entry.logged_at),
+      ...(entry.access_point != null ? { accessPoint: entry.access_point } : {}),
+      ...(entry.release_status ? { releaseStatus: entry.release_status } : {}),
+      ...(entry.release_type ? { releaseType: entry.release_type } : {}),
+      method: entryMethod(entry.entry_method),
+      ...(entry.tenant_id != null ? { tenantId: entry.tenant_id } : {}),
+    }));
+    return { entries, more: log.page_info?.next_page != null };
+  }
+
+  /** Sets the tenant's Do Not Disturb and/or contact preference at ButterflyMX (v4). */
+  async updateTenantSettings(session: BmxSession, tenantId: string, settings: { doNotDisturb?: boolean; contactPreference?: string }): Promise<void> {
+    const operation = "PUT /v4/tenants/:id";
+    const tenant = {
+      ...(settings.doNotDisturb !== undefined ? { notification_preference_attributes: { do_not_disturb: settings.doNotDisturb } } : {}),
+      ...(settings.contactPreference !== undefined ? { user_attributes: { contact_preference: settings.contactPreference } } : {}),
+    };
+    const response = await this.api(session, operation, `/v4/tenants/${encodeURIComponent(tenantId)}`, { method: "PUT", body: JSON.stringify({ tenant }), mediaType: PLAIN_JSON });
+    await this.read(operation, response, tenantUpdatedSchema);
+  }
+
   private async token(fields: Record<string, string>): Promise<BmxTokens> {
     const operation = "POST /oauth/token";
     const requestedAt = this.now();
@@ -184,12 +312,14 @@ export class ButterflyMxClient {
   }
 
   /** A bearer request at the user's regional host; after a 401, renews the token once and repeats. */
-  private async api(session: BmxSession, operation: string, path: string, init: { method?: string; body?: string } = {}): Promise<Response> {
+  private async api(session: BmxSession, operation: string, path: string, init: { method?: string; body?: string; mediaType?: string } = {}): Promise<Response> {
     const url = `${this.options.endpoints.api[session.region]}${path}`;
+    // v3 speaks JSON:API (and rejects a plain JSON body); v4 speaks plain JSON.
+    const mediaType = init.mediaType ?? JSON_API;
     const attempt = (token: string) =>
       this.send(operation, url, {
         method: init.method ?? "GET",
-        headers: { authorization: `Bearer ${token}`, accept: JSON_API, ...(init.body ? { "content-type": JSON_API } : {}) },
+        headers: { authorization: `Bearer ${token}`, accept: mediaType, ...(init.body ? { "content-type": mediaType } : {}) },
         body: init.body,
       }, { allowUnauthorized: true });
     const token = await session.accessToken();
@@ -277,6 +407,7 @@ function toProfile(document: z.output<typeof meResponseSchema>): BmxProfile {
       ...(text(unit?.attributes?.label) ? { unitLabel: text(unit?.attributes?.label) } : {}),
       ...(building ? { buildingId: building.id } : {}),
       ...(text(building?.attributes?.name) ? { buildingName: text(building?.attributes?.name) } : {}),
+      ...(typeof building?.attributes?.open_door_button_enabled === "boolean" ? { doorReleaseEnabled: building.attributes.open_door_button_enabled } : {}),
     };
   });
   const attributes = document.data.attributes ?? {};
@@ -310,6 +441,31 @@ async function toError(operation: string, response: Response): Promise<BmxError>
   if (status === 404) return new BmxError("not_found", operation, `not found${said}`, status, problems);
   if (status === 429 || status >= 500) return new BmxError("unavailable", operation, `HTTP ${status}${said}`, status, problems);
   return new BmxError("rejected", operation, `HTTP ${status}${said}`, status, problems);
+}
+
+/** ButterflyMX ids are integers on the wire; ours are strings of digits (anything else is sent as given). */
+function numeric(id: string): number | string {
+  return /^[0-9]{1,15}$/.test(id) ? Number(id) : id;
+}
+
+/** The date format ButterflyMX's filters take: `2026-06-17 15:12:19 UTC`. */
+function bmxTime(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19).replace("T", " ")} UTC`;
+}
+
+/** `entry_method` is text, or an object naming what opened the door (`{"access_tool": 8432576}`). */
+function entryMethod(value: unknown): string | undefined {
+  if (typeof value === "string" && value.length > 0) return value;
+  if (value && typeof value === "object") return Object.keys(value)[0];
+  return undefined;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function causeOf(error: unknown): string {

@@ -60,3 +60,53 @@ export const errorResponseSchema = z.looseObject({
   error: z.string().optional(),
   error_description: z.string().optional(),
 });
+
+/** `POST /v4/door_release_requests` → 201 `{data:{id, guid, access_point_id, device_id, tenant_id, release_method, …}}`. */
+export const doorReleaseCreatedSchema = z.looseObject({ data: z.looseObject({ id }) });
+
+/** `POST /v3/me/open_door`: no body has been seen; a JSON:API resource when there is one. */
+export const openDoorResponseSchema = z.looseObject({ data: z.looseObject({ id: id.optional() }).optional() });
+
+const timestamp = z.string().refine((value) => !Number.isNaN(Date.parse(value)), "must be a date");
+
+/** `GET /v3/me/calls` (JSON:API): the user's calls, newest first, with their guid. */
+export const callLogSchema = z.looseObject({
+  data: z.array(
+    z.looseObject({
+      id,
+      attributes: z.looseObject({
+        guid: z.string().optional(),
+        logged_at: timestamp.nullish(),
+        created_at: timestamp.nullish(),
+        status: z.string().nullish(),
+        panel_name: z.string().nullish(),
+        panel_id: id.nullish(),
+        thumb_url: z.string().nullish(),
+        medium_url: z.string().nullish(),
+      }),
+      relationships: z.record(z.string(), relationship).optional(),
+    }),
+  ),
+  links: z.looseObject({ next: z.string().nullish() }).optional(),
+});
+
+/** `GET /v4/buildings/{id}/access_logs` (with a resident's token: that resident's entries). */
+export const accessLogSchema = z.looseObject({
+  data: z.array(
+    z.looseObject({
+      id,
+      logged_at: timestamp,
+      access_point: id.nullish(),
+      release_status: z.string().nullish(),
+      release_type: z.string().nullish(),
+      entry_method: z.unknown().optional(),
+      unit: id.nullish(),
+      tenant_id: id.nullish(),
+      image_url: z.string().nullish(),
+    }),
+  ),
+  page_info: z.looseObject({ next_page: z.number().nullish() }).optional(),
+});
+
+/** `PUT /v4/tenants/{id}`: the tenant as it is now. */
+export const tenantUpdatedSchema = z.looseObject({ data: z.looseObject({ id }) });

@@ -16,13 +16,24 @@ export interface Preferences {
   contactPreference?: ContactPreference;
 }
 
+/** One tenancy of the linked ButterflyMX user: its unit and building, as linking found them. */
+export interface LinkedTenant {
+  id: string;
+  unitId?: string;
+  unitLabel?: string;
+  buildingId?: string;
+  buildingName?: string;
+  /** The building lets residents open its doors from the app (`open_door_button_enabled`). */
+  doorReleaseEnabled?: boolean;
+}
+
 /** The ButterflyMX account a resident linked, as `users/{uid}.butterflymx`. */
 export interface ButterflyMxLinkInfo {
   userId: string;
   email?: string;
   environment: BmxEnvironment;
   region: BmxRegion;
-  tenants: Array<{ id: string; unitLabel?: string; buildingId?: string; buildingName?: string }>;
+  tenants: LinkedTenant[];
   linkedAt: Timestamp;
   updatedAt: Timestamp;
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
 import { AddressInfo } from "node:net";
 
@@ -10,6 +10,53 @@ export interface FakeTenant {
   unitLabel?: string;
   buildingId?: string;
   buildingName?: string;
+  /** The building's `open_door_button_enabled` (true when absent). */
+  doorReleaseEnabled?: boolean;
+  /** v4 access points of the building this tenant may open. */
+  accessPoints?: string[];
+  /** v3 panels of the building (as webhooks name them). */
+  panels?: string[];
+  /** The tenant's own settings (PUT /v4/tenants/{id}). */
+  doNotDisturb?: boolean;
+  contactPreference?: string;
+}
+
+/** One call in a user's v3 call log (`GET /v3/me/calls`). */
+export interface FakeCallLog {
+  id: string;
+  guid: string;
+  loggedAt: string;
+  panelId: string;
+  panelName?: string;
+  status: string;
+  thumbUrl?: string;
+  mediumUrl?: string;
+}
+
+/** One entry of a building's v4 access log. */
+export interface FakeAccessLog {
+  id: number;
+  buildingId: string;
+  logged_at: string;
+  access_point: number | null;
+  release_status: string;
+  name: string | null;
+  release_type: string | null;
+  unit: number | null;
+  tenant_id: number | null;
+  entry_method: unknown;
+  image_url: string | null;
+}
+
+/** A door release ButterflyMX executed (v4 request or v3 in-call open_door). */
+export interface FakeDoorRelease {
+  id: number;
+  userId: string;
+  path: "/v4/door_release_requests" | "/v3/me/open_door";
+  tenantId?: string;
+  accessPointId?: string;
+  panelId?: string;
+  unitId?: string;
 }
 
 export interface FakeUser {
@@ -81,6 +128,15 @@ export class ButterflyMxFake {
   private readonly integrations: FakeIntegration[] = [];
   private readonly failures: FailureRule[] = [];
   private nextIntegrationId = 1000;
+  private nextLogId = 5000;
+  /** Per user id: their v3 call log. */
+  private readonly callLogs = new Map<string, FakeCallLog[]>();
+  readonly accessLogs: FakeAccessLog[] = [];
+  readonly doorReleases: FakeDoorRelease[] = [];
+  /** `POST /v3/notifications/{kind}` received: what the panel was told during a call. */
+  readonly panelNotifications: Array<{ kind: string; body: unknown }> = [];
+  /** Whether residents may change their tenant's settings (PUT /v4/tenants/{id}); ButterflyMX's rule is unknown. */
+  tenantSettingsAllowed = true;
 
   private constructor(
     private readonly servers: Record<FakeHost, Server>,
@@ -164,7 +220,27 @@ export class ButterflyMxFake {
     this.failures.push({ ...match, reply, times });
   }
 
+  /** Adds calls to a user's v3 call log (kept newest first). */
+  addCallLogs(userId: string, ...calls: FakeCallLog[]): void {
+    const log = [...(this.callLogs.get(userId) ?? []), ...calls].sort((a, b) => b.loggedAt.localeCompare(a.loggedAt) || b.id.localeCompare(a.id));
+    this.callLogs.set(userId, log);
+  }
+
+  /** Adds entries to a building's v4 access log. */
+  addAccessLogs(...entries: Array<Omit<FakeAccessLog, "id"> & { id?: number }>): void {
+    for (const entry of entries) this.accessLogs.push({ ...entry, id: entry.id ?? this.nextLogId++ });
+  }
+
+  tenantOf(tenantId: string): FakeTenant | undefined {
+    return [...this.users.values()].flatMap((u) => u.tenants).find((t) => t.id === tenantId);
+  }
+
   reset(): void {
+    this.callLogs.clear();
+    this.accessLogs.length = 0;
+    this.doorReleases.length = 0;
+    this.panelNotifications.length = 0;
+    this.tenantSettingsAllowed = true;
     this.requests.length = 0;
     this.users.clear();
     this.codes.clear();
@@ -295,6 +371,7 @@ export class ButterflyMxFake {
     if (user && user.region !== host) return send(res, 404, { errors: [{ message: "user not found in this region" }] });
 
     if (method === "GET" && url.pathname === "/v3/me" && user) return send(res, 200, meDocument(user));
+    if (user && this.residentApi(user, method, url, body, res)) return;
 
     const match = /^\/(v3\/tenants|v4\/buildings)\/([^/]+)\/integrations(?:\/([^/]+))?$/.exec(url.pathname);
     if (!match) return send(res, 404, { errors: [{ message: "not found" }] });
@@ -332,6 +409,139 @@ export class ButterflyMxFake {
     send(res, 405, { errors: [{ message: "method not allowed" }] });
   }
 
+  /** Routes a resident's token may use beyond integrations; false when the route is not one of them. */
+  private residentApi(user: FakeUser, method: string, url: URL, body: unknown, res: ServerResponse): boolean {
+    const path = url.pathname;
+    const per = Math.min(100, Math.max(1, Number(url.searchParams.get("per") ?? "25") || 25));
+    const page = Math.max(1, Number(url.searchParams.get("page") ?? "1") || 1);
+    if (method === "GET" && path === "/v3/me/calls") {
+      const all = this.callLogs.get(user.id) ?? [];
+      const slice = all.slice((page - 1) * per, page * per);
+      const next = page * per < all.length ? `/v3/me/calls?page=${page + 1}&per=${per}` : null;
+      send(res, 200, { data: slice.map(callLogResource), links: { next } });
+      return true;
+    }
+    const logs = /^\/v4\/buildings\/([^/]+)\/access_logs$/.exec(path);
+    if (method === "GET" && logs) {
+      const buildingId = decodeURIComponent(logs[1]);
+      if (!user.tenants.some((t) => t.buildingId === buildingId)) {
+        send(res, 403, { errors: [{ field: "base", code: "forbidden", message: "Forbidden" }] });
+        return true;
+      }
+      const own = new Set(user.tenants.map((t) => Number(t.id)));
+      // A resident's token sees that resident's entries; a malformed date is ignored (everything comes back).
+      const bound = (name: string) => {
+        const value = Date.parse(url.searchParams.get(name) ?? "");
+        return Number.isNaN(value) ? undefined : value;
+      };
+      const from = bound("q[logged_at_gteq]");
+      const to = bound("q[logged_at_lteq]");
+      const all = this.accessLogs
+        .filter((e) => e.buildingId === buildingId && e.tenant_id !== null && own.has(e.tenant_id))
+        .filter((e) => (from === undefined || Date.parse(e.logged_at) >= from) && (to === undefined || Date.parse(e.logged_at) <= to))
+        .sort((a, b) => b.logged_at.localeCompare(a.logged_at) || b.id - a.id);
+      const slice = all.slice((page - 1) * per, page * per);
+      const totalPages = Math.max(1, Math.ceil(all.length / per));
+      send(res, 200, {
+        data: slice.map(({ buildingId: _building, ...entry }) => entry),
+        page_info: {
+          current_page: page, total_pages: totalPages, total_item_count: all.length, page_item_count: slice.length, page_size: per,
+          next_page: page < totalPages ? page + 1 : null, prev_page: page > 1 ? page - 1 : null, first_page: page === 1, last_page: page >= totalPages,
+        },
+      });
+      return true;
+    }
+    if (method === "POST" && path === "/v4/door_release_requests") {
+      const request = (body as { door_release_request?: { tenant_id?: unknown; access_point_id?: unknown } })?.door_release_request;
+      const tenant = user.tenants.find((t) => t.id === String(request?.tenant_id));
+      if (!tenant) {
+        send(res, 404, { errors: [{ field: "base", code: "not_found", message: "Resource not found" }] });
+        return true;
+      }
+      const accessPoint = String(request?.access_point_id ?? "");
+      if (tenant.doorReleaseEnabled === false) {
+        send(res, 422, { errors: [{ field: "base", code: "disabled", message: "Door release is disabled for this building" }] });
+        return true;
+      }
+      if (!tenant.accessPoints?.includes(accessPoint)) {
+        send(res, 422, { errors: [{ field: "access_point_id", code: "invalid", message: "is not an access point of this tenant's building" }] });
+        return true;
+      }
+      const release = this.release(user, tenant, { path: "/v4/door_release_requests", tenantId: tenant.id, accessPointId: accessPoint }, "API");
+      const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+      send(res, 201, {
+        data: { access_point_id: Number(accessPoint), created_at: now, device_id: null, guid: randomUUID(), id: release.id, release_method: "api", updated_at: now, tenant_id: Number(tenant.id) },
+      });
+      return true;
+    }
+    if (method === "POST" && path === "/v3/me/open_door") {
+      const data = (body as { data?: { relationships?: { panel?: { data?: { id?: unknown } }; unit?: { data?: { id?: unknown } } } } })?.data;
+      const panelId = String(data?.relationships?.panel?.data?.id ?? "");
+      const unitId = String(data?.relationships?.unit?.data?.id ?? "");
+      const tenant = user.tenants.find((t) => t.unitId === unitId);
+      if (!tenant || !tenant.panels?.includes(panelId)) {
+        send(res, 422, { errors: [{ field: "panel", code: "invalid", message: "Panel is not available for this unit" }] });
+        return true;
+      }
+      if (tenant.doorReleaseEnabled === false) {
+        send(res, 422, { errors: [{ field: "base", code: "disabled", message: "Door release is disabled for this building" }] });
+        return true;
+      }
+      const release = this.release(user, tenant, { path: "/v3/me/open_door", panelId, unitId }, "App call");
+      send(res, 201, { data: { id: String(release.id), type: "door_release_requests", attributes: { release_method: "front_door_view" } } });
+      return true;
+    }
+    const notification = /^\/v3\/notifications\/([a-z_]+)$/.exec(path);
+    if (method === "POST" && notification) {
+      this.panelNotifications.push({ kind: notification[1], body });
+      res.writeHead(204).end();
+      return true;
+    }
+    const tenantPath = /^\/v4\/tenants\/([^/]+)$/.exec(path);
+    if (method === "PUT" && tenantPath) {
+      const tenant = user.tenants.find((t) => t.id === decodeURIComponent(tenantPath[1]));
+      if (!tenant) {
+        send(res, 404, { errors: [{ field: "base", code: "not_found", message: "Resource not found" }] });
+        return true;
+      }
+      if (!this.tenantSettingsAllowed) {
+        send(res, 403, { errors: [{ field: "base", code: "forbidden", message: "Residents may not change these settings" }] });
+        return true;
+      }
+      const change = (body as { tenant?: { notification_preference_attributes?: { do_not_disturb?: unknown }; user_attributes?: { contact_preference?: unknown } } })?.tenant;
+      const dnd = change?.notification_preference_attributes?.do_not_disturb;
+      const contact = change?.user_attributes?.contact_preference;
+      if (contact !== undefined && contact !== "mobile_app" && contact !== "phone_call") {
+        send(res, 422, { errors: [{ field: "contact_preference", code: "inclusion", message: "is not included in the list" }] });
+        return true;
+      }
+      if (typeof dnd === "boolean") tenant.doNotDisturb = dnd;
+      if (typeof contact === "string") tenant.contactPreference = contact;
+      send(res, 200, { data: { id: Number(tenant.id), contact_preference: tenant.contactPreference ?? "mobile_app", notification_preference: { do_not_disturb: tenant.doNotDisturb ?? false } } });
+      return true;
+    }
+    return false;
+  }
+
+  /** Records a door release ButterflyMX executed, with the access log entry it leaves. */
+  private release(user: FakeUser, tenant: FakeTenant, what: Omit<FakeDoorRelease, "id" | "userId">, entryMethod: string): FakeDoorRelease {
+    const release = { id: this.doorReleases.length + 1, userId: user.id, ...what };
+    this.doorReleases.push(release);
+    this.addAccessLogs({
+      buildingId: tenant.buildingId ?? "",
+      logged_at: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+      access_point: what.accessPointId ? Number(what.accessPointId) : null,
+      release_status: "Unlocked",
+      name: user.name ?? null,
+      release_type: "Tenant",
+      unit: tenant.unitId ? Number(tenant.unitId) : null,
+      tenant_id: Number(tenant.id),
+      entry_method: entryMethod,
+      image_url: null,
+    });
+    return release;
+  }
+
   private clientOk(form: Record<string, string>): boolean {
     return form.client_id === this.clientId && form.client_secret === this.clientSecret;
   }
@@ -339,6 +549,27 @@ export class ButterflyMxFake {
   private grantFor(bearer: string | undefined): Grant | undefined {
     return this.grants.find((g) => g.access === bearer && g.accessValid);
   }
+}
+
+function callLogResource(c: FakeCallLog) {
+  return {
+    id: c.id,
+    type: "calls",
+    attributes: {
+      guid: c.guid,
+      call_type: "mobile",
+      notification_type: "visitor",
+      logged_at: c.loggedAt,
+      created_at: c.loggedAt,
+      status: c.status,
+      display_status: c.status,
+      panel_name: c.panelName ?? null,
+      panel_id: Number(c.panelId),
+      thumb_url: c.thumbUrl ?? null,
+      medium_url: c.mediumUrl ?? null,
+    },
+    relationships: { panel: { data: { id: c.panelId, type: "panels" } } },
+  };
 }
 
 function integrationResource(i: FakeIntegration) {
@@ -358,7 +589,7 @@ function meDocument(user: FakeUser) {
       },
     });
     if (t.unitId) included.push({ id: t.unitId, type: "units", attributes: { label: t.unitLabel } });
-    if (t.buildingId) included.push({ id: t.buildingId, type: "buildings", attributes: { name: t.buildingName } });
+    if (t.buildingId) included.push({ id: t.buildingId, type: "buildings", attributes: { name: t.buildingName, open_door_button_enabled: t.doorReleaseEnabled ?? true } });
   }
   return {
     data: {
