@@ -18,6 +18,7 @@ const deployed: Record<string, () => unknown> = {
   signOut: () => require("./accounts/sign-out.function").signOut,
   linkButterflyMxAccount: () => require("./accounts/link-butterflymx-account.function").linkButterflyMxAccount,
   unlinkButterflyMxAccount: () => require("./accounts/unlink-butterflymx-account.function").unlinkButterflyMxAccount,
+  updatePreferences: () => require("./accounts/update-preferences.function").updatePreferences,
   onUserDeleted: () => require("./accounts/on-user-deleted.function").onUserDeleted,
 };
 

@@ -57,6 +57,9 @@ export const logs = {
   linkFailed(fields: { uid: string; created: number }, error: unknown) {
     logger.warn("ButterflyMX account link failed; rolled back", { ...fields, error: errorSummary(error) });
   },
+  preferencesUpdated(fields: { uid: string; fields: string[]; butterflymx: string }) {
+    logger.info("preferences updated", fields);
+  },
   accountUnlinked(fields: { uid: string; wasLinked: boolean; integrationsDeleted: number; integrationsLeft: number; devicesRemoved: number }) {
     logger.info("ButterflyMX account unlinked", fields);
   },

@@ -38,12 +38,12 @@ export interface FakeAccessLog {
   id: number;
   buildingId: string;
   logged_at: string;
-  access_point: number | null;
+  access_point: number | string | null;
   release_status: string;
   name: string | null;
   release_type: string | null;
-  unit: number | null;
-  tenant_id: number | null;
+  unit: number | string | null;
+  tenant_id: number | string | null;
   entry_method: unknown;
   image_url: string | null;
 }
@@ -428,7 +428,7 @@ export class ButterflyMxFake {
         send(res, 403, { errors: [{ field: "base", code: "forbidden", message: "Forbidden" }] });
         return true;
       }
-      const own = new Set(user.tenants.map((t) => Number(t.id)));
+      const own = new Set(user.tenants.map((t) => String(t.id)));
       // A resident's token sees that resident's entries; a malformed date is ignored (everything comes back).
       const bound = (name: string) => {
         const value = Date.parse(url.searchParams.get(name) ?? "");
@@ -437,7 +437,7 @@ export class ButterflyMxFake {
       const from = bound("q[logged_at_gteq]");
       const to = bound("q[logged_at_lteq]");
       const all = this.accessLogs
-        .filter((e) => e.buildingId === buildingId && e.tenant_id !== null && own.has(e.tenant_id))
+        .filter((e) => e.buildingId === buildingId && e.tenant_id !== null && own.has(String(e.tenant_id)))
         .filter((e) => (from === undefined || Date.parse(e.logged_at) >= from) && (to === undefined || Date.parse(e.logged_at) <= to))
         .sort((a, b) => b.logged_at.localeCompare(a.logged_at) || b.id - a.id);
       const slice = all.slice((page - 1) * per, page * per);
@@ -470,7 +470,7 @@ export class ButterflyMxFake {
       const release = this.release(user, tenant, { path: "/v4/door_release_requests", tenantId: tenant.id, accessPointId: accessPoint }, "API");
       const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
       send(res, 201, {
-        data: { access_point_id: Number(accessPoint), created_at: now, device_id: null, guid: randomUUID(), id: release.id, release_method: "api", updated_at: now, tenant_id: Number(tenant.id) },
+        data: { access_point_id: wireId(accessPoint), created_at: now, device_id: null, guid: randomUUID(), id: release.id, release_method: "api", updated_at: now, tenant_id: wireId(tenant.id) },
       });
       return true;
     }
@@ -517,7 +517,7 @@ export class ButterflyMxFake {
       }
       if (typeof dnd === "boolean") tenant.doNotDisturb = dnd;
       if (typeof contact === "string") tenant.contactPreference = contact;
-      send(res, 200, { data: { id: Number(tenant.id), contact_preference: tenant.contactPreference ?? "mobile_app", notification_preference: { do_not_disturb: tenant.doNotDisturb ?? false } } });
+      send(res, 200, { data: { id: wireId(tenant.id), contact_preference: tenant.contactPreference ?? "mobile_app", notification_preference: { do_not_disturb: tenant.doNotDisturb ?? false } } });
       return true;
     }
     return false;
@@ -530,12 +530,12 @@ export class ButterflyMxFake {
     this.addAccessLogs({
       buildingId: tenant.buildingId ?? "",
       logged_at: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
-      access_point: what.accessPointId ? Number(what.accessPointId) : null,
+      access_point: what.accessPointId ? wireId(what.accessPointId) : null,
       release_status: "Unlocked",
       name: user.name ?? null,
       release_type: "Tenant",
-      unit: tenant.unitId ? Number(tenant.unitId) : null,
-      tenant_id: Number(tenant.id),
+      unit: tenant.unitId ? wireId(tenant.unitId) : null,
+      tenant_id: wireId(tenant.id),
       entry_method: entryMethod,
       image_url: null,
     });
@@ -564,7 +564,7 @@ function callLogResource(c: FakeCallLog) {
       status: c.status,
       display_status: c.status,
       panel_name: c.panelName ?? null,
-      panel_id: Number(c.panelId),
+      panel_id: wireId(c.panelId),
       thumb_url: c.thumbUrl ?? null,
       medium_url: c.mediumUrl ?? null,
     },
@@ -600,6 +600,11 @@ function meDocument(user: FakeUser) {
     },
     included,
   };
+}
+
+/** ButterflyMX sends integer ids; the tests' ids that are not digits travel as they are. */
+function wireId(id: string): number | string {
+  return /^[0-9]+$/.test(id) ? Number(id) : id;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

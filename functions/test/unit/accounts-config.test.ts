@@ -1,6 +1,7 @@
 import { HttpsError } from "firebase-functions/v2/https";
 import { redirectUris, webhookBaseUrl } from "../../src/accounts/account-deps";
 import { linkAccountSchema } from "../../src/accounts/link-schemas";
+import { updatePreferencesSchema } from "../../src/accounts/preference-schemas";
 import { BmxError } from "../../src/butterflymx/butterflymx-errors";
 import { bmxEndpoints, runtimeBmxEndpoints } from "../../src/butterflymx/butterflymx-hosts";
 import { Conflict, LimitReached, NotConfigured, parseInput, toHttpsError } from "../../src/shared/errors";
@@ -99,5 +100,22 @@ describe("ButterflyMX and domain errors as HttpsError", () => {
   it("maps a reached limit to resource-exhausted and missing configuration to failed-precondition, with their messages", () => {
     expect(toHttpsError(new LimitReached("too many devices"))).toMatchObject({ code: "resource-exhausted", message: "too many devices" });
     expect(toHttpsError(new NotConfigured("no redirect URIs"))).toMatchObject({ code: "failed-precondition", message: "no redirect URIs" });
+  });
+});
+
+describe("updatePreferences input", () => {
+  it("takes one or both settings", () => {
+    expect(parseInput(updatePreferencesSchema, { doNotDisturb: true })).toEqual({ doNotDisturb: true });
+    expect(parseInput(updatePreferencesSchema, { doNotDisturb: false, contactPreference: "phone_call" })).toEqual({ doNotDisturb: false, contactPreference: "phone_call" });
+  });
+
+  it.each([
+    [{}, "(data) must name doNotDisturb or contactPreference (or both)"],
+    [undefined, "(data) must name doNotDisturb or contactPreference (or both)"],
+    [{ doNotDisturb: "yes" }, "doNotDisturb must be true or false"],
+    [{ contactPreference: "email" }, "contactPreference must be mobile_app or phone_call"],
+    [{ doNotDisturb: true, volume: 3 }, "(data) has unknown field(s): volume"],
+  ])("refuses %j, naming the problem", (data, message) => {
+    expect(() => parseInput(updatePreferencesSchema, data)).toThrow(message);
   });
 });

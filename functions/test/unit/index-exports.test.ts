@@ -16,6 +16,7 @@ const DEPLOYED = {
   signOut: "accounts/sign-out.function.js",
   linkButterflyMxAccount: "accounts/link-butterflymx-account.function.js",
   unlinkButterflyMxAccount: "accounts/unlink-butterflymx-account.function.js",
+  updatePreferences: "accounts/update-preferences.function.js",
   onUserDeleted: "accounts/on-user-deleted.function.js",
 };
 
