@@ -82,3 +82,9 @@ export const WEBHOOK_BASE_URL = defineString("WEBHOOK_BASE_URL", {
   default: "",
   description: "Public URL of butterflymxWebhook registered at ButterflyMX; empty derives https://<region>-<project>.cloudfunctions.net/butterflymxWebhook.",
 });
+
+/** How long after a call ended its recipients may still open the door the visitor called from. */
+export const DOOR_RELEASE_WINDOW_SECONDS = defineInt("DOOR_RELEASE_WINDOW_SECONDS", {
+  default: 300,
+  description: "Seconds after a call ended during which its recipients may open the door it came from (releaseDoor with callGuid).",
+});

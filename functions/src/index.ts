@@ -19,6 +19,7 @@ const deployed: Record<string, () => unknown> = {
   linkButterflyMxAccount: () => require("./accounts/link-butterflymx-account.function").linkButterflyMxAccount,
   unlinkButterflyMxAccount: () => require("./accounts/unlink-butterflymx-account.function").unlinkButterflyMxAccount,
   updatePreferences: () => require("./accounts/update-preferences.function").updatePreferences,
+  releaseDoor: () => require("./doors/release-door.function").releaseDoor,
   onUserDeleted: () => require("./accounts/on-user-deleted.function").onUserDeleted,
 };
 

@@ -60,6 +60,15 @@ export const logs = {
   preferencesUpdated(fields: { uid: string; fields: string[]; butterflymx: string }) {
     logger.info("preferences updated", fields);
   },
+  doorReleased(fields: { uid: string; guid?: string; method: string; result: string; error?: string }) {
+    logger.info("door release answered", fields);
+  },
+  doorMarkFailed(fields: { guid: string }, error: unknown) {
+    logger.warn("door release not shown on the call", { ...fields, error: errorSummary(error) });
+  },
+  panelSignalFailed(fields: { guid: string }, error: unknown) {
+    logger.warn("the calling panel was not told the door opened", { ...fields, error: errorSummary(error) });
+  },
   accountUnlinked(fields: { uid: string; wasLinked: boolean; integrationsDeleted: number; integrationsLeft: number; devicesRemoved: number }) {
     logger.info("ButterflyMX account unlinked", fields);
   },

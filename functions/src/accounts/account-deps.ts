@@ -1,15 +1,9 @@
 import { Firestore } from "firebase-admin/firestore";
 import { HttpsError } from "firebase-functions/v2/https";
-import { ButterflyMxClient } from "../butterflymx/butterflymx-client";
-import { BmxEnvironment, runtimeBmxEndpoints } from "../butterflymx/butterflymx-hosts";
-import {
-  BUTTERFLYMX_CLIENT_ID,
-  BUTTERFLYMX_CLIENT_SECRET,
-  BUTTERFLYMX_ENVIRONMENT,
-  BUTTERFLYMX_REDIRECT_URIS,
-  REGION,
-  WEBHOOK_BASE_URL,
-} from "../config";
+import type { ButterflyMxClient } from "../butterflymx/butterflymx-client";
+import type { BmxEnvironment } from "../butterflymx/butterflymx-hosts";
+import { runtimeButterflyMx } from "../butterflymx/runtime-client";
+import { BUTTERFLYMX_CLIENT_ID, BUTTERFLYMX_REDIRECT_URIS, REGION, WEBHOOK_BASE_URL } from "../config";
 import { firestore } from "../shared/firebase";
 
 /** The edges of the account services: Firestore, ButterflyMX, where our webhook lives, and the clock. */
@@ -32,11 +26,10 @@ export interface AccountDeps {
  * request being served: in the emulator the webhook's URL is on that same local origin.
  */
 export function runtimeAccountDeps(requestHost?: string): AccountDeps {
-  const clientId = BUTTERFLYMX_CLIENT_ID.value();
-  const environment = BUTTERFLYMX_ENVIRONMENT.value() === "sandbox" ? "sandbox" : "production";
+  const { bmx, environment } = runtimeButterflyMx();
   return {
     db: firestore(),
-    bmx: new ButterflyMxClient({ endpoints: runtimeBmxEndpoints(environment), clientId, clientSecret: BUTTERFLYMX_CLIENT_SECRET.value() }),
+    bmx,
     environment,
     webhookBaseUrl: webhookBaseUrl(WEBHOOK_BASE_URL.value(), requestHost),
     redirectUris: redirectUris(BUTTERFLYMX_REDIRECT_URIS.value()),

@@ -9,7 +9,7 @@ import { readRegistration, registrationRef, registrationsOf, setRegistration } f
 import { hashSecret, newWebhookSecret, secretInUrl, webhookUrl } from "../links/webhook-secrets";
 import { logs } from "../logs";
 import { mapWithConcurrency } from "../shared/concurrency";
-import { Conflict, InvalidInput, NotConfigured } from "../shared/errors";
+import { Conflict, InvalidInput, PreconditionFailed } from "../shared/errors";
 import { AccountDeps } from "./account-deps";
 import { LinkAccountInput } from "./link-schemas";
 
@@ -49,7 +49,7 @@ const TENANT_CONCURRENCY = 4;
 export async function linkAccount(deps: AccountDeps, uid: string, input: LinkAccountInput): Promise<LinkResult> {
   if (deps.redirectUris !== "any") {
     if (deps.redirectUris.length === 0) {
-      throw new NotConfigured("ButterflyMX linking is not configured on this backend: BUTTERFLYMX_REDIRECT_URIS lists no redirect URI.");
+      throw new PreconditionFailed("ButterflyMX linking is not configured on this backend: BUTTERFLYMX_REDIRECT_URIS lists no redirect URI.");
     }
     if (!deps.redirectUris.includes(input.redirectUri)) {
       throw new InvalidInput("redirectUri", `is not a configured redirect URI (BUTTERFLYMX_REDIRECT_URIS has ${deps.redirectUris.length})`);

@@ -3,7 +3,7 @@ import { CALLS } from "../calls/call-repository";
 import { deliveriesOf } from "../calls/delivery-records";
 import { devicesRef } from "../devices/device-registry";
 import { userRef } from "../devices/user-profile";
-import { ACCESS_LOGS } from "../doors/access-logs";
+import { accessLogsOf } from "../doors/access-logs";
 import { bmxUserRef, removeUid } from "../links/bmx-users";
 import { grantRef, GrantSession } from "../links/grant-store";
 import { readRegistration, registrationsOf } from "../links/registrations";
@@ -114,7 +114,7 @@ export async function deleteUserData(deps: AccountDeps, uid: string): Promise<De
       callsLeft++;
     });
   }
-  await deleteWhere(db, db.collection(ACCESS_LOGS).where("uid", "==", uid));
+  await deleteWhere(db, accessLogsOf(db, uid));
   await db.recursiveDelete(userRef(db, uid));
   const result = { ...unlinked, callsDeleted, callsLeft };
   logs.userDataDeleted({ uid, ...result });

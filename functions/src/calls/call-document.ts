@@ -76,7 +76,16 @@ export interface CallDocument {
   endReason?: EndReason;
   history: HistoryEntry[];
   delivery: DeliverySummary;
+  /** The latest door release a recipient asked for from this call (`releaseDoor`), live for every recipient's app. */
+  doorRelease?: DoorReleaseMark;
   expireAt: Timestamp;
+}
+
+export interface DoorReleaseMark {
+  requestedAt: Timestamp;
+  result: "pending" | "released" | "refused" | "failed" | "unknown";
+  /** The recipient who asked. */
+  by: string;
 }
 
 /** Distinct events a call remembers; ButterflyMX sends a handful, so the cap only bounds abuse. */

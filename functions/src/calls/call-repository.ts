@@ -2,7 +2,7 @@ import { DocumentReference, DocumentSnapshot, Firestore, Timestamp } from "fireb
 import type { CallEvent } from "../butterflymx/call-events";
 import { bmxUserRef, linkedUids } from "../links/bmx-users";
 import { ifUnchanged, OPTIMISTIC_ATTEMPTS, stillContended } from "../shared/firebase";
-import { applyCallEvent, CallDocument, canonicalGuid, EventOutcome } from "./call-document";
+import { applyCallEvent, CallDocument, canonicalGuid, DoorReleaseMark, EventOutcome } from "./call-document";
 
 /** `calls/{guid}`: one ButterflyMX call, its state and the summary of its ring and stop (docs/architecture.md). */
 export const CALLS = "calls";
@@ -16,6 +16,11 @@ export const RAW = "raw";
 
 export function rawCallRef(db: Firestore, guid: string): DocumentReference {
   return callRef(db, guid).collection(RAW).doc("butterflymx");
+}
+
+/** Shows a door release on the call (`doorRelease`) to every recipient; a call gone since is left alone. */
+export async function markDoorRelease(db: Firestore, guid: string, mark: DoorReleaseMark): Promise<void> {
+  await ifUnchanged(callRef(db, guid).update({ doorRelease: mark }));
 }
 
 /** Who an event came through, as far as deciding its recipients and history goes. */

@@ -29,11 +29,22 @@ export class LimitReached extends Error {
   }
 }
 
-/** The backend is not set up for what was asked (a missing configuration value). Becomes `failed-precondition`. */
-export class NotConfigured extends Error {
+/**
+ * The request is valid but cannot be done now, for a reason the message names (the backend is not configured for
+ * it, the account is not linked, the call is too old). Becomes `failed-precondition`.
+ */
+export class PreconditionFailed extends Error {
   constructor(message: string) {
     super(message);
-    this.name = "NotConfigured";
+    this.name = "PreconditionFailed";
+  }
+}
+
+/** The caller may not act on what they named (another user's call or tenancy). Becomes `permission-denied`. */
+export class NotAllowed extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "NotAllowed";
   }
 }
 
@@ -70,12 +81,25 @@ export function toHttpsError(error: unknown): HttpsError {
   }
   if (error instanceof Conflict) return new HttpsError("already-exists", error.message);
   if (error instanceof LimitReached) return new HttpsError("resource-exhausted", error.message);
-  if (error instanceof NotConfigured) return new HttpsError("failed-precondition", error.message);
+  if (error instanceof PreconditionFailed) return new HttpsError("failed-precondition", error.message);
+  if (error instanceof NotAllowed) return new HttpsError("permission-denied", error.message);
   if (isAnswerable(error)) {
     const { code, message, details } = error.callableAnswer();
     return new HttpsError(code, message, details);
   }
   return new HttpsError("internal", "Something went wrong on our side; try again.");
+}
+
+/** An answer given before, given again (an idempotent request repeated with its key). */
+export class AnsweredBefore extends Error implements AnswerableError {
+  constructor(private readonly answer: CallableAnswer) {
+    super(answer.message);
+    this.name = "AnsweredBefore";
+  }
+
+  callableAnswer(): CallableAnswer {
+    return this.answer;
+  }
 }
 
 function isAnswerable(error: unknown): error is AnswerableError {

@@ -7,7 +7,7 @@ import { deleteUserData, unlinkAccount } from "../../src/accounts/unlink-service
 import { registerDevice } from "../../src/devices/device-registry";
 import { verifiedUidsForEmail } from "../../src/links/email-recipients";
 import { BmxError } from "../../src/butterflymx/butterflymx-errors";
-import { Conflict, InvalidInput, NotConfigured } from "../../src/shared/errors";
+import { Conflict, InvalidInput, PreconditionFailed } from "../../src/shared/errors";
 import { hashSecret } from "../../src/links/webhook-secrets";
 import { handleWebhook, WebhookDeps } from "../../src/webhook/webhook-service";
 import { ButterflyMxFake } from "../fakes/butterflymx-fake";
@@ -183,7 +183,7 @@ describe("linkAccount", () => {
   it("refuses every link when no redirect URI is configured (deployed), and accepts any in the emulator", async () => {
     fake.addUser(resident("517"));
     const attempt = linkAccount(deps({ redirectUris: [] }), "gus", signInAtButterflyMx(fake, "517"));
-    await expect(attempt).rejects.toThrow(NotConfigured);
+    await expect(attempt).rejects.toThrow(PreconditionFailed);
     await expect(attempt).rejects.toThrow("BUTTERFLYMX_REDIRECT_URIS lists no redirect URI");
     expect(fake.requests).toEqual([]);
     expect(await snapshotDatabase(db)).toEqual({});

@@ -4,7 +4,7 @@ import { linkAccountSchema } from "../../src/accounts/link-schemas";
 import { updatePreferencesSchema } from "../../src/accounts/preference-schemas";
 import { BmxError } from "../../src/butterflymx/butterflymx-errors";
 import { bmxEndpoints, runtimeBmxEndpoints } from "../../src/butterflymx/butterflymx-hosts";
-import { Conflict, LimitReached, NotConfigured, parseInput, toHttpsError } from "../../src/shared/errors";
+import { Conflict, LimitReached, NotAllowed, parseInput, PreconditionFailed, toHttpsError } from "../../src/shared/errors";
 import { newWebhookSecret, secretInUrl, webhookUrl } from "../../src/links/webhook-secrets";
 
 describe("ButterflyMX hosts", () => {
@@ -99,7 +99,8 @@ describe("ButterflyMX and domain errors as HttpsError", () => {
 
   it("maps a reached limit to resource-exhausted and missing configuration to failed-precondition, with their messages", () => {
     expect(toHttpsError(new LimitReached("too many devices"))).toMatchObject({ code: "resource-exhausted", message: "too many devices" });
-    expect(toHttpsError(new NotConfigured("no redirect URIs"))).toMatchObject({ code: "failed-precondition", message: "no redirect URIs" });
+    expect(toHttpsError(new PreconditionFailed("no redirect URIs"))).toMatchObject({ code: "failed-precondition", message: "no redirect URIs" });
+    expect(toHttpsError(new NotAllowed("not a recipient"))).toMatchObject({ code: "permission-denied", message: "not a recipient" });
   });
 });
 

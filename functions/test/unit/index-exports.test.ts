@@ -17,6 +17,7 @@ const DEPLOYED = {
   linkButterflyMxAccount: "accounts/link-butterflymx-account.function.js",
   unlinkButterflyMxAccount: "accounts/unlink-butterflymx-account.function.js",
   updatePreferences: "accounts/update-preferences.function.js",
+  releaseDoor: "doors/release-door.function.js",
   onUserDeleted: "accounts/on-user-deleted.function.js",
 };
 
