@@ -20,6 +20,8 @@ const deployed: Record<string, () => unknown> = {
   unlinkButterflyMxAccount: () => require("./accounts/unlink-butterflymx-account.function").unlinkButterflyMxAccount,
   updatePreferences: () => require("./accounts/update-preferences.function").updatePreferences,
   releaseDoor: () => require("./doors/release-door.function").releaseDoor,
+  getCallHistory: () => require("./history/get-call-history.function").getCallHistory,
+  getAccessHistory: () => require("./history/get-access-history.function").getAccessHistory,
   onUserDeleted: () => require("./accounts/on-user-deleted.function").onUserDeleted,
 };
 

@@ -69,6 +69,10 @@ export const logs = {
   panelSignalFailed(fields: { guid: string }, error: unknown) {
     logger.warn("the calling panel was not told the door opened", { ...fields, error: errorSummary(error) });
   },
+  /** ButterflyMX's log could not be read: the history lists our own entries and says it is partial. */
+  historyPartial(fields: { uid: string; list: "calls" | "access" }, error: unknown) {
+    logger.warn("history partial: ButterflyMX's log could not be read", { ...fields, error: errorSummary(error) });
+  },
   accountUnlinked(fields: { uid: string; wasLinked: boolean; integrationsDeleted: number; integrationsLeft: number; devicesRemoved: number }) {
     logger.info("ButterflyMX account unlinked", fields);
   },

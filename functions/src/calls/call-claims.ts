@@ -242,6 +242,8 @@ export function closeInterruptedRing(db: Firestore, guid: string, lease: Lease, 
 export interface RingOutcome {
   /** Per recipient uid this ring covered: `rung`, `failed`, `no_devices`, `do_not_disturb` or `phone_call`. */
   recipients: Record<string, string>;
+  /** Per recipient uid: their devices this ring pushed to, and how many a provider accepted. */
+  recipientDevices: Record<string, { devices: number; sent: number }>;
   devices: number;
   sent: number;
   failed: number;
@@ -302,6 +304,7 @@ export async function recordRing(
           : { "delivery.state": summary.state, "delivery.ringLease": FieldValue.delete() }),
         "delivery.reason": summary.reason ?? FieldValue.delete(),
         "delivery.recipients": summary.recipients,
+        "delivery.recipientDevices": summary.recipientDevices,
         "delivery.devices": summary.devices,
         "delivery.sent": summary.sent,
         "delivery.failed": summary.failed,
@@ -331,9 +334,14 @@ function setRecords(call: DocumentReference, deliveries: DeliveryDocument[]): (b
 /** This ring's outcome added to what the call's earlier rings reached; the state follows from the totals. */
 export function mergeSummary(earlier: DeliverySummary, outcome: RingOutcome): RingSummary {
   const recipients = { ...(earlier.recipients ?? {}), ...outcome.recipients };
+  const recipientDevices = { ...(earlier.recipientDevices ?? {}) };
+  for (const [uid, count] of Object.entries(outcome.recipientDevices)) {
+    const before = recipientDevices[uid] ?? { devices: 0, sent: 0 };
+    recipientDevices[uid] = { devices: before.devices + count.devices, sent: before.sent + count.sent };
+  }
   const devices = (earlier.devices ?? 0) + outcome.devices;
   const sent = (earlier.sent ?? 0) + outcome.sent;
-  const totals = { recipients, devices, sent, failed: (earlier.failed ?? 0) + outcome.failed, pruned: (earlier.pruned ?? 0) + outcome.pruned };
+  const totals = { recipients, recipientDevices, devices, sent, failed: (earlier.failed ?? 0) + outcome.failed, pruned: (earlier.pruned ?? 0) + outcome.pruned };
   const firstRingMs = earlier.firstRingMs ?? outcome.firstRingMs;
   if (sent > 0) return { ...totals, state: "rung", ...(firstRingMs !== undefined ? { firstRingMs } : {}) };
   if (devices > 0) return { ...totals, state: "failed", reason: "no_push_accepted" };

@@ -38,6 +38,8 @@ export interface DeliverySummary {
   interrupted?: boolean;
   /** Per recipient uid: `rung`, `failed`, `no_devices`, `do_not_disturb` or `phone_call`. */
   recipients?: Record<string, string>;
+  /** Per recipient uid: how many of their devices were pushed to, and how many pushes a provider accepted. */
+  recipientDevices?: Record<string, { devices: number; sent: number }>;
   devices?: number;
   sent?: number;
   failed?: number;

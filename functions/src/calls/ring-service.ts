@@ -129,7 +129,7 @@ async function ringOnce(
     for (const uid of Object.keys(recipients)) {
       if (recipients[uid] === "ringing") recipients[uid] = reached.has(uid) ? "rung" : "failed";
     }
-    const outcome = ringOutcome(call, recipients, results, fanOutStartedAt, pruned.size);
+    const outcome = ringOutcome(call, recipients, deliveries, results, fanOutStartedAt, pruned.size);
     const record = await recordRing(db, guid, lease, deliveries, outcome, finishedAt);
     if (!record) return { more: false };
     const { summary } = record;
@@ -172,9 +172,15 @@ function sameMembers(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((uid) => b.includes(uid));
 }
 
-function ringOutcome(call: CallDocument, recipients: Record<string, string>, results: PushResult[], fanOutStartedAt: number, pruned: number): RingOutcome {
+function ringOutcome(call: CallDocument, recipients: Record<string, string>, deliveries: DeliveryDocument[], results: PushResult[], fanOutStartedAt: number, pruned: number): RingOutcome {
   const sent = results.filter((r) => r.disposition === "sent");
-  const outcome: RingOutcome = { recipients, devices: results.length, sent: sent.length, failed: results.length - sent.length, pruned };
+  const recipientDevices: RingOutcome["recipientDevices"] = {};
+  for (const { uid, ring } of deliveries) {
+    const count = (recipientDevices[uid] ??= { devices: 0, sent: 0 });
+    count.devices++;
+    if (ring.outcome === "sent") count.sent++;
+  }
+  const outcome: RingOutcome = { recipients, recipientDevices, devices: results.length, sent: sent.length, failed: results.length - sent.length, pruned };
   if (sent.length === 0) return outcome;
   const firstAccepted = Math.min(...sent.map((r) => r.latencyMs ?? 0));
   return { ...outcome, firstRingMs: fanOutStartedAt + firstAccepted - call.createdAt.toMillis() };

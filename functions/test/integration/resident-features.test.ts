@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { Timestamp } from "firebase-admin/firestore";
 import { linkAccount } from "../../src/accounts/link-service";
 import { updatePreferences } from "../../src/accounts/preferences-service";
@@ -5,7 +6,10 @@ import { AccountDeps } from "../../src/accounts/account-deps";
 import { ringCall } from "../../src/calls/ring-service";
 import { DoorDeps } from "../../src/doors/door-deps";
 import { PENDING_MS, releaseDoor } from "../../src/doors/door-release-service";
-import { AnsweredBefore, NotAllowed, PreconditionFailed } from "../../src/shared/errors";
+import { AccessHistoryEntry, accessHistory } from "../../src/history/access-history-service";
+import { callHistory, CallHistoryEntry } from "../../src/history/call-history-service";
+import { historyQuerySchema } from "../../src/history/history-schemas";
+import { AnsweredBefore, NotAllowed, parseInput, PreconditionFailed } from "../../src/shared/errors";
 import { ButterflyMxFake } from "../fakes/butterflymx-fake";
 import { accountDeps, resident, signInAtButterflyMx, tenant } from "../helpers/accounts-harness";
 import { isolatedProjectId, testFirestore } from "../helpers/emulators";
@@ -204,5 +208,153 @@ describe("releaseDoor", () => {
     });
     await expect(releaseDoor(doorDeps(), DORA.uid, { requestId: id, tenantId: DORA.tenantId, accessPointId: DORA.accessPoint })).resolves.toMatchObject({ result: "unknown" });
     expect(fake.requests.filter((r) => r.path === "/v4/door_release_requests")).toEqual([]);
+  });
+});
+
+describe("getCallHistory", () => {
+  const T0 = Date.UTC(2026, 10, 20, 12, 0, 0);
+  const minute = (n: number) => T0 + n * 60_000;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const historyDeps = () => ({ db, bmx: deps().bmx, now: Date.now });
+  /** A call this backend recorded for `uid` at `at` (as the webhook does). */
+  const ourCall = (uid: string, at: number) => seedRingingCall(db, [uid], { createdAt: at, body: createBody({ user: { id: 777 }, image_url: "https://s3.example.com/ours.jpg" }) });
+  const bmxCall = (n: number, at: number, guid: string = randomUUID()) => ({ id: String(900_000 + n), guid, loggedAt: iso(at), panelId: "28516", panelName: "Lobby", status: "canceled", mediumUrl: "https://s3.example.com/bmx.jpg" });
+  /** Every page, following nextCursor, with `between` run before each next page. */
+  async function allPages(uid: string, limit: number, between: () => Promise<void> = async () => undefined) {
+    const seen: CallHistoryEntry[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 20; pages++) {
+      const page = await callHistory(historyDeps(), uid, { limit, ...(cursor ? { cursor } : {}) });
+      seen.push(...page.calls);
+      if (!page.nextCursor) return seen;
+      cursor = page.nextCursor;
+      await between();
+    }
+    throw new Error("more than 20 pages");
+  }
+
+  it("merges our calls with ButterflyMX's log, one entry per call, newest first, with what rang on my devices", async () => {
+    await seedResident(db, "gil", [ANDROID]);
+    await linked("gil", "811");
+    const both = await ourCall("gil", minute(3));
+    await ringCall(both, push.deps(db, { now: () => minute(3) + 100, ringWindowMs: 40_000 }));
+    const relayOnly = await ourCall("gil", minute(1));
+    fake.addCallLogs("811", bmxCall(1, minute(3) + 1000, both), bmxCall(2, minute(2)));
+
+    const page = await callHistory(historyDeps(), "gil", {});
+    expect(page).toEqual({
+      calls: [
+        expect.objectContaining({ guid: both, at: iso(minute(3)), source: "both", panel: { name: "Front Door" }, unit: { label: "4B" }, status: "ringing", visitorImageUrl: "https://s3.example.com/ours.jpg", rang: { devices: 1, sent: 1 } }),
+        expect.objectContaining({ at: iso(minute(2)), source: "butterflymx", panel: { name: "Lobby" }, status: "canceled", visitorImageUrl: "https://s3.example.com/bmx.jpg" }),
+        expect.objectContaining({ guid: relayOnly, at: iso(minute(1)), source: "relay" }),
+      ],
+    });
+  });
+
+  it("pages through both sources without repeating or dropping a call, even while new calls arrive", async () => {
+    await linked("hal", "812");
+    const expected: string[] = [];
+    for (let n = 0; n < 7; n++) expected.push(await ourCall("hal", minute(10 + 2 * n)));
+    for (let n = 0; n < 7; n++) {
+      const call = bmxCall(n, minute(11 + 2 * n));
+      fake.addCallLogs("812", call);
+      expected.push(call.guid);
+    }
+    // Two calls at the same instant: the key splits them across pages, never repeats them.
+    expected.push(await ourCall("hal", minute(5)), await ourCall("hal", minute(5)));
+    let arrivals = 0;
+    const seen = await allPages("hal", 3, async () => {
+      arrivals++;
+      await ourCall("hal", minute(100 + arrivals));
+      fake.addCallLogs("812", bmxCall(50 + arrivals, minute(100 + arrivals)));
+    });
+    const guids = seen.map((c) => c.guid!);
+    expect(new Set(guids).size).toBe(guids.length);
+    expect([...guids].sort()).toEqual([...expected].sort());
+    const times = seen.map((c) => Date.parse(c.at));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+  });
+
+  it("filters by date itself, and refuses malformed filters, limits and cursors", async () => {
+    await linked("ida", "813");
+    await ourCall("ida", minute(1));
+    const inside = await ourCall("ida", minute(5));
+    fake.addCallLogs("813", bmxCall(1, minute(9)));
+    const page = await callHistory(historyDeps(), "ida", parseInput(historyQuerySchema, { from: iso(minute(4)), to: iso(minute(6)) }));
+    expect(page.calls.map((c) => c.guid)).toEqual([inside]);
+
+    for (const [data, message] of [
+      [{ from: "yesterday" }, "from must be an ISO 8601 date-time"],
+      [{ to: "2026-11-28" }, "to must be an ISO 8601 date-time"],
+      [{ from: iso(minute(6)), to: iso(minute(4)) }, "from must not be after to"],
+      [{ limit: 0 }, "limit must be at least 1"],
+      [{ limit: 51 }, "limit must be at most 50"],
+      [{ limit: 2.5 }, "limit must be a whole number"],
+      [{ page: 2 }, "has unknown field(s): page"],
+    ] as const) {
+      expect(() => parseInput(historyQuerySchema, data)).toThrow(message);
+    }
+    await expect(callHistory(historyDeps(), "ida", { cursor: "not-a-cursor" })).rejects.toThrow("cursor must be a cursor this function returned");
+  });
+
+  it("lists our own calls and says the list is partial when ButterflyMX is down", async () => {
+    await linked("jon", "814");
+    const ours = await ourCall("jon", minute(1));
+    fake.addCallLogs("814", bmxCall(1, minute(2)));
+    fake.fail({ method: "GET", path: /^\/v3\/me\/calls$/ }, { status: 503 });
+    await expect(callHistory(historyDeps(), "jon", {})).resolves.toEqual({ calls: [expect.objectContaining({ guid: ours, source: "relay" })], partial: true });
+  });
+});
+
+describe("getAccessHistory", () => {
+  const historyDeps = () => ({ db, bmx: deps().bmx, now: Date.now });
+  const KAI = { uid: "kai", bmxUserId: "821", tenantId: "t-821", buildingId: "b-821", accessPoint: "842395203" };
+  const bmxEntry = (at: number, method: unknown, extra: Record<string, unknown> = {}) => ({
+    buildingId: KAI.buildingId, logged_at: new Date(at).toISOString().replace(/\.\d+Z$/, "Z"), access_point: 22177636, release_status: "Unlocked",
+    name: "Kai", release_type: "Tenant", unit: null, tenant_id: KAI.tenantId, entry_method: method, image_url: null, ...extra,
+  });
+
+  it("merges our releases with ButterflyMX's access log, one entry per release, in ButterflyMX's words", async () => {
+    await linked(KAI.uid, KAI.bmxUserId, { accessPoints: [KAI.accessPoint] });
+    const released = await releaseDoor(doorDeps(), KAI.uid, { requestId: requestId(), tenantId: KAI.tenantId, accessPointId: KAI.accessPoint });
+    const now = Date.now();
+    fake.addAccessLogs(bmxEntry(now - 60_000 * 5, "Swipe to open"), bmxEntry(now - 60_000 * 10, { access_tool: 8432576 }), bmxEntry(now - 60_000 * 15, "Remote Doorman", { release_status: "Locked" }));
+    // Another resident's entry in the same building is not theirs to see.
+    fake.addAccessLogs(bmxEntry(now - 60_000, "Swipe to open", { tenant_id: "t-999" }));
+
+    const page = await accessHistory(historyDeps(), KAI.uid, {});
+    expect(page.entries).toEqual([
+      { id: released.accessLogId, at: expect.any(String), accessPoint: KAI.accessPoint, result: "released", method: "API", source: "both" },
+      expect.objectContaining({ method: "Swipe to open", result: "released", accessPoint: "22177636", source: "butterflymx" }),
+      expect.objectContaining({ method: "access_tool", source: "butterflymx" }),
+      expect.objectContaining({ method: "Remote Doorman", result: "refused", source: "butterflymx" }),
+    ]);
+  });
+
+  it("pages through both sources without repeating or dropping a release, and is partial when ButterflyMX is down", async () => {
+    await linked(KAI.uid, KAI.bmxUserId, { accessPoints: [KAI.accessPoint] });
+    const ours: string[] = [];
+    for (let n = 0; n < 4; n++) ours.push((await releaseDoor(doorDeps(), KAI.uid, { requestId: requestId(), tenantId: KAI.tenantId, accessPointId: KAI.accessPoint })).accessLogId);
+    const now = Date.now();
+    for (let n = 1; n <= 6; n++) fake.addAccessLogs(bmxEntry(now - n * 120_000, "Swipe to open"));
+    const seen: AccessHistoryEntry[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await accessHistory(historyDeps(), KAI.uid, { limit: 3, ...(cursor ? { cursor } : {}) });
+      seen.push(...page.entries);
+      cursor = page.nextCursor;
+      // A door opened meanwhile (later than everything listed so far) never shifts the pages that follow.
+      fake.addAccessLogs(bmxEntry(Date.now() + 60_000, "Swipe to open"));
+    } while (cursor);
+    const ids = seen.map((e) => e.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.filter((id) => ours.includes(id)).sort()).toEqual([...ours].sort());
+    expect(seen.filter((e) => e.source === "butterflymx")).toHaveLength(6);
+    expect(seen.filter((e) => e.source === "both")).toHaveLength(4);
+
+    fake.fail({ method: "GET", path: /\/access_logs$/ }, { status: 500 });
+    const partial = await accessHistory(historyDeps(), KAI.uid, {});
+    expect(partial).toMatchObject({ partial: true });
+    expect(partial.entries.every((e) => e.source === "relay")).toBe(true);
   });
 });

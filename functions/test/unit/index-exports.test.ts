@@ -18,6 +18,8 @@ const DEPLOYED = {
   unlinkButterflyMxAccount: "accounts/unlink-butterflymx-account.function.js",
   updatePreferences: "accounts/update-preferences.function.js",
   releaseDoor: "doors/release-door.function.js",
+  getCallHistory: "history/get-call-history.function.js",
+  getAccessHistory: "history/get-access-history.function.js",
   onUserDeleted: "accounts/on-user-deleted.function.js",
 };
 

@@ -1,0 +1,146 @@
+import { Timestamp } from "firebase-admin/firestore";
+import { BmxAccessLogEntry } from "../butterflymx/butterflymx-client";
+import { BmxError } from "../butterflymx/butterflymx-errors";
+import { LinkedTenant, userRef } from "../devices/user-profile";
+import { AccessLogDocument, accessLogsOf } from "../doors/access-logs";
+import { GrantSession } from "../links/grant-store";
+import { logs } from "../logs";
+import { after, Boundary, decodeCursor, encodeCursor, newestFirst } from "./cursor";
+import { HistoryDeps } from "./history-deps";
+import { DEFAULT_LIMIT, HistoryQuery } from "./history-schemas";
+
+export interface AccessHistoryEntry {
+  id: string;
+  /** ISO 8601. */
+  at: string;
+  /** The access point's id, or the panel's name for a door opened from a call. */
+  accessPoint: string;
+  result: string;
+  /** How the door was opened, in ButterflyMX's words ("App call", "API", "Swipe to open", `access_tool`, …). */
+  method?: string;
+  callGuid?: string;
+  source: "relay" | "butterflymx" | "both";
+}
+
+export interface AccessHistoryPage {
+  entries: AccessHistoryEntry[];
+  nextCursor?: string;
+  /** ButterflyMX's access log could not be read: only the releases made through this backend are listed. */
+  partial?: true;
+}
+
+/** How far apart our request and ButterflyMX's log entry of one release may be. */
+export const MATCH_WINDOW_MS = 60_000;
+/** Extra entries read beyond the page, for entries that share the boundary's instant. */
+const TIES = 5;
+
+interface Candidate extends Boundary {
+  entry: AccessHistoryEntry;
+}
+
+/**
+ * The caller's door releases, newest first: those made through this backend (`accessLogs`) merged with their
+ * buildings' ButterflyMX access logs (a resident's token sees their own entries), one entry per release: a
+ * ButterflyMX entry of the same kind within a minute of one of ours is that release. Pages end at a boundary, as in
+ * the call history; ButterflyMX filters by date itself (`q[logged_at_lteq]`, a date we format), so a page is one
+ * request per building. When ButterflyMX cannot be read, the answer lists our own releases and says it is partial.
+ */
+export async function accessHistory(deps: HistoryDeps, uid: string, query: HistoryQuery): Promise<AccessHistoryPage> {
+  const { db } = deps;
+  const limit = query.limit ?? DEFAULT_LIMIT;
+  const boundary = query.cursor ? decodeCursor(query.cursor) : undefined;
+  const newest = Math.min(query.to ?? Infinity, boundary?.at ?? Infinity);
+  const inRange = (c: Boundary) => after(c, boundary) && c.at <= (query.to ?? Infinity) && c.at >= (query.from ?? -Infinity);
+
+  // Ours are read a match window above the boundary too: a ButterflyMX entry just below it may be a release
+  // listed (merged) on the page before.
+  let ourQuery = accessLogsOf(db, uid).orderBy("requestedAt", "desc");
+  if (Number.isFinite(newest)) ourQuery = ourQuery.where("requestedAt", "<=", Timestamp.fromMillis(newest + MATCH_WINDOW_MS));
+  if (query.from !== undefined) ourQuery = ourQuery.where("requestedAt", ">=", Timestamp.fromMillis(query.from - MATCH_WINDOW_MS));
+  const [profile, ours] = await Promise.all([userRef(db, uid).get(), ourQuery.limit(limit + TIES * 4).get()]);
+  const relay = ours.docs.map((doc) => relayEntry(doc.id, doc.data() as AccessLogDocument));
+
+  const buildings = [...new Set(((profile.get("butterflymx.tenants") as LinkedTenant[] | undefined) ?? []).flatMap((t) => (t.buildingId ? [t.buildingId] : [])))];
+  const session = buildings.length > 0 ? await GrantSession.open(db, deps.bmx, uid, { now: deps.now }) : undefined;
+  let fromBmx: BmxAccessLogEntry[] = [];
+  let bmxFull = false;
+  let partial = false;
+  if (session) {
+    try {
+      const pages = await Promise.all(
+        buildings.map((buildingId) => deps.bmx.accessLog(session, buildingId, { page: 1, per: limit + TIES, ...(Number.isFinite(newest) ? { to: newest } : {}) })),
+      );
+      fromBmx = pages.flatMap((p) => p.entries);
+      bmxFull = pages.some((p) => p.more);
+    } catch (error) {
+      if (!(error instanceof BmxError)) throw error;
+      logs.historyPartial({ uid, list: "access" }, error);
+      partial = true;
+    }
+  }
+
+  const unmatched = new Set(relay);
+  const candidates: Candidate[] = [];
+  for (const entry of [...fromBmx].sort((a, b) => b.at - a.at)) {
+    const twin = [...unmatched].find((ours) => sameRelease(ours, entry));
+    if (twin) {
+      unmatched.delete(twin);
+      twin.entry.source = "both";
+      continue;
+    }
+    candidates.push(bmxEntry(entry));
+  }
+  const all = [...relay, ...candidates].filter(inRange).sort(newestFirst);
+  const page = all.slice(0, limit);
+  const more = all.length > limit || ours.size === limit + TIES * 4 || bmxFull;
+  const last = page[page.length - 1];
+  return {
+    entries: page.map((c) => c.entry),
+    ...(more && last ? { nextCursor: encodeCursor({ at: last.at, key: last.key }) } : {}),
+    ...(partial ? { partial: true as const } : {}),
+  };
+}
+
+/** Our request and ButterflyMX's entry are one release: the same way of opening, within the window, the same door. */
+function sameRelease(ours: Candidate & { accessPointId?: string }, entry: BmxAccessLogEntry): boolean {
+  if (ours.entry.source !== "relay" || ours.entry.method !== entry.method) return false;
+  if (Math.abs(ours.at - entry.at) > MATCH_WINDOW_MS) return false;
+  return ours.accessPointId === undefined || entry.accessPoint === undefined || ours.accessPointId === entry.accessPoint;
+}
+
+/** Our own request, in ButterflyMX's words for how it opened the door. */
+function relayEntry(id: string, log: AccessLogDocument): Candidate & { accessPointId?: string } {
+  const at = log.requestedAt.toMillis();
+  return {
+    at,
+    key: id,
+    ...(log.accessPointId ? { accessPointId: log.accessPointId } : {}),
+    entry: {
+      id,
+      at: new Date(at).toISOString(),
+      accessPoint: log.accessPointId ?? log.panel?.name ?? "door",
+      result: log.result,
+      method: log.method === "in_call" ? "App call" : "API",
+      ...(log.callGuid ? { callGuid: log.callGuid } : {}),
+      source: "relay",
+    },
+  };
+}
+
+const RELEASE_STATUS: Readonly<Record<string, string>> = { unlocked: "released", locked: "refused" };
+
+function bmxEntry(entry: BmxAccessLogEntry): Candidate {
+  const status = entry.releaseStatus?.toLowerCase();
+  return {
+    at: entry.at,
+    key: `bmx:${entry.id}`,
+    entry: {
+      id: `bmx:${entry.id}`,
+      at: new Date(entry.at).toISOString(),
+      accessPoint: entry.accessPoint ?? "unknown",
+      result: (status && RELEASE_STATUS[status]) ?? status ?? "unknown",
+      ...(entry.method ? { method: entry.method } : {}),
+      source: "butterflymx",
+    },
+  };
+}

@@ -1,0 +1,17 @@
+import { onCall } from "firebase-functions/v2/https";
+import { BUTTERFLYMX_CLIENT_SECRET, REGION } from "../config";
+import { parseInput, requireUid, toHttpsError } from "../shared/errors";
+import { accessHistory } from "./access-history-service";
+import { runtimeHistoryDeps } from "./history-deps";
+import { historyQuerySchema } from "./history-schemas";
+
+/** The resident's door releases, newest first: ours merged with ButterflyMX's access logs, a page at a time. */
+export const getAccessHistory = onCall({ region: REGION, secrets: [BUTTERFLYMX_CLIENT_SECRET], timeoutSeconds: 60 }, async (request) => {
+  const uid = requireUid(request.auth);
+  const query = parseInput(historyQuerySchema, request.data);
+  try {
+    return await accessHistory(runtimeHistoryDeps(), uid, query);
+  } catch (error) {
+    throw toHttpsError(error);
+  }
+});

@@ -1,0 +1,25 @@
+import { z } from "zod";
+
+export const DEFAULT_LIMIT = 20;
+export const MAX_LIMIT = 50;
+
+const date = (name: string) =>
+  z.iso.datetime({ offset: true, error: `must be an ISO 8601 date-time with a time zone, e.g. 2026-11-28T12:00:00Z (${name})` }).transform((text) => Date.parse(text));
+
+/**
+ * `getCallHistory` / `getAccessHistory` input. Dates are checked here: ButterflyMX answers a malformed date filter
+ * with everything, unfiltered.
+ */
+export const historyQuerySchema = z
+  .object(
+    {
+      limit: z.int("must be a whole number").min(1, "must be at least 1").max(MAX_LIMIT, `must be at most ${MAX_LIMIT}`).optional(),
+      cursor: z.string().max(512, "must be a cursor this function returned").optional(),
+      from: date("the oldest moment to include").optional(),
+      to: date("the newest moment to include").optional(),
+    },
+    "must be an object",
+  )
+  .strict()
+  .refine((query) => query.from === undefined || query.to === undefined || query.from <= query.to, { message: "from must not be after to", path: ["from"] });
+export type HistoryQuery = z.infer<typeof historyQuerySchema>;
