@@ -90,6 +90,43 @@ describe("link → call → ring → unlink → call → no ring", () => {
   });
 });
 
+describe("link → call rings → releaseDoor on it → access log and call updated → both histories show it", () => {
+  it("opens the door from the call through the callables, once per requestId", async () => {
+    const app = await signUp(`door-${Date.now()}@example.com`);
+    bmx.addUser(bmxResident("7003", { tenants: [tenant("t-e2e-3", { unitId: "u-e2e-3", panels: ["28516"], accessPoints: ["842395203"] })] }));
+    expect((await callFunction("linkButterflyMxAccount", signInAtButterflyMx(bmx, "7003"), app.idToken)).status).toBe(200);
+    const device = { deviceId: "e2e-door-pixel", platform: "android", fcmToken: "fcm-e2e-door-00001" };
+    expect((await callFunction("registerDevice", device, app.idToken)).status).toBe(200);
+
+    const call = createBody({ user: { id: 7003 }, unit: { id: "u-e2e-3", label: "12A" } });
+    expect(await bmx.placeCall("t-e2e-3", call)).toEqual([expect.objectContaining({ status: 200 })]);
+    await waitFor(async () => fcm.for(device.fcmToken)[0], "the ring at the FCM fake", 20_000);
+
+    const request = { requestId: `e2e-door-${Date.now()}`, callGuid: call.guid };
+    const opened = await callFunction("releaseDoor", request, app.idToken);
+    expect(opened.body.result).toMatchObject({ requestId: request.requestId, result: "released", accessLogId: expect.any(String) });
+    expect((await callFunction("releaseDoor", request, app.idToken)).body.result).toEqual(opened.body.result);
+    expect(bmx.doorReleases.filter((r) => r.userId === "7003")).toHaveLength(1);
+    expect(bmx.panelNotifications).toEqual(expect.arrayContaining([expect.objectContaining({ kind: "open_door" })]));
+    const accessLogId = (opened.body.result as { accessLogId: string }).accessLogId;
+    expect((await db.doc(`accessLogs/${accessLogId}`).get()).data()).toMatchObject({ uid: app.uid, callGuid: call.guid, result: "released" });
+    expect((await db.doc(`calls/${call.guid}`).get()).get("doorRelease")).toMatchObject({ result: "released", by: app.uid });
+
+    bmx.addCallLogs("7003", { id: "990001", guid: call.guid as string, loggedAt: new Date().toISOString(), panelId: "28516", panelName: "Front Door", status: "initializing" });
+    const calls = await callFunction("getCallHistory", { limit: 5 }, app.idToken);
+    expect(calls.body.result).toMatchObject({ calls: [expect.objectContaining({ guid: call.guid, source: "both", rang: { devices: 1, sent: 1 } })] });
+    const releases = await callFunction("getAccessHistory", {}, app.idToken);
+    expect(releases.body.result).toMatchObject({ entries: [expect.objectContaining({ id: accessLogId, callGuid: call.guid, result: "released", source: "both" })] });
+
+    const malformed = await callFunction("getCallHistory", { from: "last week" }, app.idToken);
+    expect(malformed.body.error).toMatchObject({ status: "INVALID_ARGUMENT", message: expect.stringMatching(/^from must be an ISO 8601 date-time/) });
+    const stranger = await signUp(`stranger-${Date.now()}@example.com`);
+    const refused = await callFunction("releaseDoor", { requestId: `e2e-door-x-${Date.now()}`, callGuid: call.guid }, stranger.idToken);
+    expect(refused.body.error).toMatchObject({ status: "FAILED_PRECONDITION", message: expect.stringMatching(/^Link your ButterflyMX account first/) });
+    expect(bmx.doorReleases.filter((r) => r.userId === "7003")).toHaveLength(1);
+  });
+});
+
 describe("signOut", () => {
   it("removes this install only", async () => {
     const app = await signUp(`signout-${Date.now()}@example.com`);
