@@ -27,12 +27,17 @@ const HELP = `Usage: npm run simulate -- <command> [guid] [options]
 Options: --user <ButterflyMX user id> (default ${DEMO.bmxUserId})
          --operator           deliver through the building-wide (operator) URL instead of the demo resident's
          --url <webhook URL>  deliver elsewhere
+As the demo resident, through the callables (the local ButterflyMX answers for ButterflyMX):
+  open-door [guid]     releaseDoor on a call (a new requestId each time)
+  open-door --access-point
+                       releaseDoor on the demo building's access point instead
+  history              getCallHistory and getAccessHistory, newest first
 [guid] defaults to the last call this command created.`;
 
 const LAST_CALL = join(ROOT, ".emulators", "last-call");
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { user: { type: "string" }, url: { type: "string" }, operator: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+  options: { user: { type: "string" }, url: { type: "string" }, operator: { type: "boolean" }, "access-point": { type: "boolean" }, help: { type: "boolean", short: "h" } },
 });
 const [command, ...rest] = positionals;
 if (!command || command === "help" || values.help) {
@@ -43,6 +48,10 @@ if (!command || command === "help" || values.help) {
 const config = JSON.parse(readFileSync(join(ROOT, "firebase.json"), "utf8"));
 const require = createRequire(import.meta.url);
 const { REGION } = require(join(ROOT, "functions/lib/config.js"));
+if (command === "open-door" || command === "history") {
+  await asResident(command);
+  process.exit(0);
+}
 const secret = values.operator ? localSecrets().WEBHOOK_OPERATOR_SECRET : DEMO.webhookSecret;
 if (!secret) fail("No WEBHOOK_OPERATOR_SECRET in functions/.secret.local; `npm start` creates one.");
 const url = values.url ?? `${functionUrl(config, "butterflymxWebhook", REGION)}/${secret}`;
@@ -126,6 +135,43 @@ function summary(fields) {
     .map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : v}`)
     .sort()
     .join(" ");
+}
+
+/** `open-door` and `history`: the demo resident signs in (Auth emulator) and calls the callables as an app would. */
+async function asResident(name) {
+  const { host, port } = config.emulators.auth;
+  const signIn = await request(`http://${host}:${port}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=demo-api-key`, {
+    email: DEMO.email, password: DEMO.password, returnSecureToken: true,
+  });
+  if (!signIn.idToken) fail(`Could not sign in as ${DEMO.email}: ${JSON.stringify(signIn)}. Is \`npm start\` running?`);
+  const call = async (fn, data) => {
+    const answer = await request(functionUrl(config, fn, REGION), { data }, signIn.idToken);
+    console.log(`${fn}(${JSON.stringify(data)}) →`);
+    console.log(JSON.stringify(answer.result ?? answer.error, null, 2));
+    return answer;
+  };
+  if (name === "open-door") {
+    const requestId = randomUUID();
+    const target = values["access-point"] ? { tenantId: DEMO.tenantId, accessPointId: DEMO.accessPointId } : { callGuid: guidArg(rest[0]) };
+    const answer = await call("releaseDoor", { requestId, ...target });
+    if (answer.error) process.exit(1);
+    return;
+  }
+  await call("getCallHistory", { limit: 10 });
+  await call("getAccessHistory", { limit: 10 });
+}
+
+async function request(url, body, idToken) {
+  try {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(idToken ? { authorization: `Bearer ${idToken}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    return await response.json();
+  } catch (error) {
+    fail(`Could not reach ${url} (${error.cause?.code ?? error.message}). Is \`npm start\` running?`);
+  }
 }
 
 function callObject(callGuid) {

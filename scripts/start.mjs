@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { startDemoButterflyMx } from "./lib/demo-butterflymx.mjs";
 import { DEMO } from "./lib/demo-data.mjs";
 import { firebaseBin, functionUrl, localSecrets, prepareEmulators, PROJECT_ID, ROOT, SetupError } from "./lib/emulator-env.mjs";
 import { emulatorAdmin, seedDemo } from "./lib/seed.mjs";
@@ -22,6 +23,15 @@ try {
   process.exit(1);
 }
 const { env, config } = prepared;
+let butterflymx;
+try {
+  butterflymx = await startDemoButterflyMx();
+} catch (error) {
+  if (!(error instanceof SetupError)) throw error;
+  console.error(`\nCannot start the local ButterflyMX: ${error.message}`);
+  process.exit(1);
+}
+Object.assign(env, butterflymx.env);
 const emulators = spawn(
   process.execPath,
   [firebaseBin(), "emulators:start", "--project", PROJECT_ID, "--only", "auth,firestore,functions"],
@@ -42,11 +52,14 @@ console.log(`
 │   ${webhookBase}/${DEMO.webhookSecret}
 │ Building-wide (operator) URL, secret from functions/.secret.local:
 │   ${webhookBase}/${localSecrets().WEBHOOK_OPERATOR_SECRET ?? "(WEBHOOK_OPERATOR_SECRET not set)"}
+│ Local ButterflyMX (the demo resident's account, a door, some history): ${butterflymx.env.BUTTERFLYMX_API_ORIGIN_NA}
 │ Simulate ButterflyMX, in another terminal:
 │   npm run simulate -- call            a visitor calls unit ${DEMO.call.unit.label} (prints the guid)
 │   npm run simulate -- answer          the call is answered (connecting_sip)
 │   npm run simulate -- cancel          the visitor hangs up (canceled)
 │   npm run simulate -- duplicate       ButterflyMX repeats the create delivery
+│   npm run simulate -- open-door       the demo resident opens the door of the last call (releaseDoor)
+│   npm run simulate -- history         the demo resident's call and access history
 │   npm run simulate -- help            every command and option
 │ Firestore emulator: ${firestore.host}:${firestore.port}   Stop with Ctrl-C.
 └──────────────────────────────────────────────────────────────────────────────────────────`);

@@ -5,6 +5,11 @@ export const DEMO = {
   password: "demo-password",
   bmxUserId: 3220259,
   tenantId: "demo-tenant-4b",
+  buildingId: "demo-building",
+  buildingName: "Demo Building",
+  accessPointId: "842395203",
+  // The demo resident's ButterflyMX sign-in, as linking would have stored it; only the local ButterflyMX knows it.
+  bmxTokens: { access: "demo-butterflymx-access-token", refresh: "demo-butterflymx-refresh-token" },
   // Stands in for the per-registration secret linking creates; only its SHA-256 is stored.
   webhookSecret: "demo-webhook-secret-0123456789abcdefghijk",
   call: {

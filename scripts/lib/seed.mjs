@@ -33,8 +33,10 @@ export async function seedDemo({ db, auth }) {
       email: DEMO.email,
       environment: "sandbox",
       region: "na",
-      tenants: [{ id: DEMO.tenantId, unitLabel: DEMO.call.unit.label, buildingName: "Demo Building" }],
+      tenants: [{ id: DEMO.tenantId, unitId: String(DEMO.call.unit.id), unitLabel: DEMO.call.unit.label, buildingId: DEMO.buildingId,
+        buildingName: DEMO.buildingName, doorReleaseEnabled: true }],
       linkedAt: now,
+      updatedAt: now,
     },
     preferences: { doNotDisturb: false, contactPreference: "mobile_app" },
   });
@@ -67,6 +69,16 @@ export async function seedDemo({ db, auth }) {
     region: "na",
     environment: "sandbox",
     createdAt: now,
+  });
+  // The sign-in the local ButterflyMX knows (see demo-butterflymx.mjs): door release and histories go through it.
+  batch.set(db.doc(`oauthGrants/${DEMO.uid}`), {
+    bmxUserId: String(DEMO.bmxUserId),
+    environment: "sandbox",
+    region: "na",
+    accessToken: DEMO.bmxTokens.access,
+    refreshToken: DEMO.bmxTokens.refresh,
+    expiresAt: Timestamp.fromMillis(Date.now() + 365 * 86_400_000),
+    updatedAt: now,
   });
   await batch.commit();
 }

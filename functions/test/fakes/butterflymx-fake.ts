@@ -194,6 +194,11 @@ export class ButterflyMxFake {
     return code;
   }
 
+  /** A grant as if the user had signed in already (the emulator's demo resident): these tokens work from now on. */
+  seedGrant(userId: string, tokens: { access: string; refresh: string }): void {
+    this.grants.push({ userId, access: tokens.access, refresh: tokens.refresh, accessValid: true });
+  }
+
   /** Invalidates the user's current access tokens (as if they expired); refresh tokens stay valid. */
   expireAccessTokens(userId: string): void {
     for (const grant of this.grants) if (grant.userId === userId) grant.accessValid = false;
