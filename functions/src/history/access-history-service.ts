@@ -57,11 +57,15 @@ export async function accessHistory(deps: HistoryDeps, uid: string, query: Histo
   let ourQuery = accessLogsOf(db, uid).orderBy("requestedAt", "desc");
   if (Number.isFinite(newest)) ourQuery = ourQuery.where("requestedAt", "<=", Timestamp.fromMillis(newest + MATCH_WINDOW_MS));
   if (query.from !== undefined) ourQuery = ourQuery.where("requestedAt", ">=", Timestamp.fromMillis(query.from - MATCH_WINDOW_MS));
-  const [profile, ours] = await Promise.all([userRef(db, uid).get(), ourQuery.limit(limit + TIES * 4).get()]);
+  const [profile, ours, grant] = await Promise.all([
+    userRef(db, uid).get(),
+    ourQuery.limit(limit + TIES * 4).get(),
+    GrantSession.open(db, deps.bmx, uid, { now: deps.now }),
+  ]);
   const relay = ours.docs.map((doc) => relayEntry(doc.id, doc.data() as AccessLogDocument));
 
   const buildings = [...new Set(((profile.get("butterflymx.tenants") as LinkedTenant[] | undefined) ?? []).flatMap((t) => (t.buildingId ? [t.buildingId] : [])))];
-  const session = buildings.length > 0 ? await GrantSession.open(db, deps.bmx, uid, { now: deps.now }) : undefined;
+  const session = buildings.length > 0 ? grant : undefined;
   let fromBmx: BmxAccessLogEntry[] = [];
   let bmxFull = false;
   let partial = false;

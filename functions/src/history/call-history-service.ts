@@ -52,15 +52,20 @@ export async function callHistory(deps: HistoryDeps, uid: string, query: History
   const newest = Math.min(query.to ?? Infinity, boundary?.at ?? Infinity);
   const inRange = (c: Boundary) => after(c, boundary) && c.at <= (query.to ?? Infinity) && c.at >= (query.from ?? -Infinity);
 
-  const [profile, ours] = await Promise.all([userRef(db, uid).get(), ourCalls(deps, uid, newest, query.from, limit)]);
+  // One round trip for all three: the grant is read even for a resident who turns out not to be linked.
+  const [profile, ours, grant] = await Promise.all([
+    userRef(db, uid).get(),
+    ourCalls(deps, uid, newest, query.from, limit),
+    GrantSession.open(db, deps.bmx, uid, { now: deps.now }),
+  ]);
   const fromRelay = ours.map((call) => relayEntry(call, uid)).filter(inRange);
-  const linked = profile.get("butterflymx") !== undefined;
-  const session = linked ? await GrantSession.open(db, deps.bmx, uid, { now: deps.now }) : undefined;
+  const session = profile.get("butterflymx") !== undefined ? grant : undefined;
+  const known = new Map(ours.map((call) => [call.guid, call.createdAt.toMillis()]));
   let fromBmx: BmxScan = { found: [], complete: true };
   let partial = false;
   if (session) {
     try {
-      fromBmx = await bmxCalls(deps, session, profile.get("butterflymx.tenants") as LinkedTenant[] | undefined, limit, query.from, inRange);
+      fromBmx = await bmxCalls(deps, session, profile.get("butterflymx.tenants") as LinkedTenant[] | undefined, limit, query.from, inRange, known);
     } catch (error) {
       if (!(error instanceof BmxError)) throw error;
       logs.historyPartial({ uid, list: "calls" }, error);
@@ -135,12 +140,13 @@ async function bmxCalls(
   limit: number,
   from: number | undefined,
   inRange: (c: Boundary) => boolean,
+  known: Map<string, number>,
 ): Promise<BmxScan> {
   const found: Candidate[] = [];
   const unitLabel = tenants?.length === 1 ? tenants[0].unitLabel : undefined;
   for (let page = 1; page <= MAX_BMX_PAGES; page++) {
     const { calls, more } = await deps.bmx.callLog(session, page, BMX_PER_PAGE);
-    const recorded = await recordedTimes(deps, calls);
+    const recorded = await recordedTimes(deps, calls, known);
     for (const call of calls) {
       const candidate = bmxEntry(call, recorded.get(call.guid ?? ""), unitLabel);
       if (inRange(candidate)) found.push(candidate);
@@ -151,12 +157,12 @@ async function bmxCalls(
   return { found, complete: false };
 }
 
-/** When this backend recorded each of these calls (by guid), for the calls it did. */
-async function recordedTimes(deps: HistoryDeps, calls: BmxCallLogEntry[]): Promise<Map<string, number>> {
-  const guids = [...new Set(calls.flatMap((c) => (c.guid ? [c.guid] : [])))];
-  if (guids.length === 0) return new Map();
+/** When this backend recorded each of these calls (by guid), for the calls it did; `known` ones are not read again. */
+async function recordedTimes(deps: HistoryDeps, calls: BmxCallLogEntry[], known: Map<string, number>): Promise<Map<string, number>> {
+  const guids = [...new Set(calls.flatMap((c) => (c.guid && !known.has(c.guid) ? [c.guid] : [])))];
+  if (guids.length === 0) return known;
   const snapshots = await deps.db.getAll(...guids.map((guid) => callRef(deps.db, guid)));
-  return new Map(snapshots.filter((s) => s.exists).map((s) => [s.id, (s.get("createdAt") as Timestamp).toMillis()]));
+  return new Map([...known, ...snapshots.filter((s) => s.exists).map((s) => [s.id, (s.get("createdAt") as Timestamp).toMillis()] as const)]);
 }
 
 function bmxEntry(call: BmxCallLogEntry, recordedAt: number | undefined, unitLabel: string | undefined): Candidate {
