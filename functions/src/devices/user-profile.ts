@@ -1,4 +1,5 @@
 import { DocumentReference, Firestore, Timestamp } from "firebase-admin/firestore";
+import type { BmxTenant } from "../butterflymx/butterflymx-client";
 import type { BmxEnvironment, BmxRegion } from "../butterflymx/butterflymx-hosts";
 
 /**
@@ -16,16 +17,8 @@ export interface Preferences {
   contactPreference?: ContactPreference;
 }
 
-/** One tenancy of the linked ButterflyMX user: its unit and building, as linking found them. */
-export interface LinkedTenant {
-  id: string;
-  unitId?: string;
-  unitLabel?: string;
-  buildingId?: string;
-  buildingName?: string;
-  /** The building lets residents open its doors from the app (`open_door_button_enabled`). */
-  doorReleaseEnabled?: boolean;
-}
+/** One tenancy of the linked ButterflyMX user, as linking found it: its unit, its building and the door-release flag. */
+export type LinkedTenant = BmxTenant;
 
 /** The ButterflyMX account a resident linked, as `users/{uid}.butterflymx`. */
 export interface ButterflyMxLinkInfo {

@@ -5,9 +5,9 @@ import { LinkedTenant, userRef } from "../devices/user-profile";
 import { AccessLogDocument, accessLogsOf } from "../doors/access-logs";
 import { GrantSession } from "../links/grant-store";
 import { logs } from "../logs";
-import { after, Boundary, decodeCursor, encodeCursor, newestFirst } from "./cursor";
+import { Boundary, pageOf, pageWindow } from "./pages";
 import { HistoryDeps } from "./history-deps";
-import { DEFAULT_LIMIT, HistoryQuery } from "./history-schemas";
+import { HistoryQuery } from "./history-schemas";
 
 export interface AccessHistoryEntry {
   id: string;
@@ -47,10 +47,7 @@ interface Candidate extends Boundary {
  */
 export async function accessHistory(deps: HistoryDeps, uid: string, query: HistoryQuery): Promise<AccessHistoryPage> {
   const { db } = deps;
-  const limit = query.limit ?? DEFAULT_LIMIT;
-  const boundary = query.cursor ? decodeCursor(query.cursor) : undefined;
-  const newest = Math.min(query.to ?? Infinity, boundary?.at ?? Infinity);
-  const inRange = (c: Boundary) => after(c, boundary) && c.at <= (query.to ?? Infinity) && c.at >= (query.from ?? -Infinity);
+  const { limit, newest, inRange } = pageWindow(query);
 
   // Ours are read a match window above the boundary too: a ButterflyMX entry just below it may be a release
   // listed (merged) on the page before.
@@ -94,13 +91,10 @@ export async function accessHistory(deps: HistoryDeps, uid: string, query: Histo
     }
     candidates.push(bmxEntry(entry));
   }
-  const all = [...relay, ...candidates].filter(inRange).sort(newestFirst);
-  const page = all.slice(0, limit);
-  const more = all.length > limit || ours.size === limit + TIES * 4 || bmxFull;
-  const last = page[page.length - 1];
+  const { page, nextCursor } = pageOf([...relay, ...candidates].filter(inRange), limit, ours.size === limit + TIES * 4 || bmxFull);
   return {
     entries: page.map((c) => c.entry),
-    ...(more && last ? { nextCursor: encodeCursor({ at: last.at, key: last.key }) } : {}),
+    ...(nextCursor ? { nextCursor } : {}),
     ...(partial ? { partial: true as const } : {}),
   };
 }

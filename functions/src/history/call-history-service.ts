@@ -7,9 +7,9 @@ import { statusFromBmx } from "../calls/call-status";
 import { LinkedTenant, userRef } from "../devices/user-profile";
 import { GrantSession } from "../links/grant-store";
 import { logs } from "../logs";
-import { after, Boundary, decodeCursor, encodeCursor, newestFirst } from "./cursor";
+import { Boundary, pageOf, pageWindow } from "./pages";
 import { HistoryDeps } from "./history-deps";
-import { DEFAULT_LIMIT, HistoryQuery } from "./history-schemas";
+import { HistoryQuery } from "./history-schemas";
 
 export interface CallHistoryEntry {
   guid?: string;
@@ -47,10 +47,7 @@ interface Candidate extends Boundary {
  */
 export async function callHistory(deps: HistoryDeps, uid: string, query: HistoryQuery): Promise<CallHistoryPage> {
   const { db } = deps;
-  const limit = query.limit ?? DEFAULT_LIMIT;
-  const boundary = query.cursor ? decodeCursor(query.cursor) : undefined;
-  const newest = Math.min(query.to ?? Infinity, boundary?.at ?? Infinity);
-  const inRange = (c: Boundary) => after(c, boundary) && c.at <= (query.to ?? Infinity) && c.at >= (query.from ?? -Infinity);
+  const { limit, newest, inRange } = pageWindow(query);
 
   // One round trip for all three: the grant is read even for a resident who turns out not to be linked.
   const [profile, ours, grant] = await Promise.all([
@@ -80,13 +77,10 @@ export async function callHistory(deps: HistoryDeps, uid: string, query: History
     if (known) known.entry.source = "both";
     else merged.set(candidate.key, candidate);
   }
-  const sorted = [...merged.values()].sort(newestFirst);
-  const page = sorted.slice(0, limit);
-  const more = sorted.length > limit || ours.length === limit + TIES || fromBmx.found.length >= limit;
-  const last = page[page.length - 1];
+  const { page, nextCursor } = pageOf([...merged.values()], limit, ours.length === limit + TIES || fromBmx.found.length >= limit);
   return {
     calls: page.map((c) => c.entry),
-    ...(more && last ? { nextCursor: encodeCursor({ at: last.at, key: last.key }) } : {}),
+    ...(nextCursor ? { nextCursor } : {}),
     ...(partial || !fromBmx.complete ? { partial: true as const } : {}),
   };
 }

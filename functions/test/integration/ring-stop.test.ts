@@ -320,19 +320,26 @@ describe("provider connections", () => {
     expect(new Set(push.apns.requests.map((r) => r.jwt)).size).toBe(1);
   });
 
-  it("mints one provider token when many requests find the old one expired at once", async () => {
+  /** An APNs client on the fake whose clock the test moves. */
+  async function clockedApnsClient() {
     const { ApnsClient } = await import("../../src/push/apns-client");
     const { TEST_APNS, TEST_TLS } = await import("../fakes/tls");
-    let now = Date.UTC(2026, 10, 22, 12);
+    const clock = { now: Date.UTC(2026, 10, 22, 12) };
     const client = new ApnsClient({
       credentials: { key: TEST_APNS.key, keyId: TEST_APNS.keyId, teamId: TEST_APNS.teamId },
       origins: { production: push.apns.origin, sandbox: push.apns.origin },
       ca: TEST_TLS.ca,
-      now: () => now,
+      now: () => clock.now,
     });
-    const request = (n: number) => ({ token: VOIP_TOKEN(40 + n), environment: "production" as const, headers: { "apns-topic": "com.example.intercom.voip", "apns-push-type": "voip" }, payload: {} });
+    return { client, clock };
+  }
+  const voipRequest = (token: string) => ({ token, environment: "production" as const, headers: { "apns-topic": "com.example.intercom.voip", "apns-push-type": "voip" }, payload: {} });
+
+  it("mints one provider token when many requests find the old one expired at once", async () => {
+    const { client, clock } = await clockedApnsClient();
+    const request = (n: number) => voipRequest(VOIP_TOKEN(40 + n));
     await client.send(request(0), 5000);
-    now += 41 * 60_000;
+    clock.now += 41 * 60_000;
     await Promise.all(Array.from({ length: 10 }, (_, n) => client.send(request(n), 5000)));
     client.close();
     const jwts = push.apns.requests.map((r) => r.jwt);
@@ -342,24 +349,16 @@ describe("provider connections", () => {
   });
 
   it("mints a new provider token after 40 minutes, and after APNs calls it expired", async () => {
-    const { ApnsClient } = await import("../../src/push/apns-client");
-    const { TEST_APNS, TEST_TLS } = await import("../fakes/tls");
-    let now = Date.UTC(2026, 10, 22, 12);
-    const client = new ApnsClient({
-      credentials: { key: TEST_APNS.key, keyId: TEST_APNS.keyId, teamId: TEST_APNS.teamId },
-      origins: { production: push.apns.origin, sandbox: push.apns.origin },
-      ca: TEST_TLS.ca,
-      now: () => now,
-    });
-    const request = { token: VOIP_TOKEN(7), environment: "production" as const, headers: { "apns-topic": "com.example.intercom.voip", "apns-push-type": "voip" }, payload: {} };
+    const { client, clock } = await clockedApnsClient();
+    const request = voipRequest(VOIP_TOKEN(7));
     await client.send(request, 5000);
-    now += 39 * 60_000;
+    clock.now += 39 * 60_000;
     await client.send(request, 5000);
-    now += 2 * 60_000;
+    clock.now += 2 * 60_000;
     await client.send(request, 5000);
     push.apns.script(VOIP_TOKEN(7), { status: 403, reason: "ExpiredProviderToken" });
     await client.send(request, 5000);
-    now += 1000;
+    clock.now += 1000;
     await client.send(request, 5000);
     client.close();
     const jwts = push.apns.for(VOIP_TOKEN(7)).map((r) => r.jwt);
