@@ -13,6 +13,7 @@ const deployed: Record<string, () => unknown> = {
   butterflymxWebhook: () => require("./webhook/butterflymx-webhook.function").butterflymxWebhook,
   onCallCreated: () => require("./calls/on-call-created.function").onCallCreated,
   onCallUpdated: () => require("./calls/on-call-updated.function").onCallUpdated,
+  ringTimeout: () => require("./calls/ring-timeout.function").ringTimeout,
   registerDevice: () => require("./devices/register-device.function").registerDevice,
   unregisterDevice: () => require("./devices/unregister-device.function").unregisterDevice,
   signOut: () => require("./accounts/sign-out.function").signOut,

@@ -32,6 +32,19 @@ export const logs = {
   leaseHeld(fields: { guid: string; trigger: string; kind: string; until: string }) {
     logger.info("claim held by another instance; the trigger retries", fields);
   },
+  ringTimeoutSkipped(fields: { guid: string; reason: string }) {
+    logger.info("ring timeout: nothing to end", fields);
+  },
+  /** A call still ringing at the end of its window ended here: its final ButterflyMX status never arrived. */
+  ringTimedOut(fields: { guid: string; status: string; bmxStatus: string | null }) {
+    logger.warn("ring timeout ended a call still ringing", fields);
+  },
+  ringTimeoutAskFailed(fields: { guid: string }, error: unknown) {
+    logger.warn("ring timeout could not ask ButterflyMX for the call's status", { ...fields, error: errorSummary(error) });
+  },
+  ringTimeoutNotScheduled(fields: { guid: string }, error: unknown) {
+    logger.error("ring timeout not scheduled: a lost final status would leave this call ringing", { ...fields, error: errorSummary(error) });
+  },
   ringFinished(fields: { guid: string; state: string; reason?: string; devices: number; sent: number; failed: number; pruned: number; firstRingMs?: number }) {
     logger.info("ring finished", fields);
   },

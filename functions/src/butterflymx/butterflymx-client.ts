@@ -4,6 +4,7 @@ import { BMX_REGIONS, BmxEndpoints, BmxRegion } from "./butterflymx-hosts";
 import {
   accessLogSchema,
   callLogSchema,
+  callStatusSchema,
   doorReleaseCreatedSchema,
   errorResponseSchema,
   integrationCreatedSchema,
@@ -230,6 +231,13 @@ export class ButterflyMxClient {
     const body = { data: { type: "notifications", id: target.panelId, attributes: { panel_id: numeric(target.panelId), call_guid: target.guid } } };
     const response = await this.api(session, operation, `/v3/notifications/${kind}`, { method: "POST", body: JSON.stringify(body) });
     await response.body?.cancel();
+  }
+
+  /** A call's status as ButterflyMX has it now (what its own SDK polls after a push). */
+  async callStatus(session: BmxSession, guid: string): Promise<string> {
+    const operation = "GET /v3/me/calls/:guid/status";
+    const response = await this.api(session, operation, `/v3/me/calls/${encodeURIComponent(guid)}/status`);
+    return (await this.read(operation, response, callStatusSchema)).data.attributes.status;
   }
 
   /** One page of the user's own call log, newest first (v3: it carries each call's guid). */

@@ -110,3 +110,8 @@ export const accessLogSchema = z.looseObject({
 
 /** `PUT /v4/tenants/{id}`: the tenant as it is now. */
 export const tenantUpdatedSchema = z.looseObject({ data: z.looseObject({ id }) });
+
+/** `GET /v3/me/calls/{guid}/status` (JSON:API `call_statuses`): the call's status as ButterflyMX has it now. */
+export const callStatusSchema = z.looseObject({
+  data: z.looseObject({ attributes: z.looseObject({ status: z.string().min(1) }) }),
+});

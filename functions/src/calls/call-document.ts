@@ -3,11 +3,13 @@ import type { BmxCall, CallEvent, CallEventKind } from "../butterflymx/call-even
 import { CallStatus, isTerminal, nextStatus, statusFromBmx } from "./call-status";
 
 /** Who ended the ringing: ButterflyMX reported a terminal status. */
-export type EndReason = "butterflymx";
+/** Who ended the ringing: ButterflyMX reported a terminal status, or our ring timeout found it still ringing. */
+export type EndReason = "butterflymx" | "ring_timeout";
 
 /** One event as the call remembers it. `applied` says whether it set the call's status. */
 export interface HistoryEntry {
-  event: CallEventKind;
+  /** The ButterflyMX event, or `ring_timeout` (our missed-call timeout ended the call). */
+  event: CallEventKind | "ring_timeout";
   bmxStatus: string;
   status: CallStatus;
   applied: boolean;
@@ -153,6 +155,9 @@ export function applyCallEvent(existing: CallDocument | undefined, context: Even
     fields.status = status;
     fields.bmxStatus = event.bmxStatus;
     if (isTerminal(status)) Object.assign(fields, ended(now));
+  } else if (existing.endReason === "ring_timeout" && isTerminal(incoming)) {
+    // ButterflyMX's own ending, late: it is what ButterflyMX says now, but the call stays as our timeout ended it.
+    fields.bmxStatus = event.bmxStatus;
   }
   if (existing.history.length < MAX_HISTORY) {
     fields.history = [...existing.history, historyEntry(context, incoming, applied)];
@@ -223,4 +228,25 @@ export function visitorImageUrl(call: BmxCall): string | undefined {
     if (typeof value === "string" && value.length <= 2048 && /^https:\/\/[^\s]+$/.test(value)) return value;
   }
   return undefined;
+}
+
+/**
+ * How our ring timeout ends a call still `ringing` at the end of its window: with ButterflyMX's terminal status when
+ * it has one (`bmxStatus`, asked just before), otherwise as `missed`. A later ButterflyMX status is recorded but
+ * never reopens it (`applyCallEvent`).
+ */
+export function timeoutEnding(existing: CallDocument, bmxStatus: string | undefined, now: Timestamp): Partial<CallDocument> {
+  const told = bmxStatus !== undefined && isTerminal(statusFromBmx(bmxStatus)) ? bmxStatus : undefined;
+  const status: CallStatus = told ? statusFromBmx(told) : "missed";
+  const entry: HistoryEntry = told
+    ? { event: "status_update", bmxStatus: told, status, applied: true, via: "ring_timeout", at: now }
+    : { event: "ring_timeout", bmxStatus: existing.bmxStatus, status, applied: true, via: "ring_timeout", at: now };
+  return {
+    status,
+    ...(told ? { bmxStatus: told } : {}),
+    endedAt: now,
+    endReason: told ? "butterflymx" : "ring_timeout",
+    updatedAt: now,
+    ...(existing.history.length < MAX_HISTORY ? { history: [...existing.history, entry] } : {}),
+  };
 }

@@ -1,8 +1,8 @@
 import { DocumentReference, DocumentSnapshot, Firestore, Timestamp } from "firebase-admin/firestore";
 import type { CallEvent } from "../butterflymx/call-events";
 import { bmxUserRef, linkedUids } from "../links/bmx-users";
-import { ifUnchanged, OPTIMISTIC_ATTEMPTS, stillContended } from "../shared/firebase";
-import { applyCallEvent, CallDocument, canonicalGuid, DoorReleaseMark, EventOutcome } from "./call-document";
+import { ifUnchanged, OPTIMISTIC_ATTEMPTS, stillContended, updateIfUnchanged } from "../shared/firebase";
+import { applyCallEvent, CallDocument, canonicalGuid, DoorReleaseMark, EventOutcome, timeoutEnding } from "./call-document";
 
 /** `calls/{guid}`: one ButterflyMX call, its state and the summary of its ring and stop (docs/architecture.md). */
 export const CALLS = "calls";
@@ -16,6 +16,23 @@ export const RAW = "raw";
 
 export function rawCallRef(db: Firestore, guid: string): DocumentReference {
   return callRef(db, guid).collection(RAW).doc("butterflymx");
+}
+
+/**
+ * Ends a call our ring timeout found still ringing (see `timeoutEnding`), on the condition that it is still the
+ * version read and still ringing: a ButterflyMX status that lands first wins. Returns how it ended, or undefined
+ * when it was not ringing any more.
+ */
+export async function endRingingCall(db: Firestore, guid: string, bmxStatus: string | undefined, now: Timestamp): Promise<CallDocument["status"] | undefined> {
+  const ref = callRef(db, guid);
+  for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
+    const snapshot = await ref.get();
+    const call = snapshot.data() as CallDocument | undefined;
+    if (!call || call.status !== "ringing") return undefined;
+    const fields = timeoutEnding(call, bmxStatus, now);
+    if (await updateIfUnchanged(ref, fields, snapshot.updateTime!)) return fields.status;
+  }
+  throw stillContended(`ending call ${guid} at its ring timeout`);
 }
 
 /** Shows a door release on the call (`doorRelease`) to every recipient; a call gone since is left alone. */

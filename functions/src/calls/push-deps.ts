@@ -4,6 +4,7 @@ import type { PushGateway } from "../push/push-gateway";
 import { pushEnvironment } from "../push/push-environment";
 import { firestore } from "../shared/firebase";
 import { CALL_TRIGGER_TIMEOUT_SECONDS } from "./call-trigger-options";
+import { scheduleRingTimeout } from "./ring-timeout-queue";
 
 /** The edges ring and stop work with. */
 export interface PushDeps {
@@ -17,6 +18,8 @@ export interface PushDeps {
   backoffMs?: readonly number[];
   /** How long one attempt may wait for the providers (ATTEMPT_TIMEOUT_MS by default). */
   attemptTimeoutMs?: number;
+  /** Schedules the call's ring timeout (`ringTimeout`) for `atMs`; absent, none is scheduled. */
+  scheduleTimeout?: (guid: string, atMs: number) => Promise<void>;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -39,6 +42,7 @@ export function runtimePushDeps(): PushDeps {
     apnsConfigured: environment.apnsConfigured,
     now: Date.now,
     ringWindowMs: ringWindowMs(RING_WINDOW_SECONDS.value()),
+    scheduleTimeout: scheduleRingTimeout,
   };
 }
 

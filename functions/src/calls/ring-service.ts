@@ -1,6 +1,7 @@
 import { Timestamp } from "firebase-admin/firestore";
 import { AudienceMember, loadAudience } from "../devices/audience";
 import { logs } from "../logs";
+import { withDeadline } from "../shared/deadline";
 import { PushResult } from "../push/fan-out";
 import {
   claimRing,
@@ -22,8 +23,12 @@ import { CallDocument } from "./call-document";
 import { DeliveryDocument, PushRecord } from "./delivery-records";
 import { PushDeps } from "./push-deps";
 import { PushPlan, ringInfo, ringPlan } from "./push-plan";
+import { RING_TIMEOUT_GRACE_MS } from "./ring-timeout-queue";
 import { pushRecord, sendPushes } from "./send-pushes";
 import { currentDevices, stopDevices } from "./stop-service";
+
+/** How long scheduling the ring timeout may hold the trigger after its record (it never holds the pushes). */
+const SCHEDULE_BUDGET_MS = 10_000;
 
 /** Rings of one call one invocation goes through: the first, then one per batch of recipients added meanwhile. */
 const MAX_RINGS = 5;
@@ -111,6 +116,10 @@ async function ringOnce(
       plans.push(...usable);
     }
 
+    // The missed-call timeout, for the end of the window: scheduled beside the pushes, never in their way; a
+    // failure to schedule is logged and leaves the call to ButterflyMX's own status.
+    const scheduling = deps.scheduleTimeout?.(guid, call.createdAt.toMillis() + deps.ringWindowMs + RING_TIMEOUT_GRACE_MS);
+    const scheduled = scheduling && withDeadline(scheduling, SCHEDULE_BUDGET_MS, "scheduling the ring timeout").catch((error: unknown) => logs.ringTimeoutNotScheduled({ guid }, error));
     const fanOutStartedAt = deps.now();
     const { results, pruned } = await sendPushes(guid, "ring", plans, deps, {
       deadlineAt: call.createdAt.toMillis() + deps.ringWindowMs,
@@ -131,6 +140,7 @@ async function ringOnce(
     }
     const outcome = ringOutcome(call, recipients, deliveries, results, fanOutStartedAt, pruned.size);
     const record = await recordRing(db, guid, lease, deliveries, outcome, finishedAt);
+    await scheduled;
     if (!record) return { more: false };
     const { summary } = record;
     if (summary) {

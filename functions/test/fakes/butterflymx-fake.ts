@@ -426,6 +426,13 @@ export class ButterflyMxFake {
       send(res, 200, { data: slice.map(callLogResource), links: { next } });
       return true;
     }
+    const status = /^\/v3\/me\/calls\/([^/]+)\/status$/.exec(path);
+    if (method === "GET" && status) {
+      const call = (this.callLogs.get(user.id) ?? []).find((c) => c.guid === decodeURIComponent(status[1]));
+      if (!call) send(res, 404, { errors: [{ field: "base", code: "not_found", message: "Resource not found" }] });
+      else send(res, 200, { data: { id: call.id, type: "call_statuses", attributes: { status: call.status, multiple_devices: false, created_at: call.loggedAt } } });
+      return true;
+    }
     const logs = /^\/v4\/buildings\/([^/]+)\/access_logs$/.exec(path);
     if (method === "GET" && logs) {
       const buildingId = decodeURIComponent(logs[1]);

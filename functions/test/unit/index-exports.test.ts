@@ -11,6 +11,7 @@ const DEPLOYED = {
   butterflymxWebhook: "webhook/butterflymx-webhook.function.js",
   onCallCreated: "calls/on-call-created.function.js",
   onCallUpdated: "calls/on-call-updated.function.js",
+  ringTimeout: "calls/ring-timeout.function.js",
   registerDevice: "devices/register-device.function.js",
   unregisterDevice: "devices/unregister-device.function.js",
   signOut: "accounts/sign-out.function.js",
