@@ -23,6 +23,7 @@ const deployed: Record<string, () => unknown> = {
   releaseDoor: () => require("./doors/release-door.function").releaseDoor,
   getCallHistory: () => require("./history/get-call-history.function").getCallHistory,
   getAccessHistory: () => require("./history/get-access-history.function").getAccessHistory,
+  acknowledgeDelivery: () => require("./calls/acknowledge-delivery.function").acknowledgeDelivery,
   onUserDeleted: () => require("./accounts/on-user-deleted.function").onUserDeleted,
 };
 

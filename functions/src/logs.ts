@@ -39,6 +39,13 @@ export const logs = {
   ringTimedOut(fields: { guid: string; status: string; bmxStatus: string | null }) {
     logger.warn("ring timeout ended a call still ringing", fields);
   },
+  /** Devices that acknowledge their pushes never said they received this call's ring, though the provider accepted it. */
+  ringsUnacknowledged(fields: { guid: string; devices: number }) {
+    logger.warn("rings accepted but never acknowledged by their devices", fields);
+  },
+  unacknowledgedNotFlagged(fields: { guid: string }, error: unknown) {
+    logger.warn("unacknowledged rings could not be flagged", { ...fields, error: errorSummary(error) });
+  },
   ringTimeoutAskFailed(fields: { guid: string }, error: unknown) {
     logger.warn("ring timeout could not ask ButterflyMX for the call's status", { ...fields, error: errorSummary(error) });
   },

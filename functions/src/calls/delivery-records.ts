@@ -28,8 +28,13 @@ export interface DeliveryDocument {
   uid: string;
   deviceId: string;
   platform: "android" | "ios";
-  ring: PushRecord;
+  ring: PushRecord & {
+    /** The provider accepted the ring, and a device that acknowledges its pushes never said it received it. */
+    unacknowledged?: boolean;
+  };
   stop?: PushRecord;
+  /** When the app on the device said it received the push, showed the ring, answered or declined (`acknowledgeDelivery`). */
+  ack?: Partial<Record<"received" | "displayed" | "answered" | "declined", Timestamp>>;
   expireAt: Timestamp;
 }
 

@@ -3,6 +3,7 @@ import type { ButterflyMxClient } from "../butterflymx/butterflymx-client";
 import { BmxError } from "../butterflymx/butterflymx-errors";
 import { GrantSession } from "../links/grant-store";
 import { logs } from "../logs";
+import { flagUnacknowledged } from "./acknowledgements";
 import { CallDocument } from "./call-document";
 import { callRef, endRingingCall } from "./call-repository";
 import { CallStatus } from "./call-status";
@@ -23,7 +24,8 @@ export interface RingTimeoutDeps {
  * The missed-call timeout, at the end of a call's ring window: a call still `ringing` (its final ButterflyMX status
  * was lost) ends. ButterflyMX is asked first, with a recipient's sign-in, what the call's status really is; its
  * terminal status is taken when it has one, otherwise the call ends as `missed` (`endReason: "ring_timeout"`).
- * Either way the call leaves `ringing`, so the stop runs (onCallUpdated). A call already over is left alone.
+ * Either way the call leaves `ringing`, so the stop runs (onCallUpdated). A call already over is left alone. Rings
+ * accepted by a provider that a device which acknowledges its pushes never acknowledged are flagged here too.
  */
 export async function ringTimedOut(deps: RingTimeoutDeps, guid: string): Promise<{ ended: CallStatus; askedButterflyMx: boolean } | { skipped: string }> {
   let call = (await callRef(deps.db, guid).get()).data() as CallDocument | undefined;
@@ -33,6 +35,9 @@ export async function ringTimedOut(deps: RingTimeoutDeps, guid: string): Promise
     await (deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(early);
     call = (await callRef(deps.db, guid).get()).data() as CallDocument | undefined;
   }
+  // Whatever became of the call, its rings that devices never acknowledged are flagged now (the window is over).
+  const flagged = call ? await flagUnacknowledged(deps.db, guid, deps.now()).catch((error: unknown) => logs.unacknowledgedNotFlagged({ guid }, error)) : 0;
+  if (flagged) logs.ringsUnacknowledged({ guid, devices: flagged });
   if (!call || call.status !== "ringing") {
     const skipped = call ? `call_${call.status}` : "call_missing";
     logs.ringTimeoutSkipped({ guid, reason: skipped });

@@ -1,8 +1,13 @@
+import { randomUUID } from "node:crypto";
+import { Timestamp } from "firebase-admin/firestore";
 import { linkAccount } from "../../src/accounts/link-service";
+import { acknowledgeDelivery } from "../../src/calls/acknowledgements";
 import { CallDocument } from "../../src/calls/call-document";
+import { DeliveryDocument } from "../../src/calls/delivery-records";
 import { ringCall } from "../../src/calls/ring-service";
 import { ringTimedOut } from "../../src/calls/ring-timeout-service";
 import { stopCall } from "../../src/calls/stop-service";
+import { NotAllowed } from "../../src/shared/errors";
 import { ButterflyMxFake } from "../fakes/butterflymx-fake";
 import { accountDeps, resident, signInAtButterflyMx } from "../helpers/accounts-harness";
 import { isolatedProjectId, testFirestore } from "../helpers/emulators";
@@ -118,5 +123,48 @@ describe("ringTimedOut", () => {
     await endCall(db, guid, "timeout_online_signal");
     expect(await call(guid)).toMatchObject({ status: "missed", bmxStatus: "timeout_online_signal", endReason: "ring_timeout" });
     expect((await call(guid)).history.at(-1)).toMatchObject({ event: "status_update", bmxStatus: "timeout_online_signal", applied: false });
+  });
+});
+
+describe("acknowledgeDelivery", () => {
+  const ack = (uid: string, guid: string, deviceId: string, event: "received" | "displayed" | "answered" | "declined", at = Date.now()) =>
+    acknowledgeDelivery(db, uid, { guid, deviceId, event }, Timestamp.fromMillis(at));
+  const record = async (guid: string, deviceId: string) => (await db.doc(`calls/${guid}/deliveries/${deviceId}`).get()).data() as DeliveryDocument;
+
+  it("records each event on the device's own record once, and refuses another user's device", async () => {
+    await seedResident(db, "hal", [ANDROID]);
+    await seedResident(db, "ivy", [IPAD]);
+    const guid = await seedRingingCall(db, ["hal", "ivy"]);
+    await ringCall(guid, push.deps(db));
+    const t = Date.now();
+
+    await expect(ack("hal", guid, ANDROID.deviceId, "received", t)).resolves.toEqual({ recorded: true, at: new Date(t).toISOString() });
+    await expect(ack("hal", guid, ANDROID.deviceId, "received", t + 500)).resolves.toEqual({ recorded: false, at: new Date(t).toISOString() });
+    await ack("hal", guid, ANDROID.deviceId, "displayed", t + 800);
+    expect((await record(guid, ANDROID.deviceId)).ack).toEqual({ received: Timestamp.fromMillis(t), displayed: Timestamp.fromMillis(t + 800) });
+    expect((await db.doc(`users/hal/devices/${ANDROID.deviceId}`).get()).get("acknowledges")).toBe(true);
+
+    const stolen = ack("ivy", guid, ANDROID.deviceId, "answered");
+    await expect(stolen).rejects.toThrow(NotAllowed);
+    await expect(stolen).rejects.toThrow("did not go to one of your devices");
+    await expect(ack("hal", guid, IPAD.deviceId, "received")).rejects.toThrow(NotAllowed);
+    await expect(ack("hal", randomUUID(), ANDROID.deviceId, "received")).rejects.toThrow(NotAllowed);
+    expect((await record(guid, ANDROID.deviceId)).ack).not.toHaveProperty("answered");
+  });
+
+  it("flags a ring the provider accepted but an acknowledging device never received, and spares apps that never acknowledge", async () => {
+    await seedResident(db, "jo", [ANDROID, IPAD]);
+    await db.doc(`users/jo/devices/${ANDROID.deviceId}`).update({ acknowledges: true });
+    const guid = await seedRingingCall(db, ["jo"]);
+    await ringCall(guid, push.deps(db));
+    await ringTimedOut(timeoutDeps(), guid);
+    expect((await record(guid, ANDROID.deviceId)).ring).toMatchObject({ outcome: "sent", unacknowledged: true });
+    expect((await record(guid, IPAD.deviceId)).ring).not.toHaveProperty("unacknowledged");
+
+    const heard = await seedRingingCall(db, ["jo"]);
+    await ringCall(heard, push.deps(db));
+    await ack("jo", heard, ANDROID.deviceId, "received");
+    await ringTimedOut(timeoutDeps(), heard);
+    expect((await record(heard, ANDROID.deviceId)).ring).not.toHaveProperty("unacknowledged");
   });
 });

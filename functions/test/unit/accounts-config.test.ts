@@ -1,6 +1,7 @@
 import { HttpsError } from "firebase-functions/v2/https";
 import { redirectUris, webhookBaseUrl } from "../../src/accounts/account-deps";
 import { linkAccountSchema } from "../../src/accounts/link-schemas";
+import { acknowledgeDeliverySchema } from "../../src/calls/acknowledgement-schemas";
 import { updatePreferencesSchema } from "../../src/accounts/preference-schemas";
 import { BmxError } from "../../src/butterflymx/butterflymx-errors";
 import { bmxEndpoints, runtimeBmxEndpoints } from "../../src/butterflymx/butterflymx-hosts";
@@ -118,5 +119,24 @@ describe("updatePreferences input", () => {
     [{ doNotDisturb: true, volume: 3 }, "(data) has unknown field(s): volume"],
   ])("refuses %j, naming the problem", (data, message) => {
     expect(() => parseInput(updatePreferencesSchema, data)).toThrow(message);
+  });
+});
+
+describe("acknowledgeDelivery input", () => {
+  it.each([
+    [{ guid: "nope", deviceId: "pixel", event: "received" }, "guid must be the call's guid"],
+    [{ guid: "ba17520f-8768-4723-88f9-5eaa2c35171a", deviceId: "a/b", event: "received" }, "deviceId must be 1 to 128"],
+    [{ guid: "ba17520f-8768-4723-88f9-5eaa2c35171a", deviceId: "pixel", event: "seen" }, "event must be received, displayed, answered or declined"],
+    [{ guid: "ba17520f-8768-4723-88f9-5eaa2c35171a", deviceId: "pixel", event: "received", at: 1 }, "has unknown field(s): at"],
+  ])("refuses %j, naming the problem", (data, message) => {
+    expect(() => parseInput(acknowledgeDeliverySchema, data)).toThrow(message);
+  });
+
+  it("takes a guid in any case, filed lowercase", () => {
+    expect(parseInput(acknowledgeDeliverySchema, { guid: "BA17520F-8768-4723-88F9-5EAA2C35171A", deviceId: "pixel", event: "displayed" })).toEqual({
+      guid: "ba17520f-8768-4723-88f9-5eaa2c35171a",
+      deviceId: "pixel",
+      event: "displayed",
+    });
   });
 });

@@ -21,6 +21,7 @@ const DEPLOYED = {
   releaseDoor: "doors/release-door.function.js",
   getCallHistory: "history/get-call-history.function.js",
   getAccessHistory: "history/get-access-history.function.js",
+  acknowledgeDelivery: "calls/acknowledge-delivery.function.js",
   onUserDeleted: "accounts/on-user-deleted.function.js",
 };
 
