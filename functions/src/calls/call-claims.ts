@@ -81,9 +81,8 @@ export function isLive(lease: Lease | undefined, now: number): lease is Lease {
 }
 
 /** Recipients the ring has not reached yet: everyone on a first ring, those added since on a later one. */
-export function unrungRecipients(call: CallDocument): string[] {
-  const done = call.delivery.recipients ?? {};
-  return call.recipients.filter((uid) => !Object.hasOwn(done, uid));
+export function unrungRecipients(recipients: readonly string[], rung: Record<string, string> | undefined): string[] {
+  return recipients.filter((uid) => !Object.hasOwn(rung ?? {}, uid));
 }
 
 /** A ring that died holding its claim: its pushes may have gone out unrecorded. */
@@ -132,7 +131,7 @@ export function claimRing(db: Firestore, guid: string, now: number, ringWindowMs
       if (delivery.state !== "pending") return { result: { kind: "skip", reason: "ring_window_passed" } };
       return { result: { kind: "skip", reason: "ring_window_passed" }, update: { "delivery.state": "not_rung", "delivery.reason": "ring_window_passed" } };
     }
-    const later = FINISHED.has(delivery.state) && unrungRecipients(call).length > 0;
+    const later = FINISHED.has(delivery.state) && unrungRecipients(call.recipients, delivery.recipients).length > 0;
     if (delivery.state !== "pending" && !later) return { result: { kind: "skip", reason: `delivery_${delivery.state}` } };
     const lease = newLease(now);
     return { result: { kind: "ring", call, lease, takeover: false }, update: claim(lease) };

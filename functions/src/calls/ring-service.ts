@@ -68,7 +68,7 @@ export async function ringCall(guid: string, deps: PushDeps, seen?: SeenCall, op
       return { skipped: reason };
     }
     // The early read serves only a ring of the same recipients; its failure is this ring's failure then.
-    const sameTargets = early !== undefined && sameMembers(early, unrungRecipients(claim.call));
+    const sameTargets = early !== undefined && sameMembers(early, unrungRecipients(claim.call.recipients, claim.call.delivery.recipients));
     const rung = await ringOnce(guid, deps, claim, sameTargets ? audience : undefined);
     summary = rung.summary ?? summary;
     if (!rung.more) break;
@@ -91,7 +91,7 @@ async function ringOnce(
     if (early?.status === "rejected") throw early.reason;
     const again = claim.takeover || call.delivery.recipients !== undefined;
     [audience, recorded] = await Promise.all([
-      early?.value ?? loadAudience(db, unrungRecipients(call)),
+      early?.value ?? loadAudience(db, unrungRecipients(call.recipients, call.delivery.recipients)),
       again ? devicesWithRingRecords(db, guid) : Promise.resolve(new Map<string, PushRecord["outcome"]>()),
     ]);
   } catch (error) {
@@ -157,8 +157,7 @@ async function ringOnce(
       await stopDevices(record.call, targets, deps, {});
       if (summary) await finishRing(db, guid, lease, summary.state);
     }
-    const merged = summary ? { ...record.call, delivery: { ...record.call.delivery, recipients: summary.recipients } } : record.call;
-    return { summary, more: summary !== undefined && record.call.status === "ringing" && unrungRecipients(merged).length > 0 };
+    return { summary, more: summary !== undefined && record.call.status === "ringing" && unrungRecipients(record.call.recipients, summary.recipients).length > 0 };
   } catch (error) {
     // Pushes may have gone out: the lease ends now, so that a retried trigger takes over without waiting for it.
     await lapseLease(db, guid, "ring", lease, deps.now()).catch((lapseError: unknown) => logs.ringReleaseFailed({ guid }, lapseError));
