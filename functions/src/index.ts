@@ -24,6 +24,7 @@ const deployed: Record<string, () => unknown> = {
   getCallHistory: () => require("./history/get-call-history.function").getCallHistory,
   getAccessHistory: () => require("./history/get-access-history.function").getAccessHistory,
   acknowledgeDelivery: () => require("./calls/acknowledge-delivery.function").acknowledgeDelivery,
+  reconcileCalls: () => require("./calls/reconcile-calls.function").reconcileCalls,
   onUserDeleted: () => require("./accounts/on-user-deleted.function").onUserDeleted,
 };
 

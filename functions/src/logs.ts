@@ -52,6 +52,19 @@ export const logs = {
   ringTimeoutNotScheduled(fields: { guid: string }, error: unknown) {
     logger.error("ring timeout not scheduled: a lost final status would leave this call ringing", { ...fields, error: errorSummary(error) });
   },
+  /** Reconciliation repaired a call: `recorded` (never reached us), `ended` (left ringing) or `status` (final status late). */
+  callReconciled(fields: { guid: string; repair: "recorded" | "ended" | "status"; status: string; bmxStatus: string | null }) {
+    logger.warn("call reconciled with ButterflyMX's call log", fields);
+  },
+  reconcileResidentSkipped(fields: { uid: string; reason: string }) {
+    logger.info("reconciliation skipped a resident", fields);
+  },
+  reconcileResidentFailed(fields: { uid: string; reason: string }, error: unknown) {
+    logger.warn("reconciliation failed for a resident; the run goes on", { ...fields, error: errorSummary(error) });
+  },
+  reconcileFinished(fields: { residents: number; failed: number; recorded: number; ended: number; statuses: number; wrapped: boolean; outOfTime: boolean }) {
+    logger.info("reconciliation run finished", fields);
+  },
   ringFinished(fields: { guid: string; state: string; reason?: string; devices: number; sent: number; failed: number; pruned: number; firstRingMs?: number }) {
     logger.info("ring finished", fields);
   },

@@ -1,15 +1,24 @@
 import { Timestamp } from "firebase-admin/firestore";
 import type { BmxCall, CallEvent, CallEventKind } from "../butterflymx/call-events";
+import { BMX_RINGING_STATUS } from "../butterflymx/call-statuses";
 import { CallStatus, isTerminal, nextStatus, statusFromBmx } from "./call-status";
 
-/** Who ended the ringing: ButterflyMX reported a terminal status. */
-/** Who ended the ringing: ButterflyMX reported a terminal status, or our ring timeout found it still ringing. */
-export type EndReason = "butterflymx" | "ring_timeout";
+/**
+ * Who ended the ringing: ButterflyMX reported a terminal status, our ring timeout found it still ringing, or
+ * reconciliation found it in ButterflyMX's call log with no final status (or found a call we never received).
+ */
+export type EndReason = "butterflymx" | "ring_timeout" | "reconciled";
+
+/** Who ends a call that ButterflyMX left ringing: the ring timeout or reconciliation (`via` in its history). */
+export type Repairer = "ring_timeout" | "reconcile";
 
 /** One event as the call remembers it. `applied` says whether it set the call's status. */
 export interface HistoryEntry {
-  /** The ButterflyMX event, or `ring_timeout` (our missed-call timeout ended the call). */
-  event: CallEventKind | "ring_timeout";
+  /**
+   * The ButterflyMX event, `ring_timeout` (our missed-call timeout ended the call) or `reconciled` (reconciliation
+   * ended it, or recorded it from ButterflyMX's call log).
+   */
+  event: CallEventKind | "ring_timeout" | "reconciled";
   bmxStatus: string;
   status: CallStatus;
   applied: boolean;
@@ -155,7 +164,7 @@ export function applyCallEvent(existing: CallDocument | undefined, context: Even
     fields.status = status;
     fields.bmxStatus = event.bmxStatus;
     if (isTerminal(status)) Object.assign(fields, ended(now));
-  } else if (existing.endReason === "ring_timeout" && isTerminal(incoming)) {
+  } else if (endedWithoutButterflyMx(existing) && isTerminal(incoming)) {
     // ButterflyMX's own ending, late: it is what ButterflyMX says now, but the call stays as our timeout ended it.
     fields.bmxStatus = event.bmxStatus;
   }
@@ -231,22 +240,81 @@ export function visitorImageUrl(call: BmxCall): string | undefined {
 }
 
 /**
- * How our ring timeout ends a call still `ringing` at the end of its window: with ButterflyMX's terminal status when
- * it has one (`bmxStatus`, asked just before), otherwise as `missed`. A later ButterflyMX status is recorded but
- * never reopens it (`applyCallEvent`).
+ * How a call still `ringing` after its window ends (ring timeout or reconciliation): with ButterflyMX's terminal
+ * status when it has one (`bmxStatus`, asked just before), otherwise as `missed`. A later ButterflyMX status is
+ * recorded but never reopens it (`applyCallEvent`).
  */
-export function timeoutEnding(existing: CallDocument, bmxStatus: string | undefined, now: Timestamp): Partial<CallDocument> {
+export function timeoutEnding(existing: CallDocument, bmxStatus: string | undefined, now: Timestamp, by: Repairer = "ring_timeout"): Partial<CallDocument> {
   const told = bmxStatus !== undefined && isTerminal(statusFromBmx(bmxStatus)) ? bmxStatus : undefined;
   const status: CallStatus = told ? statusFromBmx(told) : "missed";
+  const ownReason = by === "ring_timeout" ? "ring_timeout" : "reconciled";
   const entry: HistoryEntry = told
-    ? { event: "status_update", bmxStatus: told, status, applied: true, via: "ring_timeout", at: now }
-    : { event: "ring_timeout", bmxStatus: existing.bmxStatus, status, applied: true, via: "ring_timeout", at: now };
+    ? { event: "status_update", bmxStatus: told, status, applied: true, via: by, at: now }
+    : { event: ownReason, bmxStatus: existing.bmxStatus, status, applied: true, via: by, at: now };
   return {
     status,
     ...(told ? { bmxStatus: told } : {}),
     endedAt: now,
-    endReason: told ? "butterflymx" : "ring_timeout",
+    endReason: told ? "butterflymx" : ownReason,
     updatedAt: now,
     ...(existing.history.length < MAX_HISTORY ? { history: [...existing.history, entry] } : {}),
   };
+}
+
+/** Whether the call's end was our own guess (timeout or reconciliation), so that ButterflyMX's late status is news. */
+export function endedWithoutButterflyMx(call: CallDocument): boolean {
+  return call.endReason === "ring_timeout" || call.endReason === "reconciled";
+}
+
+/** A call of ButterflyMX's log that never reached this backend, as reconciliation found it. */
+export interface LoggedCall {
+  guid: string;
+  /** When the visitor called (epoch ms). */
+  at: number;
+  /** ButterflyMX's status in its log, when it gives one. */
+  bmxStatus?: string;
+  bmxUserId: string;
+  recipients: string[];
+  panel: { id: string; name: string };
+  unit: { id: string; label: string };
+  visitorImageUrl?: string;
+}
+
+/**
+ * The call reconciliation records for a call ButterflyMX logged but never delivered: already over (ButterflyMX's
+ * terminal status, or `missed`), never rung (`delivery.state: "not_rung"`), dated when the visitor called.
+ */
+export function reconciledCall(logged: LoggedCall, now: Timestamp, retentionDays: number): CallDocument {
+  const bmxStatus = logged.bmxStatus ?? BMX_RINGING_STATUS;
+  const told = statusFromBmx(bmxStatus);
+  const status: CallStatus = isTerminal(told) ? told : "missed";
+  return {
+    guid: canonicalGuid(logged.guid),
+    status,
+    bmxStatus,
+    recipients: union([], logged.recipients),
+    bmxUserId: logged.bmxUserId,
+    panel: logged.panel,
+    unit: logged.unit,
+    ...(logged.visitorImageUrl ? { visitorImageUrl: logged.visitorImageUrl } : {}),
+    createdAt: Timestamp.fromMillis(logged.at),
+    updatedAt: now,
+    endedAt: now,
+    endReason: "reconciled",
+    history: [{ event: "reconciled", bmxStatus, status, applied: true, via: "reconcile", at: now }],
+    delivery: { state: "not_rung", reason: "reconciled" },
+    expireAt: Timestamp.fromMillis(logged.at + retentionDays * 86_400_000),
+  };
+}
+
+/**
+ * ButterflyMX's final status, learnt late by reconciliation, for a call we ended ourselves: kept in `bmxStatus` and
+ * the history, never changing `status` (as a late webhook would). Undefined when there is nothing new to record.
+ */
+export function lateStatus(existing: CallDocument, bmxStatus: string, now: Timestamp): Partial<CallDocument> | undefined {
+  const status = statusFromBmx(bmxStatus);
+  if (!endedWithoutButterflyMx(existing) || !isTerminal(status)) return undefined;
+  if (existing.bmxStatus === bmxStatus || existing.history.some((h) => h.bmxStatus === bmxStatus)) return undefined;
+  const entry: HistoryEntry = { event: "status_update", bmxStatus, status, applied: false, via: "reconcile", at: now };
+  return { bmxStatus, updatedAt: now, ...(existing.history.length < MAX_HISTORY ? { history: [...existing.history, entry] } : {}) };
 }

@@ -2,7 +2,7 @@ import { DocumentReference, DocumentSnapshot, Firestore, Timestamp } from "fireb
 import type { CallEvent } from "../butterflymx/call-events";
 import { bmxUserRef, linkedUids } from "../links/bmx-users";
 import { ifUnchanged, OPTIMISTIC_ATTEMPTS, stillContended, updateIfUnchanged } from "../shared/firebase";
-import { applyCallEvent, CallDocument, canonicalGuid, DoorReleaseMark, EventOutcome, timeoutEnding } from "./call-document";
+import { applyCallEvent, CallDocument, canonicalGuid, DoorReleaseMark, EventOutcome, lateStatus, Repairer, timeoutEnding } from "./call-document";
 
 /** `calls/{guid}`: one ButterflyMX call, its state and the summary of its ring and stop (docs/architecture.md). */
 export const CALLS = "calls";
@@ -19,20 +19,43 @@ export function rawCallRef(db: Firestore, guid: string): DocumentReference {
 }
 
 /**
- * Ends a call our ring timeout found still ringing (see `timeoutEnding`), on the condition that it is still the
- * version read and still ringing: a ButterflyMX status that lands first wins. Returns how it ended, or undefined
- * when it was not ringing any more.
+ * Ends a call the ring timeout or reconciliation found still ringing (see `timeoutEnding`), on the condition that it
+ * is still the version read and still ringing: a ButterflyMX status that lands first wins. Returns how it ended, or
+ * undefined when it was not ringing any more.
  */
-export async function endRingingCall(db: Firestore, guid: string, bmxStatus: string | undefined, now: Timestamp): Promise<CallDocument["status"] | undefined> {
+export async function endRingingCall(db: Firestore, guid: string, bmxStatus: string | undefined, now: Timestamp, by: Repairer = "ring_timeout"): Promise<CallDocument["status"] | undefined> {
+  const fields = await updateCall(db, guid, `ending call ${guid} still ringing`, (call) => (call.status === "ringing" ? timeoutEnding(call, bmxStatus, now, by) : undefined));
+  return fields?.status;
+}
+
+/** Records ButterflyMX's late final status on a call we ended ourselves (see `lateStatus`); false when nothing was new. */
+export async function recordLateStatus(db: Firestore, guid: string, bmxStatus: string, now: Timestamp): Promise<boolean> {
+  return (await updateCall(db, guid, `recording the late status of call ${guid}`, (call) => lateStatus(call, bmxStatus, now))) !== undefined;
+}
+
+/** Records a call reconciliation found in ButterflyMX's log (see `reconciledCall`); false when the call exists already. */
+export function recordReconciledCall(db: Firestore, call: CallDocument): Promise<boolean> {
+  return ifUnchanged(callRef(db, call.guid).create(call));
+}
+
+/**
+ * Read, decide, write on the condition that the call is still the version read; a lost race decides again on the
+ * new version. Returns the fields written, or undefined when `decide` found nothing to change (or no call).
+ */
+async function updateCall(
+  db: Firestore,
+  guid: string,
+  what: string,
+  decide: (call: CallDocument) => Partial<CallDocument> | undefined,
+): Promise<Partial<CallDocument> | undefined> {
   const ref = callRef(db, guid);
   for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
     const snapshot = await ref.get();
-    const call = snapshot.data() as CallDocument | undefined;
-    if (!call || call.status !== "ringing") return undefined;
-    const fields = timeoutEnding(call, bmxStatus, now);
-    if (await updateIfUnchanged(ref, fields, snapshot.updateTime!)) return fields.status;
+    const fields = snapshot.exists ? decide(snapshot.data() as CallDocument) : undefined;
+    if (!fields) return undefined;
+    if (await updateIfUnchanged(ref, fields, snapshot.updateTime!)) return fields;
   }
-  throw stillContended(`ending call ${guid} at its ring timeout`);
+  throw stillContended(what);
 }
 
 /** Shows a door release on the call (`doorRelease`) to every recipient; a call gone since is left alone. */

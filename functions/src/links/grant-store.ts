@@ -74,6 +74,11 @@ export class GrantSession implements BmxSession {
     return snapshot.exists ? new GrantSession(db, bmx, uid, snapshot.data() as StoredGrant, options) : undefined;
   }
 
+  /** ButterflyMX refused the grant's refresh token: nothing works until the resident links again. */
+  get dead(): boolean {
+    return !this.current.accessToken;
+  }
+
   get region(): BmxRegion {
     return this.current.region;
   }

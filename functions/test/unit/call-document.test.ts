@@ -1,6 +1,6 @@
 import { Timestamp } from "firebase-admin/firestore";
 import { CallEvent, parseCallEvent } from "../../src/butterflymx/call-events";
-import { applyCallEvent, CallDocument, EventContext, MAX_HISTORY } from "../../src/calls/call-document";
+import { applyCallEvent, CallDocument, EventContext, lateStatus, MAX_HISTORY, reconciledCall, timeoutEnding } from "../../src/calls/call-document";
 import { createBody, statusBody } from "../helpers/butterflymx-payloads";
 
 const T0 = Timestamp.fromMillis(Date.UTC(2026, 10, 22, 12, 0, 0));
@@ -137,5 +137,38 @@ describe("applyCallEvent", () => {
     }
     expect(stored.history).toHaveLength(MAX_HISTORY);
     expect(stored).toMatchObject({ status: "ended", bmxStatus: "unknown_0", endedAt: later(1) });
+  });
+});
+
+describe("repairs: the ring timeout, reconciliation", () => {
+  const ringing = () => replay(context(call));
+
+  it("ends a call left ringing as missed, naming who ended it, or with ButterflyMX's terminal status", () => {
+    expect(timeoutEnding(ringing(), undefined, later(50))).toMatchObject({ status: "missed", endReason: "ring_timeout" });
+    const reconciled = timeoutEnding(ringing(), "initializing", later(300), "reconcile");
+    expect(reconciled).toMatchObject({ status: "missed", endReason: "reconciled" });
+    expect(reconciled.history!.at(-1)).toMatchObject({ event: "reconciled", via: "reconcile", applied: true });
+    expect(timeoutEnding(ringing(), "rejected", later(300), "reconcile")).toMatchObject({ status: "declined", bmxStatus: "rejected", endReason: "butterflymx" });
+  });
+
+  it("records a logged call as over, never rung, dated when the visitor called", () => {
+    const logged = { guid: "AB-1", at: T0.toMillis(), bmxUserId: "7", recipients: ["b", "a", "a"], panel: { id: "1", name: "Lobby" }, unit: { id: "", label: "" } };
+    const recorded = reconciledCall(logged, later(600), 30);
+    expect(recorded).toMatchObject({ guid: "ab-1", status: "missed", bmxStatus: "initializing", recipients: ["a", "b"], endReason: "reconciled", delivery: { state: "not_rung" } });
+    expect(recorded.createdAt).toEqual(T0);
+    expect(recorded.expireAt.toMillis()).toBe(T0.toMillis() + 30 * 86_400_000);
+    expect(reconciledCall({ ...logged, bmxStatus: "opened_door" }, later(600), 30).status).toBe("door_opened");
+  });
+
+  it("takes ButterflyMX's late final status only onto a call we ended ourselves, once, without changing its status", () => {
+    const timedOut = { ...ringing(), ...timeoutEnding(ringing(), undefined, later(50)) } as CallDocument;
+    const fields = lateStatus(timedOut, "canceled", later(400))!;
+    expect(fields).toMatchObject({ bmxStatus: "canceled" });
+    expect(fields).not.toHaveProperty("status");
+    expect(fields.history!.at(-1)).toMatchObject({ event: "status_update", bmxStatus: "canceled", applied: false });
+    expect(lateStatus({ ...timedOut, ...fields } as CallDocument, "canceled", later(500))).toBeUndefined();
+    expect(lateStatus(timedOut, "initializing", later(400))).toBeUndefined();
+    const answered = replay(context(call), context(statusBody(call, "connecting_sip"), { now: later(5) }));
+    expect(lateStatus(answered, "canceled", later(400))).toBeUndefined();
   });
 });

@@ -22,6 +22,7 @@ const DEPLOYED = {
   getCallHistory: "history/get-call-history.function.js",
   getAccessHistory: "history/get-access-history.function.js",
   acknowledgeDelivery: "calls/acknowledge-delivery.function.js",
+  reconcileCalls: "calls/reconcile-calls.function.js",
   onUserDeleted: "accounts/on-user-deleted.function.js",
 };
 

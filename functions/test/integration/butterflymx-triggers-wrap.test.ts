@@ -1,3 +1,5 @@
+import { randomUUID } from "node:crypto";
+import { Timestamp } from "firebase-admin/firestore";
 import functionsTest from "firebase-functions-test";
 import { linkAccount } from "../../src/accounts/link-service";
 import { ButterflyMxFake } from "../fakes/butterflymx-fake";
@@ -5,8 +7,9 @@ import { accountDeps, resident, signInAtButterflyMx } from "../helpers/accounts-
 import { isolatedProjectId, snapshotDatabase, testFirestore } from "../helpers/emulators";
 
 /**
- * The deployed onUserDeleted (1st-gen Auth trigger), run by firebase-functions-test `wrap()` with a real user
- * record, configured as the emulator configures it: params and secrets from the environment, ButterflyMX at the
+ * The deployed functions that work with ButterflyMX on their own, run by firebase-functions-test `wrap()`:
+ * onUserDeleted (1st-gen Auth trigger) with a real user record, reconcileCalls (scheduled) with a scheduler
+ * event through its `run`. Configured as the emulator configures them: params and secrets from the environment, ButterflyMX at the
  * local fake (BUTTERFLYMX_*_ORIGIN, honoured only when FUNCTIONS_EMULATOR is true).
  */
 const projectId = isolatedProjectId(__filename);
@@ -15,6 +18,7 @@ const db = firestore.db;
 const fft = functionsTest({ projectId });
 let fake: ButterflyMxFake;
 let onUserDeleted: typeof import("../../src/accounts/on-user-deleted.function").onUserDeleted;
+let reconcileCalls: typeof import("../../src/calls/reconcile-calls.function").reconcileCalls;
 
 beforeAll(async () => {
   fake = await ButterflyMxFake.start();
@@ -26,8 +30,11 @@ beforeAll(async () => {
     BUTTERFLYMX_API_ORIGIN_EU: fake.origins.eu,
     BUTTERFLYMX_CLIENT_ID: fake.clientId,
     BUTTERFLYMX_CLIENT_SECRET: fake.clientSecret,
+    RING_WINDOW_SECONDS: "40",
+    CALL_RETENTION_DAYS: "30",
   });
   ({ onUserDeleted } = await import("../../src/accounts/on-user-deleted.function"));
+  ({ reconcileCalls } = await import("../../src/calls/reconcile-calls.function"));
 });
 afterAll(async () => {
   fft.cleanup();
@@ -51,5 +58,23 @@ describe("onUserDeleted (wrapped)", () => {
 
     await wrapped(user);
     expect(await snapshotDatabase(db)).toEqual({});
+  });
+});
+
+describe("reconcileCalls (wrapped)", () => {
+  it("records a call ButterflyMX logged for a linked resident that never reached us, and goes on from where it stopped", async () => {
+    await firestore.clear();
+    fake.addUser(resident("602"));
+    await db.doc("users/late/devices/pixel").set({ uid: "late", platform: "android", fcmToken: "fcm-token-late-0001", updatedAt: Timestamp.now() });
+    await linkAccount(accountDeps(db, fake), "late", signInAtButterflyMx(fake, "602"));
+    await db.doc("users/late").update({ "butterflymx.linkedAt": Timestamp.fromMillis(Date.now() - 3_600_000) });
+    const guid = randomUUID();
+    fake.addCallLogs("602", { id: "1", guid, loggedAt: new Date(Date.now() - 600_000).toISOString(), panelId: "28516", status: "canceled" });
+
+    // firebase-functions-test 3.5 has no wrap() type for scheduled functions; `run` is what wrap() would call.
+    await reconcileCalls.run({ scheduleTime: new Date().toISOString(), jobName: "reconcileCalls" });
+
+    expect((await db.doc(`calls/${guid}`).get()).data()).toMatchObject({ status: "canceled", endReason: "reconciled", recipients: ["late"] });
+    expect((await db.doc("system/reconcileCalls").get()).get("cursor")).toBe("");
   });
 });
