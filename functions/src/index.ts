@@ -25,6 +25,7 @@ const deployed: Record<string, () => unknown> = {
   getAccessHistory: () => require("./history/get-access-history.function").getAccessHistory,
   acknowledgeDelivery: () => require("./calls/acknowledge-delivery.function").acknowledgeDelivery,
   reconcileCalls: () => require("./calls/reconcile-calls.function").reconcileCalls,
+  diagnose: () => require("./support/diagnose.function").diagnose,
   onUserDeleted: () => require("./accounts/on-user-deleted.function").onUserDeleted,
 };
 

@@ -127,6 +127,22 @@ describe("link → call rings → releaseDoor on it → access log and call upda
   });
 });
 
+describe("diagnose", () => {
+  it("answers the signed-in resident's own checklist, and refuses anonymous callers and bad input", async () => {
+    expect((await callFunction("diagnose", {})).body.error).toMatchObject({ status: "UNAUTHENTICATED" });
+    const app = await signUp(`diagnose-${Date.now()}@example.com`);
+    const bad = await callFunction("diagnose", { calls: 0, extra: true }, app.idToken);
+    expect(bad.body.error).toMatchObject({ status: "INVALID_ARGUMENT", message: expect.stringContaining("calls must be at least 1") });
+
+    bmx.addUser(bmxResident("7004"));
+    expect((await callFunction("linkButterflyMxAccount", signInAtButterflyMx(bmx, "7004"), app.idToken)).status).toBe(200);
+    const diagnosis = await callFunction("diagnose", {}, app.idToken);
+    const checks = (diagnosis.body.result as { checks: Array<{ id: string; ok: boolean }> }).checks;
+    expect(checks.filter((c) => !c.ok).map((c) => c.id)).toEqual(["has_device"]);
+    expect(diagnosis.body.result).toMatchObject({ uid: app.uid, calls: [] });
+  });
+});
+
 describe("signOut", () => {
   it("removes this install only", async () => {
     const app = await signUp(`signout-${Date.now()}@example.com`);

@@ -23,6 +23,7 @@ const DEPLOYED = {
   getAccessHistory: "history/get-access-history.function.js",
   acknowledgeDelivery: "calls/acknowledge-delivery.function.js",
   reconcileCalls: "calls/reconcile-calls.function.js",
+  diagnose: "support/diagnose.function.js",
   onUserDeleted: "accounts/on-user-deleted.function.js",
 };
 
