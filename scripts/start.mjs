@@ -44,6 +44,8 @@ const { REGION } = require(join(ROOT, "functions/lib/config.js"));
 const webhookBase = functionUrl(config, "butterflymxWebhook", REGION);
 await waitForWebhook(webhookBase);
 await seedDemo(emulatorAdmin(config));
+// The demo resident's webhook as linking would have left it at ButterflyMX (diagnose checks it there).
+butterflymx.fake.seedIntegration({ kind: "tenant", id: DEMO.tenantId }, `${webhookBase}/${DEMO.webhookSecret}`);
 
 const { firestore } = config.emulators;
 console.log(`

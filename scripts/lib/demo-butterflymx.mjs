@@ -11,7 +11,7 @@ import { localSecrets, ROOT, SetupError } from "./emulator-env.mjs";
 const require = createRequire(import.meta.url);
 const OUT = join(ROOT, ".emulators", "demo-butterflymx");
 /** Ports of `npm start`'s ButterflyMX (the tests use 9745–9747). */
-const PORTS = { accounts: 9755, na: 9756, eu: 9757 };
+export const DEMO_BUTTERFLYMX_PORTS = { accounts: 9755, na: 9756, eu: 9757 };
 
 export async function startDemoButterflyMx() {
   const tsc = require.resolve("typescript/bin/tsc");
@@ -20,7 +20,7 @@ export async function startDemoButterflyMx() {
   if (built.status !== 0) throw new SetupError("the local ButterflyMX did not compile (see above)");
   process.env.BUTTERFLYMX_FAKE_CLIENT_SECRET = localSecrets().BUTTERFLYMX_CLIENT_SECRET;
   const { ButterflyMxFake } = require(join(OUT, "butterflymx-fake.js"));
-  const fake = await ButterflyMxFake.start(PORTS);
+  const fake = await ButterflyMxFake.start(DEMO_BUTTERFLYMX_PORTS);
   const unitId = String(DEMO.call.unit.id);
   fake.addUser({
     id: String(DEMO.bmxUserId),

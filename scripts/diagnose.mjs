@@ -1,0 +1,76 @@
+// `npm run diagnose -- --uid <uid> | --email <email> [--project <id>] [--calls N] [--json]`: why a resident's phone
+// did or did not ring, as support sees it: every check of the `diagnose` callable, with evidence and advice.
+import { parseArgs } from "node:util";
+import { fail, maskedEmail, residentUid, supportContext, TARGET_HELP } from "./lib/support-cli.mjs";
+
+const HELP = `Usage: npm run diagnose -- (--uid <uid> | --email <email>) [options]
+  --uid <uid>              the resident's Firebase Auth uid
+  --email <email>          or their sign-in email (looked up in Firebase Auth)
+  --calls <n>              how many of their latest calls to show (default 10, at most 25)
+  --json                   print the diagnosis as JSON (what the callable answers)
+${TARGET_HELP}
+Example (with \`npm start\` running): npm run diagnose -- --email resident@example.com`;
+
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      uid: { type: "string" },
+      email: { type: "string" },
+      calls: { type: "string" },
+      json: { type: "boolean", default: false },
+      project: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  }));
+} catch (error) {
+  fail(`${error.message}\n\n${HELP}`, 2);
+}
+if (values.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+if (!values.uid === !values.email) fail(`Name the resident with exactly one of --uid or --email.\n\n${HELP}`, 2);
+const calls = values.calls === undefined ? undefined : Number(values.calls);
+if (calls !== undefined && !(Number.isInteger(calls) && calls >= 1 && calls <= 25)) fail(`--calls must be a whole number from 1 to 25, not "${values.calls}".`, 2);
+
+const context = await supportContext(values);
+const uid = await residentUid(context, values);
+const { diagnose } = context.lib("support/diagnose-service.js");
+const diagnosis = await diagnose({ db: context.db, bmx: context.bmx, now: Date.now }, uid, calls === undefined ? {} : { calls });
+if (values.json) {
+  console.log(JSON.stringify(diagnosis, null, 2));
+} else {
+  const who = values.email ? `${uid} (${maskedEmail(values.email)})` : uid;
+  console.log(`Why didn't the phone ring? ${who} on ${context.target}, ${diagnosis.checkedAt}\n`);
+  const width = Math.max(...diagnosis.checks.map((c) => c.id.length));
+  for (const check of diagnosis.checks) {
+    console.log(`  ${check.ok ? "✔" : "✘"} ${check.id.padEnd(width)}  ${check.summary}`);
+    if (check.advice) console.log(`  ${" ".repeat(width + 4)}→ ${check.advice}`);
+  }
+  console.log(`\nLatest calls, newest first${diagnosis.calls.length === 0 ? ": none" : ""}`);
+  for (const call of diagnosis.calls) {
+    const ending = call.endReason ? ` (${call.endReason})` : "";
+    console.log(`  ${call.at}  ${call.panel}  ${call.status}${ending}  ${call.guid}`);
+    const delivery = [call.delivery.state, call.delivery.reason, call.delivery.resident && `for this resident: ${call.delivery.resident}`].filter(Boolean).join(", ");
+    console.log(`      received from ButterflyMX: ${call.received === "webhook" ? "webhook" : "no (recorded by reconciliation)"} · ring: ${delivery}`);
+    if (call.problem) console.log(`      ✘ ${call.problem}`);
+    for (const device of call.devices) console.log(`      ${device.deviceId} (${device.platform}, ${device.channel}): ${steps(device)}`);
+  }
+  const failed = diagnosis.checks.filter((c) => !c.ok).length;
+  console.log(`\n${failed === 0 ? "Every check passed." : `${failed} check(s) failed.`}`);
+}
+process.exit(0);
+
+function steps(device) {
+  const time = (iso) => iso.slice(11, 19);
+  return [
+    `sent ${time(device.sent)}`,
+    device.accepted ? "accepted" : `not accepted (${device.errorCode})`,
+    device.received ? `received ${time(device.received)}` : device.unacknowledged ? "never received" : "received: not reported",
+    device.shown && `shown ${time(device.shown)}`,
+    device.answered && `answered ${time(device.answered)}`,
+    device.declined && `declined ${time(device.declined)}`,
+    device.stopped && `stop ${device.stopped}`,
+  ].filter(Boolean).join(" · ");
+}
