@@ -266,13 +266,18 @@ export interface RingRecorded {
   summary?: RingSummary;
   stopClaimed: boolean;
   stopReachedAll: boolean;
+  /** The call had ended unstopped, and this ring claimed its stop in the same write: the caller stops its devices. */
+  stopLease?: Lease;
 }
 
 /**
  * Records the ring's per-device outcomes and merges its outcome into the call's summary, on the version of the call
  * read just before; releases the claim. It is ordered with `claimStop` through that version: when the stop was
- * claimed first, it could not see these devices, so the caller must stop them itself (`stopClaimed`). Device
- * records merge (never overwrite a stop) and go first, in batches Firestore accepts; the last goes with the summary.
+ * claimed first, it could not see these devices, so the caller must stop them itself (`stopClaimed`). When the
+ * call ended while we sent and nobody has claimed its stop yet, and these are all the call's rung devices
+ * (`soleRing`), the stop is claimed here too (`stopLease`): the caller has the devices in hand and stops them at
+ * once, without waiting for the stop trigger to read them. Device records merge (never overwrite a stop) and go
+ * first, in batches Firestore accepts; the last goes with the summary.
  */
 export async function recordRing(
   db: Firestore,
@@ -281,6 +286,7 @@ export async function recordRing(
   deliveries: DeliveryDocument[],
   outcome: RingOutcome,
   now: Timestamp,
+  soleRing = false,
 ): Promise<RingRecorded | undefined> {
   const ref = callRef(db, guid);
   const chunks = chunked(deliveries, RECORDS_PER_BATCH);
@@ -294,10 +300,12 @@ export async function recordRing(
     // A stop that ran without these devices leaves them to us: the claim stays ours (and `ringing`) until they are
     // stopped (`finishRing`), so that if we die first, the retried trigger finds an interrupted ring and stops them.
     const stopsOwed = recorded.stopClaimed && !recorded.stopReachedAll;
+    const stopLease = soleRing && call.status !== "ringing" && !stop ? newLease(now.toMillis()) : undefined;
     return {
-      result: { ...recorded, summary },
+      result: { ...recorded, summary, ...(stopLease ? { stopLease } : {}) },
       alongside: setRecords(ref, last),
       update: {
+        ...(stopLease ? { "delivery.stop": { state: "stopping", claimedAt: now, lease: stopLease, allDevices: false, devices: 0, sent: 0, failed: 0, unreachable: 0 } } : {}),
         ...(stopsOwed
           ? { "delivery.ringLease.until": Timestamp.fromMillis(now.toMillis() + LEASE_MS) }
           : { "delivery.state": summary.state, "delivery.ringLease": FieldValue.delete() }),
@@ -354,39 +362,33 @@ export async function devicesWithRingRecords(db: Firestore, guid: string): Promi
   return new Map(records.docs.filter((doc) => doc.get("ring") !== undefined).map((doc) => [doc.id, doc.get("ring.outcome") as PushRecord["outcome"]]));
 }
 
-/** Where a stop's devices come from: the ring's records, and every current device of the recipients when `allDevices`. */
-export interface StopTargets {
-  records: DeliveryDocument[];
-  allDevices: boolean;
-}
-
 export type StopClaim<T> =
-  | { kind: "stop"; call: CallDocument; lease: Lease; prepared: T; allDevices: boolean }
+  | { kind: "stop"; call: CallDocument; lease: Lease; prepared: Promise<T>; allDevices: boolean }
   | { kind: "held"; until: Timestamp }
   | { kind: "skip"; reason: string };
 
 /**
- * Claims the stop of an ended call for the devices the ring has recorded so far that have no stop yet; when the
- * ring died (or is presumed dead: its lease expired) before recording, for every current device of the recipients
- * too. A stop whose lease expired is taken over. The records are read after the version decided on: a ring recorded
- * before it is among them, one recorded after it changed the call, so the claim fails and is decided again.
- * `prepare` (reading those devices) runs before the claim is written: a read that fails leaves the stop unclaimed
- * for the retried trigger, never claimed and unsent.
+ * Claims the stop of an ended call. A stop whose lease expired is taken over; `allDevices` says that the ring died
+ * (or is presumed dead: its lease expired) before recording, so every current device of the recipients is stopped.
+ * `prepare` (reading the ring's records and the devices) starts alongside the claim's write, so that the pushes
+ * wait for one round trip: reads that start after the version decided on see every ring record written before
+ * it, and a record written after it changed the call, so the claim fails and is decided again. When the claim
+ * holds and `prepare` fails, the caller gives the claim back for the retried trigger.
  */
-export function claimStop<T>(db: Firestore, guid: string, now: number, prepare: (call: CallDocument, targets: StopTargets) => Promise<T>, seen?: SeenCall): Promise<StopClaim<T>> {
-  const ref = callRef(db, guid);
-  return decideOnCall<StopClaim<T>>(db, guid, seen, { kind: "skip", reason: "call_missing" }, async ({ call }) => {
+export function claimStop<T>(db: Firestore, guid: string, now: number, prepare: (call: CallDocument, allDevices: boolean) => Promise<T>, seen?: SeenCall): Promise<StopClaim<T>> {
+  return decideOnCall<StopClaim<T>>(db, guid, seen, { kind: "skip", reason: "call_missing" }, ({ call }) => {
     const { delivery } = call;
     if (call.status === "ringing") return { result: { kind: "skip", reason: "call_ringing" } };
     const earlier = delivery.stop;
     if (earlier?.state === "stopped") return { result: { kind: "skip", reason: "stop_claimed" } };
     if (earlier && isLive(earlier.lease, now)) return { result: { kind: "held", until: earlier.lease.until } };
-    const records = (await deliveriesOf(ref).get()).docs.map((d) => d.data() as DeliveryDocument).filter((d) => d.ring?.outcome !== "prune" && !d.stop);
     const allDevices = delivery.interrupted === true || ringDied(delivery, now) || earlier?.allDevices === true;
     const lease = newLease(now);
     const claimedAt = Timestamp.fromMillis(now);
+    const prepared = prepare(call, allDevices);
+    prepared.catch(() => undefined); // awaited by the caller when the claim holds; a version decided again drops it
     return {
-      result: { kind: "stop", call, lease, prepared: await prepare(call, { records, allDevices }), allDevices },
+      result: { kind: "stop", call, lease, prepared, allDevices },
       update: earlier
         ? { "delivery.stop.lease": lease, "delivery.stop.allDevices": allDevices }
         : { "delivery.stop": { state: "stopping", claimedAt, lease, allDevices, devices: 0, sent: 0, failed: 0, unreachable: 0 } },

@@ -87,9 +87,9 @@ async function ringOnce(
   const { call, lease } = claim;
   let audience: AudienceMember[];
   let recorded: Map<string, PushRecord["outcome"]>;
+  const again = claim.takeover || call.delivery.recipients !== undefined;
   try {
     if (early?.status === "rejected") throw early.reason;
-    const again = claim.takeover || call.delivery.recipients !== undefined;
     [audience, recorded] = await Promise.all([
       early?.value ?? loadAudience(db, unrungRecipients(call.recipients, call.delivery.recipients)),
       again ? devicesWithRingRecords(db, guid) : Promise.resolve(new Map<string, PushRecord["outcome"]>()),
@@ -139,7 +139,7 @@ async function ringOnce(
       if (recipients[uid] === "ringing") recipients[uid] = reached.has(uid) ? "rung" : "failed";
     }
     const outcome = ringOutcome(call, recipients, deliveries, results, fanOutStartedAt, pruned.size);
-    const record = await recordRing(db, guid, lease, deliveries, outcome, finishedAt);
+    const record = await recordRing(db, guid, lease, deliveries, outcome, finishedAt, !again);
     await scheduled;
     if (!record) return { more: false };
     const { summary } = record;
@@ -147,14 +147,21 @@ async function ringOnce(
       logs.ringFinished({ guid, state: summary.state, reason: summary.reason, devices: outcome.devices, sent: outcome.sent, failed: outcome.failed, pruned: outcome.pruned, firstRingMs: summary.firstRingMs });
     }
 
-    if (record.stopClaimed && !record.stopReachedAll) {
-      // The stop ran while we were sending and could not see these devices: end their ringing here, with the
-      // devices as just rung (a read here could fail after the record, and then nobody would stop them).
-      const rung = new Map(plans.map((plan) => [plan.device.deviceId, plan.device]));
-      const targets = deliveries
-        .filter((d) => d.ring.outcome !== "prune")
-        .map((d) => ({ uid: d.uid, deviceId: d.deviceId, device: rung.get(d.deviceId), ringChannel: d.ring.channel }));
-      await stopDevices(record.call, targets, deps, {});
+    // The devices as just rung: stopping them needs no read (one here could fail after the record, and then nobody
+    // would stop them).
+    const rung = new Map(plans.map((plan) => [plan.device.deviceId, plan.device]));
+    const targets = () =>
+      deliveries.filter((d) => d.ring.outcome !== "prune").map((d) => ({ uid: d.uid, deviceId: d.deviceId, device: rung.get(d.deviceId), ringChannel: d.ring.channel }));
+    if (record.stopLease) {
+      // The call ended while we were sending, before anyone claimed its stop: we did, in the record; stop them now.
+      const stopLease = record.stopLease;
+      await stopDevices(record.call, targets(), deps, { lease: stopLease }).catch(async (error: unknown) => {
+        await lapseLease(db, guid, "stop", stopLease, deps.now()).catch((lapseError: unknown) => logs.triggerFailed({ guid, trigger: "stop lease" }, lapseError));
+        throw error;
+      });
+    } else if (record.stopClaimed && !record.stopReachedAll) {
+      // The stop ran while we were sending and could not see these devices: end their ringing here.
+      await stopDevices(record.call, targets(), deps, {});
       if (summary) await finishRing(db, guid, lease, summary.state);
     }
     return { summary, more: summary !== undefined && record.call.status === "ringing" && unrungRecipients(record.call.recipients, summary.recipients).length > 0 };

@@ -1,9 +1,10 @@
 import { Firestore, Timestamp } from "firebase-admin/firestore";
-import { DeviceRecord, deviceRef, devicesOf, toDeviceRecord } from "../devices/device-registry";
+import { DeviceRecord, devicesOf } from "../devices/device-registry";
 import { logs } from "../logs";
-import { claimStop, claimWaiting, lapseLease, recordStops, renewStopLease, SeenCall, StopRecord, StopTargets } from "./call-claims";
+import { claimStop, claimWaiting, lapseLease, recordStops, renewStopLease, SeenCall, StopRecord } from "./call-claims";
 import { CallDocument, Lease } from "./call-document";
-import { Channel } from "./delivery-records";
+import { callRef } from "./call-repository";
+import { Channel, deliveriesOf, DeliveryDocument } from "./delivery-records";
 import { PushDeps, STOP_WINDOW_MS } from "./push-deps";
 import { PushPlan, stopPlan } from "./push-plan";
 import { pushRecord, sendPushes } from "./send-pushes";
@@ -22,39 +23,44 @@ export interface StopTarget {
 /**
  * Ends the ringing everywhere once a call leaves `ringing`: claims the stop, then tells each device the ring
  * recorded (never with a VoIP push); when a ring died before recording, every current device of the recipients.
- * Devices the ring records later are stopped by the ring itself. The devices are read before the claim, so that
- * nothing that can fail stands between the claim and the pushes. A stop that died holding its claim is taken over
- * once its lease expires.
+ * Devices the ring records later are stopped by the ring itself. The records and the devices are read alongside
+ * the claim's write (see `claimStop`); if those reads fail, the claim is given back before the trigger fails, so
+ * its retry stops the call. A stop that died holding its claim is taken over once its lease expires.
  */
 export async function stopCall(guid: string, deps: PushDeps, seen?: SeenCall): Promise<{ stopped: number } | { skipped: string }> {
   const { db } = deps;
-  const claim = await claimWaiting("stop", guid, deps, "wait", (current) => claimStop(db, guid, deps.now(), (call, targets) => stopTargets(db, call, targets), current), seen);
+  const claim = await claimWaiting("stop", guid, deps, "wait", (current) => claimStop(db, guid, deps.now(), (call, allDevices) => stopTargets(db, call, allDevices), current), seen);
   if (claim.kind !== "stop") {
     const reason = claim.kind === "skip" ? claim.reason : "stop_in_progress";
     logs.stopSkipped({ guid, reason });
     return { skipped: reason };
   }
+  let targets: StopTarget[] = [];
   try {
-    await stopDevices(claim.call, claim.prepared, deps, { lease: claim.lease });
+    targets = await claim.prepared;
+    await stopDevices(claim.call, targets, deps, { lease: claim.lease });
   } catch (error) {
     await lapseLease(db, guid, "stop", claim.lease, deps.now()).catch((lapseError: unknown) => logs.triggerFailed({ guid, trigger: "stop lease" }, lapseError));
     throw error;
   }
-  return { stopped: claim.prepared.length };
+  return { stopped: targets.length };
 }
 
-/** The ring's records as devices are registered now; with `allDevices`, every other current device of the recipients too. */
-async function stopTargets(db: Firestore, call: CallDocument, { records, allDevices }: StopTargets): Promise<StopTarget[]> {
-  const snapshots = records.length > 0 ? await db.getAll(...records.map((r) => deviceRef(db, r.uid, r.deviceId))) : [];
-  const targets: StopTarget[] = records.map((record, i) => ({
-    uid: record.uid,
-    deviceId: record.deviceId,
-    device: toDeviceRecord(record.uid, snapshots[i]),
-    ringChannel: record.ring?.channel,
-  }));
+/**
+ * The devices the ring recorded and has not stopped (a pruned token is not stopped), as registered now; with
+ * `allDevices`, every other current device of the recipients too. The records and the recipients' devices are read
+ * side by side.
+ */
+async function stopTargets(db: Firestore, call: CallDocument, allDevices: boolean): Promise<StopTarget[]> {
+  const [snapshot, current] = await Promise.all([deliveriesOf(callRef(db, call.guid)).get(), currentDevices(db, call.recipients)]);
+  const registered = new Map(current.map((target) => [`${target.uid}/${target.deviceId}`, target.device]));
+  const targets: StopTarget[] = snapshot.docs
+    .map((doc) => doc.data() as DeliveryDocument)
+    .filter((record) => record.ring?.outcome !== "prune" && !record.stop)
+    .map((record) => ({ uid: record.uid, deviceId: record.deviceId, device: registered.get(`${record.uid}/${record.deviceId}`), ringChannel: record.ring?.channel }));
   if (!allDevices) return targets;
   const known = new Set(targets.map((t) => t.deviceId));
-  return [...targets, ...(await currentDevices(db, call.recipients)).filter((t) => !known.has(t.deviceId))];
+  return [...targets, ...current.filter((t) => !known.has(t.deviceId))];
 }
 
 /** Every device the recipients have registered now. */

@@ -30,7 +30,10 @@ export interface Facts {
   devices: DeviceRecord[];
   /** Our registrations of the resident's webhook URLs, by tenant: the SHA-256s of their secrets. */
   registrations: Map<string, string[]>;
-  /** The resident's latest calls, newest first, with their devices' delivery records. */
+  /**
+   * The resident's latest calls, newest first, with their devices' ring records (a record with a stop only, from a
+   * stop that reached every current device, is about no ring and left out).
+   */
   calls: Array<{ call: CallDocument; deliveries: DeliveryDocument[] }>;
   bmx: {
     profile: Asked<BmxProfile>;
@@ -70,7 +73,7 @@ export async function gatherFacts(deps: DiagnoseDeps, uid: string, recentCalls: 
     registrations: byTenant,
     calls: await mapWithConcurrency(calls.docs, 5, async (doc) => ({
       call: doc.data() as CallDocument,
-      deliveries: (await deliveriesOf(doc.ref).where("uid", "==", uid).get()).docs.map((d) => d.data() as DeliveryDocument),
+      deliveries: (await deliveriesOf(doc.ref).where("uid", "==", uid).get()).docs.map((d) => d.data() as DeliveryDocument).filter((d) => d.ring !== undefined),
     })),
     bmx: { profile: notAsked("not_linked"), integrations: new Map(), log: notAsked("not_linked") },
   };

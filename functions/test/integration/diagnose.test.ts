@@ -87,6 +87,19 @@ describe("a healthy resident", () => {
     expect(Object.keys(pixel)).toEqual(expect.arrayContaining(["sent", "received", "shown", "answered"]));
     expect(call.devices.find((d) => d.deviceId === IPHONE.deviceId)).toMatchObject({ channel: "apns_voip", accepted: true });
   });
+
+  it("reports rung devices only, when a stop also reached a device the ring never recorded", async () => {
+    await healthyResident("al", "700", [ANDROID]);
+    const guid = await rungCall("al", "700");
+    await seedResident(db, "al", [ANDROID, { ...ANDROID, deviceId: "tablet", fcmToken: "fcm-diagnose-tablet-01" }]);
+    await db.doc(`calls/${guid}`).update({ "delivery.interrupted": true });
+    await endCall(db, guid, "canceled");
+    await stopCall(guid, push.deps(db));
+    expect((await db.doc(`calls/${guid}/deliveries/tablet`).get()).data()).toMatchObject({ stop: { outcome: "sent" } });
+
+    const [call] = (await run("al")).calls;
+    expect(call.devices.map((d) => d.deviceId)).toEqual([ANDROID.deviceId]);
+  });
 });
 
 describe("each cause the backend can see fails its own check", () => {

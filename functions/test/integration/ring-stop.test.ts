@@ -1,4 +1,4 @@
-import type { Firestore } from "firebase-admin/firestore";
+import { DocumentReference, Firestore, Query } from "firebase-admin/firestore";
 import { CallDocument } from "../../src/calls/call-document";
 import { LEASE_MS, SeenCall } from "../../src/calls/call-claims";
 import { DeliveryDocument } from "../../src/calls/delivery-records";
@@ -36,6 +36,28 @@ const failingNextRead = (): Firestore => {
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
+};
+/** The real Firestore client, except that its next query fails (as after its own retries ran out). */
+const failingNextQuery = (): Firestore => {
+  let fail = true;
+  const wrap = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get(real, property) {
+        const value = Reflect.get(real, property);
+        if (property === "get" && fail && real instanceof Query) {
+          return () => {
+            fail = false;
+            return Promise.reject(new Error("14 UNAVAILABLE: injected read failure"));
+          };
+        }
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          const result = value.apply(real, args);
+          return result instanceof Query || result instanceof DocumentReference ? wrap(result) : result;
+        };
+      },
+    });
+  return wrap(db);
 };
 const deviceDoc = async (uid: string, deviceId: string) => (await db.doc(`users/${uid}/devices/${deviceId}`).get()).data();
 
@@ -219,7 +241,7 @@ describe("ring", () => {
     const guid = await seedRingingCall(db, ["alice"]);
     const deps = push.deps(db, { sleep: async () => endCall(db, guid, "connecting_sip") });
     await ringCall(guid, deps);
-    expect(push.fcm.for(ANDROID.fcmToken)).toHaveLength(1);
+    expect(push.fcm.for(ANDROID.fcmToken).filter((r) => r.message.data?.type === "call.ring")).toHaveLength(1);
     expect(await delivery(guid, "pixel")).toMatchObject({ ring: { outcome: "canceled", errorCode: "messaging/internal-error" } });
   });
 
@@ -419,12 +441,14 @@ describe("stop", () => {
     expect((await call(guid)).delivery.stop).toMatchObject({ state: "stopped", devices: 4, sent: 3, failed: 0, unreachable: 1 });
   });
 
-  it("leaves the stop unclaimed when the devices cannot be read, so the retried trigger stops every device", async () => {
+  it("gives the stop's claim back when the devices cannot be read, so the retried trigger stops every device", async () => {
     const guid = await rungCall([ANDROID, IPAD_FCM_ONLY]);
     await endCall(db, guid, "canceled");
-    await expect(stopCall(guid, push.deps(failingNextRead()))).rejects.toThrow("injected read failure");
+    await expect(stopCall(guid, push.deps(failingNextQuery()))).rejects.toThrow("injected read failure");
     expect(push.fcm.requests).toHaveLength(0);
-    expect((await call(guid)).delivery.stop).toBeUndefined();
+    const given = (await call(guid)).delivery.stop!;
+    expect(given).toMatchObject({ state: "stopping", devices: 0 });
+    expect(given.lease!.until.toMillis()).toBeLessThanOrEqual(Date.now());
 
     await expect(stopCall(guid, push.deps(db))).resolves.toEqual({ stopped: 2 });
     expect(push.fcm.for(ANDROID.fcmToken)).toHaveLength(1);
@@ -473,16 +497,17 @@ describe("stop", () => {
     expect(push.fcm.for(IPHONE.fcmToken)).toHaveLength(1);
   });
 
-  it("decides again when the ring recorded its devices after the version the trigger saw, and stops them", async () => {
+  it("stops what it rang itself when the call ended while it sent and nobody had claimed the stop; the trigger then finds it done", async () => {
     const { guid, finishRing } = await endedDuringRing();
     const ended = await seen(guid);
     await finishRing();
-    expect((await call(guid)).delivery).toMatchObject({ state: "rung", devices: 2 });
-
-    await expect(stopCall(guid, push.deps(db), ended)).resolves.toEqual({ stopped: 2 });
+    expect((await call(guid)).delivery).toMatchObject({ state: "rung", devices: 2, stop: { state: "stopped", devices: 2, sent: 2, allDevices: false } });
     expect(push.fcm.for(ANDROID.fcmToken).map((r) => r.message.data?.type)).toEqual(["call.ring", "call.end"]);
     expect(push.fcm.for(IPHONE.fcmToken).map((r) => r.message.data?.type)).toEqual(["call.end"]);
-    expect((await call(guid)).delivery.stop).toMatchObject({ state: "stopped", devices: 2, sent: 2 });
+    expect(await delivery(guid, ANDROID.deviceId)).toMatchObject({ ring: { outcome: "sent" }, stop: { outcome: "sent" } });
+
+    await expect(stopCall(guid, push.deps(db), ended)).resolves.toEqual({ skipped: "stop_claimed" });
+    expect(push.fcm.requests.filter((r) => r.message.data?.type === "call.end")).toHaveLength(2);
   });
 
   it("stops devices the ring was still sending to when the call ended (no device missed, none stopped twice)", async () => {
@@ -608,6 +633,27 @@ describe("crashes and leases", () => {
     expect((await call(guid)).delivery.stop?.devices).toBe(6);
     expect((await call(guid)).delivery).toMatchObject({ state: "rung", devices: 3, sent: 3 });
     expectStoppedEverywhere([ANDROID, IPHONE, IPAD_FCM_ONLY], endedAt);
+  });
+
+  it("takes over the stop a ring claimed in its record, when that instance died before recording the stops", async () => {
+    await seedResident(db, "alice", [ANDROID, IPHONE]);
+    let open!: () => void;
+    push.fcm.script(ANDROID.fcmToken, { ok: true, gate: new Promise<void>((resolve) => (open = resolve)) });
+    const guid = await seedRingingCall(db, ["alice"]);
+    const time = clock();
+    // Commits: the ring's claim, its record (which claims the stop: the call ended meanwhile), then nothing more.
+    const dying = ringCall(guid, push.deps(commitsFailAfter(2), time));
+    await waitFor(async () => push.fcm.for(ANDROID.fcmToken)[0], "the ring at FCM (held there)");
+    await endCall(db, guid, "canceled");
+    open();
+    await expect(dying).rejects.toThrow("injected commit failure");
+    expect((await call(guid)).delivery).toMatchObject({ state: "rung", stop: { state: "stopping" } });
+
+    await expect(stopCall(guid, push.deps(db, time))).resolves.toEqual({ stopped: 2 });
+    expect(time.now() - Date.now()).toBeGreaterThanOrEqual(LEASE_MS - 1000);
+    expect((await call(guid)).delivery.stop).toMatchObject({ state: "stopped", devices: 2, sent: 2 });
+    expect(pushesTo(ANDROID)).toEqual(["ring", "end", "end"]);
+    expect(pushesTo(IPHONE)).toEqual(["ring", "end", "end"]);
   });
 
   it("takes over a ring that failed while recording, re-sending only to devices without a record", async () => {

@@ -1,0 +1,128 @@
+// Ring and stop under load, through the emulators: 1, 10 and 50 calls arriving at once, each to its own resident's
+// two devices (Android over FCM, iPhone over APNs VoIP); a second after all have rung, all are answered at once. Beside each
+// round, the floor under the same load: as many bare Firestore writes at once, each → a bare trigger (bench/floor)
+// → one FCM send. Run by `npm run bench`; prints figures, asserts nothing.
+import { randomUUID } from "node:crypto";
+import { Timestamp } from "firebase-admin/firestore";
+import { REGION } from "../functions/src/config";
+import { hashSecret, newWebhookSecret } from "../functions/src/links/webhook-secrets";
+import { ApnsFake } from "../functions/test/fakes/apns-fake";
+import { FcmFake } from "../functions/test/fakes/fcm-fake";
+import { preciseNow } from "../functions/test/fakes/server-lifecycle";
+import { createBody, statusBody } from "../functions/test/helpers/butterflymx-payloads";
+import { fakePort, functionsOrigin, FUNCTIONS_PROJECT_ID, testFirestore } from "../functions/test/helpers/emulators";
+import { VOIP_TOKEN } from "../functions/test/helpers/push-harness";
+
+/** Calls at once, and how many rounds of them (so that each level has a few hundred samples at most). */
+const LEVELS: Array<{ calls: number; rounds: number }> = [
+  { calls: 1, rounds: Number(process.env.BENCH_ROUNDS_1 ?? 40) },
+  { calls: 10, rounds: Number(process.env.BENCH_ROUNDS_10 ?? 8) },
+  { calls: 50, rounds: Number(process.env.BENCH_ROUNDS_50 ?? 4) },
+];
+/** When the calls are answered, after the last ring reached the phones. */
+const ANSWER_AFTER_MS = 1000;
+const print = (text: string) => process.stdout.write(`${text}\n`);
+
+/** Arrival times by key, filled from a fake's requests as they come (a benchmark, not a test: it polls every ms). */
+class Arrivals<R extends { receivedAt: number }> {
+  private seen = 0;
+  private readonly first = new Map<string, number>();
+  constructor(
+    private readonly requests: R[],
+    private readonly keyOf: (request: R) => string | undefined,
+  ) {}
+
+  async all(keys: string[], deadlineMs = 60_000): Promise<number[]> {
+    const deadline = Date.now() + deadlineMs;
+    for (;;) {
+      for (; this.seen < this.requests.length; this.seen++) {
+        const key = this.keyOf(this.requests[this.seen]);
+        if (key !== undefined && !this.first.has(key)) this.first.set(key, this.requests[this.seen].receivedAt);
+      }
+      if (keys.every((key) => this.first.has(key))) return keys.map((key) => this.first.get(key)!);
+      if (Date.now() > deadline) throw new Error(`${keys.filter((k) => !this.first.has(k)).length} of ${keys.length} pushes did not arrive within ${deadlineMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+it("measures ring and stop latency with 1, 10 and 50 calls at once, against the floor under the same load", async () => {
+  const [fcm, apns] = await Promise.all([FcmFake.start(fakePort("PUSH_FCM_ORIGIN")), ApnsFake.start(fakePort("PUSH_APNS_ORIGIN"))]);
+  const firestore = testFirestore(FUNCTIONS_PROJECT_ID);
+  const db = firestore.db;
+  const origin = `${await functionsOrigin()}/${FUNCTIONS_PROJECT_ID}/${REGION}/butterflymxWebhook`;
+  const residents = Math.max(...LEVELS.map((l) => l.calls));
+  const now = Timestamp.now();
+  // One resident per concurrent call: ButterflyMX user 770000 + i, their own webhook URL, an Android and an iPhone.
+  const urls: string[] = [];
+  for (let i = 0; i < residents; i++) {
+    const uid = `load-${i}`;
+    const secret = newWebhookSecret();
+    urls.push(`${origin}/${secret}`);
+    const batch = db.batch();
+    batch.set(db.doc(`webhookRegistrations/${hashSecret(secret)}`), { uid, tenantId: `load-${i}`, bmxIntegrationId: `load-${i}`, bmxUserId: String(770000 + i), region: "na", createdAt: now });
+    batch.set(db.doc(`bmxUsers/${770000 + i}`), { uids: [uid] });
+    batch.set(db.doc(`users/${uid}`), { preferences: { doNotDisturb: false, contactPreference: "mobile_app" } });
+    batch.set(db.doc(`users/${uid}/devices/android`), { deviceId: "android", uid, platform: "android", fcmToken: `fcm-load-android-${i}`, createdAt: now, updatedAt: now });
+    batch.set(db.doc(`users/${uid}/devices/iphone`), { deviceId: "iphone", uid, platform: "ios", voipToken: VOIP_TOKEN(i + 1), bundleId: "com.example.intercom", apnsEnvironment: "production", createdAt: now, updatedAt: now });
+    await batch.commit();
+  }
+  const post = (url: string, body: unknown) => fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then((r) => r.arrayBuffer());
+  const rings = new Arrivals(fcm.requests, (r) => (r.message.data?.type === "call.ring" ? r.message.data.guid : undefined));
+  const voip = new Arrivals(apns.requests, (r) => (r.payload as { guid?: string }).guid);
+  const stops = new Arrivals(fcm.requests, (r) => (r.message.data?.type === "call.end" ? r.message.data.guid : undefined));
+  const floors = new Arrivals(fcm.requests, (r) => (r.token.startsWith("floor-") ? r.token : undefined));
+
+  const rows: string[] = [];
+  try {
+    for (const level of LEVELS) {
+      // One unmeasured round per level: the emulator starts a worker per concurrent invocation, cold the first time.
+      await round(level.calls);
+      const ring: number[] = [];
+      const stop: number[] = [];
+      const floor: number[] = [];
+      for (let r = 0; r < level.rounds; r++) {
+        const measured = await round(level.calls);
+        ring.push(...measured.ring);
+        stop.push(...measured.stop);
+        floor.push(...measured.floor);
+      }
+      const cell = (values: number[]) => `${percentile(values, 50).toFixed(1).padStart(7)} ${percentile(values, 95).toFixed(1).padStart(7)}`;
+      const ratio = (values: number[]) => (percentile(values, 50) / percentile(floor, 50)).toFixed(2).padStart(6);
+      rows.push(`${String(level.calls).padStart(5)} ${String(ring.length).padStart(7)}  ${cell(floor)}  ${cell(ring)} ${ratio(ring)}  ${cell(stop)} ${ratio(stop)}`);
+    }
+  } finally {
+    await Promise.all([fcm.close(), apns.close()]);
+    await firestore.close();
+  }
+  print("\nRing and stop under load through the emulators (ms; ratios are p50 / floor p50 at the same load)");
+  print(`${"calls".padStart(5)} ${"samples".padStart(7)}  ${"floor p50".padStart(7)} ${"p95".padStart(7)}  ${"ring p50".padStart(7)} ${"p95".padStart(7)} ${"×".padStart(6)}  ${"stop p50".padStart(7)} ${"p95".padStart(7)} ${"×".padStart(6)}`);
+  for (const row of rows) print(row);
+
+  /** `calls` calls at once: created together, rung, then answered together; then as many floor writes together. */
+  async function round(calls: number): Promise<{ ring: number[]; stop: number[]; floor: number[] }> {
+    const bodies = Array.from({ length: calls }, (_, i) => createBody({ user: { id: 770000 + i } }));
+    const guids = bodies.map((b) => b.guid as string);
+    const posted = preciseNow();
+    await Promise.all(bodies.map((body, i) => post(urls[i], body)));
+    const [viaFcm, viaApns] = await Promise.all([rings.all(guids), voip.all(guids)]);
+    const ring = viaFcm.map((at, i) => Math.min(at, viaApns[i]) - posted);
+
+    // Answered a moment after ringing, as residents do (bench/ring-latency.bench.ts also measures a stop racing the ring).
+    await new Promise((resolve) => setTimeout(resolve, ANSWER_AFTER_MS));
+    const ended = preciseNow();
+    await Promise.all(bodies.map((body, i) => post(urls[i], statusBody(body, "connecting_sip"))));
+    const stop = (await stops.all(guids)).map((at) => at - ended);
+
+    const ids = Array.from({ length: calls }, () => `floor-${randomUUID()}`);
+    const written = preciseNow();
+    await Promise.all(ids.map((id) => db.doc(`benchFloor/${id}`).create({ token: id })));
+    const floor = (await floors.all(ids)).map((at) => at - written);
+    return { ring, stop, floor };
+  }
+}, 1_800_000);
