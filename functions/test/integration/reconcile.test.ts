@@ -6,6 +6,7 @@ import { reconcileCalls, ReconcileDeps, ReconcileOptions } from "../../src/calls
 import { ringCall } from "../../src/calls/ring-service";
 import { ringTimedOut } from "../../src/calls/ring-timeout-service";
 import { stopCall } from "../../src/calls/stop-service";
+import { callHistory } from "../../src/history/call-history-service";
 import { ButterflyMxFake } from "../fakes/butterflymx-fake";
 import { accountDeps, resident, signInAtButterflyMx } from "../helpers/accounts-harness";
 import { isolatedProjectId, testFirestore } from "../helpers/emulators";
@@ -77,6 +78,8 @@ describe("a call ButterflyMX logged that never reached us", () => {
 
     await expect(ringCall(guid, push.deps(db))).resolves.toEqual({ skipped: "call_missed" });
     expect(push.fcm.requests).toHaveLength(0);
+    const history = await callHistory({ db, bmx: accountDeps(db, fake).bmx, now: Date.now }, "ana", {});
+    expect(history.calls).toEqual([expect.objectContaining({ guid, status: "missed", at: calledAt, source: "both" })]);
     await expect(run()).resolves.toMatchObject({ recorded: 0, ended: 0, statuses: 0 });
     expect((await call(guid))!.history).toHaveLength(1);
   });
