@@ -22,25 +22,20 @@ Environment with --project (to refresh a resident's expired ButterflyMX token):
 export async function supportContext({ project }) {
   const build = spawnSync("npm", ["run", "build", "-w", "functions"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
   if (build.status !== 0) process.exit(build.status ?? 1);
+  readableLogs();
   const lib = (path) => require(join(ROOT, "functions", "lib", path));
   const { ButterflyMxClient } = lib("butterflymx/butterflymx-client.js");
   const { bmxEndpoints } = lib("butterflymx/butterflymx-hosts.js");
   const params = functionParams(project ?? PROJECT_ID);
 
   if (!project) {
-    const config = JSON.parse(readFileSync(join(ROOT, "firebase.json"), "utf8"));
-    const { db, auth } = emulatorAdmin(config);
+    const { db, auth } = EMULATED_PROJECT ? adminOf(EMULATED_PROJECT) : emulatorAdmin(JSON.parse(readFileSync(join(ROOT, "firebase.json"), "utf8")));
     await reachable(db, `the Firestore emulator at ${process.env.FIRESTORE_EMULATOR_HOST}; is \`npm start\` running?`);
-    const origin = (port) => `http://127.0.0.1:${port}`;
-    const endpoints = { accounts: origin(DEMO_BUTTERFLYMX_PORTS.accounts), api: { na: origin(DEMO_BUTTERFLYMX_PORTS.na), eu: origin(DEMO_BUTTERFLYMX_PORTS.eu) } };
-    const bmx = new ButterflyMxClient({ endpoints, clientId: params.BUTTERFLYMX_CLIENT_ID ?? "", clientSecret: localSecrets().BUTTERFLYMX_CLIENT_SECRET ?? "" });
+    const bmx = new ButterflyMxClient({ endpoints: emulatedButterflyMx(), clientId: params.BUTTERFLYMX_CLIENT_ID ?? "", clientSecret: localSecrets().BUTTERFLYMX_CLIENT_SECRET ?? "" });
     return { db, auth, bmx, lib, params, target: "the emulators" };
   }
 
-  process.env.METADATA_SERVER_DETECTION ??= "none";
-  const { initializeApp } = require("firebase-admin/app");
-  const app = initializeApp({ projectId: project });
-  const db = require("firebase-admin/firestore").getFirestore(app);
+  const { db, auth } = adminOf(project);
   await reachable(db, `Firestore of project ${project} with Application Default Credentials`);
   const environment = process.env.BUTTERFLYMX_ENVIRONMENT ?? params.BUTTERFLYMX_ENVIRONMENT ?? "production";
   const bmx = new ButterflyMxClient({
@@ -48,7 +43,55 @@ export async function supportContext({ project }) {
     clientId: process.env.BUTTERFLYMX_CLIENT_ID ?? params.BUTTERFLYMX_CLIENT_ID ?? "",
     clientSecret: process.env.BUTTERFLYMX_CLIENT_SECRET ?? "",
   });
-  return { db, auth: require("firebase-admin/auth").getAuth(app), bmx, lib, params, target: `project ${project}` };
+  return { db, auth, bmx, lib, params, target: `project ${project}` };
+}
+
+/**
+ * The functions' structured log lines (JSON, one per step) as one short line each on stderr, so that a command's own
+ * output stays readable. Installed before the functions' code loads: firebase-functions keeps the console it found.
+ */
+function readableLogs() {
+  for (const method of ["debug", "info", "log", "warn", "error"]) {
+    const original = console[method].bind(console);
+    console[method] = (...args) => {
+      const entry = args.length === 1 && typeof args[0] === "string" && args[0].startsWith("{") ? parsed(args[0]) : undefined;
+      if (!entry?.message || !entry.severity) return original(...args);
+      const { message, severity, ...fields } = entry;
+      const detail = Object.entries(fields).map(([key, value]) => `${key}=${typeof value === "object" ? JSON.stringify(value) : value}`).join(" ");
+      process.stderr.write(`  [${severity.toLowerCase()}] ${message}${detail ? ` (${detail})` : ""}\n`);
+    };
+  }
+}
+
+function parsed(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Inside `firebase emulators:exec` (the tests), the emulators and project it names (FIRESTORE_EMULATOR_HOST,
+ * FIREBASE_AUTH_EMULATOR_HOST, GCLOUD_PROJECT); otherwise those of `npm start`.
+ */
+const EMULATED_PROJECT = process.env.FIRESTORE_EMULATOR_HOST && process.env.FIREBASE_AUTH_EMULATOR_HOST ? process.env.GCLOUD_PROJECT : undefined;
+
+function adminOf(projectId) {
+  process.env.METADATA_SERVER_DETECTION ??= "none";
+  const { initializeApp } = require("firebase-admin/app");
+  const app = initializeApp({ projectId });
+  return { db: require("firebase-admin/firestore").getFirestore(app), auth: require("firebase-admin/auth").getAuth(app) };
+}
+
+/** The local ButterflyMX the emulated functions use (BUTTERFLYMX_*_ORIGIN, as the tests set), else `npm start`'s. */
+function emulatedButterflyMx() {
+  const env = process.env;
+  const origin = (port) => `http://127.0.0.1:${port}`;
+  if (!env.BUTTERFLYMX_API_ORIGIN_NA) {
+    return { accounts: origin(DEMO_BUTTERFLYMX_PORTS.accounts), api: { na: origin(DEMO_BUTTERFLYMX_PORTS.na), eu: origin(DEMO_BUTTERFLYMX_PORTS.eu) } };
+  }
+  return { accounts: env.BUTTERFLYMX_ACCOUNTS_ORIGIN ?? env.BUTTERFLYMX_API_ORIGIN_NA, api: { na: env.BUTTERFLYMX_API_ORIGIN_NA, eu: env.BUTTERFLYMX_API_ORIGIN_EU ?? env.BUTTERFLYMX_API_ORIGIN_NA } };
 }
 
 /** The functions' params as deployed to `projectId`: functions/.env, then functions/.env.<projectId>. */
@@ -73,13 +116,13 @@ async function reachable(db, what) {
   }
 }
 
-/** The uid named by `--uid`, or the Auth user of `--email`. */
+/** The Auth user named by `--uid` or `--email`, or a clear refusal when there is none. */
 export async function residentUid({ auth }, values) {
-  if (values.uid) return values.uid;
+  const named = values.uid ? `the uid ${values.uid}` : `the email ${values.email}`;
   try {
-    return (await auth.getUserByEmail(values.email)).uid;
+    return (values.uid ? await auth.getUser(values.uid) : await auth.getUserByEmail(values.email)).uid;
   } catch (error) {
-    fail(error.code === "auth/user-not-found" ? `No user has the email ${values.email}.` : `Cannot look up ${values.email}: ${error.message}`);
+    fail(error.code === "auth/user-not-found" ? `No user has ${named}.` : `Cannot look up ${named}: ${error.message}`);
   }
 }
 
