@@ -233,10 +233,15 @@ const VISITOR_IMAGE_KEYS = ["visitor_image_url", "image_url", "snapshot_url", "m
 /** The visitor snapshot URL, when the event carries a usable https one; never a reason to reject a call. */
 export function visitorImageUrl(call: BmxCall): string | undefined {
   for (const key of VISITOR_IMAGE_KEYS) {
-    const value = call[key];
-    if (typeof value === "string" && value.length <= 2048 && /^https:\/\/[^\s]+$/.test(value)) return value;
+    const value = httpsUrl(call[key]);
+    if (value) return value;
   }
   return undefined;
+}
+
+/** A URL the apps may load as the visitor snapshot: https, no whitespace, of a sane length. */
+export function httpsUrl(value: unknown): string | undefined {
+  return typeof value === "string" && value.length <= 2048 && /^https:\/\/[^\s]+$/.test(value) ? value : undefined;
 }
 
 /**
@@ -296,7 +301,7 @@ export function reconciledCall(logged: LoggedCall, now: Timestamp, retentionDays
     bmxUserId: logged.bmxUserId,
     panel: logged.panel,
     unit: logged.unit,
-    ...(logged.visitorImageUrl ? { visitorImageUrl: logged.visitorImageUrl } : {}),
+    ...(httpsUrl(logged.visitorImageUrl) ? { visitorImageUrl: logged.visitorImageUrl } : {}),
     createdAt: Timestamp.fromMillis(logged.at),
     updatedAt: now,
     endedAt: now,

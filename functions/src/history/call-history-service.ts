@@ -1,7 +1,7 @@
 import { Timestamp } from "firebase-admin/firestore";
 import { BmxCallLogEntry } from "../butterflymx/butterflymx-client";
 import { BmxError } from "../butterflymx/butterflymx-errors";
-import { CallDocument } from "../calls/call-document";
+import { CallDocument, httpsUrl } from "../calls/call-document";
 import { callRef, CALLS } from "../calls/call-repository";
 import { statusFromBmx } from "../calls/call-status";
 import { LinkedTenant, userRef } from "../devices/user-profile";
@@ -170,7 +170,7 @@ function bmxEntry(call: BmxCallLogEntry, recordedAt: number | undefined, unitLab
       panel: { name: call.panelName ?? "Intercom" },
       unit: { label: unitLabel ?? "" },
       status: call.status ? statusFromBmx(call.status) : "ended",
-      ...(call.imageUrl ? { visitorImageUrl: call.imageUrl } : {}),
+      ...(httpsUrl(call.imageUrl) ? { visitorImageUrl: call.imageUrl } : {}),
       source: "butterflymx",
     },
   };

@@ -158,6 +158,8 @@ describe("repairs: the ring timeout, reconciliation", () => {
     expect(recorded.createdAt).toEqual(T0);
     expect(recorded.expireAt.toMillis()).toBe(T0.toMillis() + 30 * 86_400_000);
     expect(reconciledCall({ ...logged, bmxStatus: "opened_door" }, later(600), 30).status).toBe("door_opened");
+    expect(reconciledCall({ ...logged, visitorImageUrl: "https://img.example/v.jpg" }, later(600), 30).visitorImageUrl).toBe("https://img.example/v.jpg");
+    expect(reconciledCall({ ...logged, visitorImageUrl: "javascript:alert(1)" }, later(600), 30)).not.toHaveProperty("visitorImageUrl");
   });
 
   it("takes ButterflyMX's late final status only onto a call we ended ourselves, once, without changing its status", () => {
