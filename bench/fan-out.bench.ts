@@ -5,7 +5,7 @@ import { createPrivateKey, sign } from "node:crypto";
 import { ClientHttp2Session, connect, SecureClientSessionOptions } from "node:http2";
 import { deleteApp, initializeApp } from "firebase-admin/app";
 import { getMessaging, TokenMessage } from "firebase-admin/messaging";
-import { seenCall } from "../functions/src/calls/call-claims";
+import { seenCall } from "../functions/src/calls/call-repository";
 import { ringCall } from "../functions/src/calls/ring-service";
 import type { PushGateway } from "../functions/src/push/push-gateway";
 import type { ApnsRequest } from "../functions/src/push/push-payloads";

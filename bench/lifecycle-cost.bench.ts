@@ -2,7 +2,7 @@
 // from the Firestore client's own request log on the emulator. Run by `npm run bench`; prints figures, asserts nothing.
 // firebase-admin's Firestore client; its request log is where every read and write shows.
 import { setLogFunction } from "@google-cloud/firestore";
-import { seenCall } from "../functions/src/calls/call-claims";
+import { seenCall } from "../functions/src/calls/call-repository";
 import { ringCall } from "../functions/src/calls/ring-service";
 import { stopCall } from "../functions/src/calls/stop-service";
 import { handleWebhook } from "../functions/src/webhook/webhook-service";

@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { DocumentData, DocumentReference, DocumentSnapshot, FieldValue, Firestore, Timestamp, UpdateData, WriteBatch } from "firebase-admin/firestore";
-import { ifUnchanged, OPTIMISTIC_ATTEMPTS, stillContended } from "../shared/firebase";
+import { DocumentReference, FieldValue, Firestore, Timestamp, WriteBatch } from "firebase-admin/firestore";
 import { CallDocument, DeliverySummary, Lease } from "./call-document";
-import { callRef } from "./call-repository";
+import { callRef, commitAlongside, decideOnCall, SeenCall } from "./call-repository";
 import { deliveriesOf, DeliveryDocument, deliveryRef, PushRecord } from "./delivery-records";
 
 /*
@@ -17,60 +16,6 @@ export const LEASE_MS = 15_000;
 
 /** Device records per batch: Firestore takes at most 500 writes in one. */
 export const RECORDS_PER_BATCH = 450;
-
-/** One version of the call: as a trigger's event carried it, or as read; its update time identifies it. */
-export interface SeenCall {
-  call: CallDocument;
-  updateTime: Timestamp;
-}
-
-/** A decision taken on one version of the call: its result, and what to write if that version is still current. */
-interface Decision<T> {
-  result: T;
-  update?: UpdateData<DocumentData>;
-  /** Other documents written in the same batch as the call's update. */
-  alongside?: (batch: WriteBatch) => void;
-}
-
-/**
- * Decides on a version of the call (the one the trigger saw first, when given) and commits the decision only if
- * that version is still current; when the call changed in between, reads it again and decides anew. No lock is
- * held (see `ifUnchanged`), so a status update arriving meanwhile is never kept waiting.
- */
-async function decideOnCall<T>(
-  db: Firestore,
-  guid: string,
-  seen: SeenCall | undefined,
-  missing: T,
-  decide: (version: SeenCall) => Promise<Decision<T>> | Decision<T>,
-): Promise<T> {
-  const ref = callRef(db, guid);
-  for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
-    const version = attempt === 1 && seen ? seen : seenCall(await ref.get());
-    if (!version) return missing;
-    const { result, update, alongside } = await decide(version);
-    if (!update) {
-      if (alongside) await commitAlongside(db, alongside);
-      return result;
-    }
-    const batch = db.batch();
-    alongside?.(batch);
-    batch.update(ref, update, { lastUpdateTime: version.updateTime });
-    if (await ifUnchanged(batch.commit())) return result;
-  }
-  throw stillContended(`writing call ${guid}`);
-}
-
-async function commitAlongside(db: Firestore, alongside: (batch: WriteBatch) => void): Promise<void> {
-  const batch = db.batch();
-  alongside(batch);
-  await batch.commit();
-}
-
-/** A snapshot of the call (a trigger's event data, or a read) as a version to decide on; undefined when absent. */
-export function seenCall(snapshot: DocumentSnapshot): SeenCall | undefined {
-  return snapshot.exists && snapshot.updateTime ? { call: snapshot.data() as CallDocument, updateTime: snapshot.updateTime } : undefined;
-}
 
 export function newLease(now: number): Lease {
   return { holder: randomUUID(), until: Timestamp.fromMillis(now + LEASE_MS) };

@@ -1,7 +1,7 @@
-import { DocumentReference, DocumentSnapshot, Firestore, Timestamp } from "firebase-admin/firestore";
+import { DocumentData, DocumentReference, DocumentSnapshot, Firestore, Timestamp, UpdateData, WriteBatch } from "firebase-admin/firestore";
 import type { CallEvent } from "../butterflymx/call-events";
 import { bmxUserRef, linkedUids } from "../links/bmx-users";
-import { ifUnchanged, OPTIMISTIC_ATTEMPTS, stillContended, updateIfUnchanged } from "../shared/firebase";
+import { ifUnchanged, OPTIMISTIC_ATTEMPTS, stillContended } from "../shared/firebase";
 import { applyCallEvent, CallDocument, canonicalGuid, DoorReleaseMark, EventOutcome, lateStatus, Repairer, timeoutEnding } from "./call-document";
 
 /** `calls/{guid}`: one ButterflyMX call, its state and the summary of its ring and stop (docs/architecture.md). */
@@ -24,13 +24,13 @@ export function rawCallRef(db: Firestore, guid: string): DocumentReference {
  * undefined when it was not ringing any more.
  */
 export async function endRingingCall(db: Firestore, guid: string, bmxStatus: string | undefined, now: Timestamp, by: Repairer = "ring_timeout"): Promise<CallDocument["status"] | undefined> {
-  const fields = await updateCall(db, guid, `ending call ${guid} still ringing`, (call) => (call.status === "ringing" ? timeoutEnding(call, bmxStatus, now, by) : undefined));
+  const fields = await updateCall(db, guid, (call) => (call.status === "ringing" ? timeoutEnding(call, bmxStatus, now, by) : undefined));
   return fields?.status;
 }
 
 /** Records ButterflyMX's late final status on a call we ended ourselves (see `lateStatus`); false when nothing was new. */
 export async function recordLateStatus(db: Firestore, guid: string, bmxStatus: string, now: Timestamp): Promise<boolean> {
-  return (await updateCall(db, guid, `recording the late status of call ${guid}`, (call) => lateStatus(call, bmxStatus, now))) !== undefined;
+  return (await updateCall(db, guid, (call) => lateStatus(call, bmxStatus, now))) !== undefined;
 }
 
 /** Records a call reconciliation found in ButterflyMX's log (see `reconciledCall`); false when the call exists already. */
@@ -38,24 +38,66 @@ export function recordReconciledCall(db: Firestore, call: CallDocument): Promise
   return ifUnchanged(callRef(db, call.guid).create(call));
 }
 
+/** Writes the fields `decide` picks on the current call (see `decideOnCall`); undefined when it picked none, or no call. */
+function updateCall(db: Firestore, guid: string, decide: (call: CallDocument) => Partial<CallDocument> | undefined): Promise<Partial<CallDocument> | undefined> {
+  return decideOnCall<Partial<CallDocument> | undefined>(db, guid, undefined, undefined, ({ call }) => {
+    const fields = decide(call);
+    return fields ? { result: fields, update: fields } : { result: undefined };
+  });
+}
+
+/** One version of the call: as a trigger's event carried it, or as read; its update time identifies it. */
+export interface SeenCall {
+  call: CallDocument;
+  updateTime: Timestamp;
+}
+
+/** A decision taken on one version of the call: its result, and what to write if that version is still current. */
+export interface Decision<T> {
+  result: T;
+  update?: UpdateData<DocumentData>;
+  /** Other documents written in the same batch as the call's update. */
+  alongside?: (batch: WriteBatch) => void;
+}
+
 /**
- * Read, decide, write on the condition that the call is still the version read; a lost race decides again on the
- * new version. Returns the fields written, or undefined when `decide` found nothing to change (or no call).
+ * Decides on a version of the call (the one the trigger saw first, when given) and commits the decision only if
+ * that version is still current; when the call changed in between, reads it again and decides anew. No lock is
+ * held (see `ifUnchanged`), so a status update arriving meanwhile is never kept waiting.
  */
-async function updateCall(
+export async function decideOnCall<T>(
   db: Firestore,
   guid: string,
-  what: string,
-  decide: (call: CallDocument) => Partial<CallDocument> | undefined,
-): Promise<Partial<CallDocument> | undefined> {
+  seen: SeenCall | undefined,
+  missing: T,
+  decide: (version: SeenCall) => Promise<Decision<T>> | Decision<T>,
+): Promise<T> {
   const ref = callRef(db, guid);
   for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
-    const snapshot = await ref.get();
-    const fields = snapshot.exists ? decide(snapshot.data() as CallDocument) : undefined;
-    if (!fields) return undefined;
-    if (await updateIfUnchanged(ref, fields, snapshot.updateTime!)) return fields;
+    const version = attempt === 1 && seen ? seen : seenCall(await ref.get());
+    if (!version) return missing;
+    const { result, update, alongside } = await decide(version);
+    if (!update) {
+      if (alongside) await commitAlongside(db, alongside);
+      return result;
+    }
+    const batch = db.batch();
+    alongside?.(batch);
+    batch.update(ref, update, { lastUpdateTime: version.updateTime });
+    if (await ifUnchanged(batch.commit())) return result;
   }
-  throw stillContended(what);
+  throw stillContended(`writing call ${guid}`);
+}
+
+export async function commitAlongside(db: Firestore, alongside: (batch: WriteBatch) => void): Promise<void> {
+  const batch = db.batch();
+  alongside(batch);
+  await batch.commit();
+}
+
+/** A snapshot of the call (a trigger's event data, or a read) as a version to decide on; undefined when absent. */
+export function seenCall(snapshot: DocumentSnapshot): SeenCall | undefined {
+  return snapshot.exists && snapshot.updateTime ? { call: snapshot.data() as CallDocument, updateTime: snapshot.updateTime } : undefined;
 }
 
 /** Shows a door release on the call (`doorRelease`) to every recipient; a call gone since is left alone. */

@@ -1,5 +1,5 @@
 import { onDocumentUpdated } from "firebase-functions/v2/firestore";
-import { seenCall } from "./call-claims";
+import { seenCall } from "./call-repository";
 import { CALL_TRIGGER_OPTIONS, reportTriggerFailure } from "./call-trigger-options";
 import { runtimePushDeps } from "./push-deps";
 import { ringCall } from "./ring-service";

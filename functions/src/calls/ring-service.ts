@@ -16,16 +16,16 @@ import {
   RingClaim,
   RingOutcome,
   RingSummary,
-  SeenCall,
   unrungRecipients,
 } from "./call-claims";
 import { CallDocument } from "./call-document";
+import { SeenCall } from "./call-repository";
 import { DeliveryDocument, PushRecord } from "./delivery-records";
 import { PushDeps } from "./push-deps";
 import { PushPlan, ringInfo, ringPlan } from "./push-plan";
 import { RING_TIMEOUT_GRACE_MS } from "./ring-timeout-queue";
 import { pushRecord, sendPushes } from "./send-pushes";
-import { currentDevices, stopDevices } from "./stop-service";
+import { currentDevices, stopDevices, unstoppedTargets } from "./stop-service";
 
 /** How long scheduling the ring timeout may hold the trigger after its record (it never holds the pushes). */
 const SCHEDULE_BUDGET_MS = 10_000;
@@ -150,8 +150,7 @@ async function ringOnce(
     // The devices as just rung: stopping them needs no read (one here could fail after the record, and then nobody
     // would stop them).
     const rung = new Map(plans.map((plan) => [plan.device.deviceId, plan.device]));
-    const targets = () =>
-      deliveries.filter((d) => d.ring.outcome !== "prune").map((d) => ({ uid: d.uid, deviceId: d.deviceId, device: rung.get(d.deviceId), ringChannel: d.ring.channel }));
+    const targets = () => unstoppedTargets(deliveries, (_, deviceId) => rung.get(deviceId));
     if (record.stopLease) {
       // The call ended while we were sending, before anyone claimed its stop: we did, in the record; stop them now.
       const stopLease = record.stopLease;

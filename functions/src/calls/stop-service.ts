@@ -1,9 +1,9 @@
 import { Firestore, Timestamp } from "firebase-admin/firestore";
 import { DeviceRecord, devicesOf } from "../devices/device-registry";
 import { logs } from "../logs";
-import { claimStop, claimWaiting, lapseLease, recordStops, renewStopLease, SeenCall, StopRecord } from "./call-claims";
+import { claimStop, claimWaiting, lapseLease, recordStops, renewStopLease, StopRecord } from "./call-claims";
 import { CallDocument, Lease } from "./call-document";
-import { callRef } from "./call-repository";
+import { callRef, SeenCall } from "./call-repository";
 import { Channel, deliveriesOf, DeliveryDocument } from "./delivery-records";
 import { PushDeps, STOP_WINDOW_MS } from "./push-deps";
 import { PushPlan, stopPlan } from "./push-plan";
@@ -54,13 +54,21 @@ export async function stopCall(guid: string, deps: PushDeps, seen?: SeenCall): P
 async function stopTargets(db: Firestore, call: CallDocument, allDevices: boolean): Promise<StopTarget[]> {
   const [snapshot, current] = await Promise.all([deliveriesOf(callRef(db, call.guid)).get(), currentDevices(db, call.recipients)]);
   const registered = new Map(current.map((target) => [`${target.uid}/${target.deviceId}`, target.device]));
-  const targets: StopTarget[] = snapshot.docs
-    .map((doc) => doc.data() as DeliveryDocument)
-    .filter((record) => record.ring?.outcome !== "prune" && !record.stop)
-    .map((record) => ({ uid: record.uid, deviceId: record.deviceId, device: registered.get(`${record.uid}/${record.deviceId}`), ringChannel: record.ring?.channel }));
+  const records = snapshot.docs.map((doc) => doc.data() as DeliveryDocument);
+  const targets = unstoppedTargets(records, (uid, deviceId) => registered.get(`${uid}/${deviceId}`));
   if (!allDevices) return targets;
   const known = new Set(targets.map((t) => t.deviceId));
   return [...targets, ...current.filter((t) => !known.has(t.deviceId))];
+}
+
+/**
+ * The devices of these ring records that a stop must reach: all but those whose token the ring pruned and those
+ * stopped already, each as `deviceOf` finds it (undefined: unregistered since).
+ */
+export function unstoppedTargets(records: DeliveryDocument[], deviceOf: (uid: string, deviceId: string) => DeviceRecord | undefined): StopTarget[] {
+  return records
+    .filter((record) => record.ring?.outcome !== "prune" && !record.stop)
+    .map((record) => ({ uid: record.uid, deviceId: record.deviceId, device: deviceOf(record.uid, record.deviceId), ringChannel: record.ring?.channel }));
 }
 
 /** Every device the recipients have registered now. */

@@ -79,6 +79,11 @@ export class GrantSession implements BmxSession {
     return !this.current.accessToken;
   }
 
+  /** When ButterflyMX refused the refresh token, for a dead grant. */
+  get invalidSince(): Timestamp | undefined {
+    return this.current.invalidSince;
+  }
+
   get region(): BmxRegion {
     return this.current.region;
   }

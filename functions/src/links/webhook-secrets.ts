@@ -25,7 +25,18 @@ export function webhookUrl(baseUrl: string, secret: string): string {
 /** The secret of a registered URL when that URL points at this webhook (same base), else undefined. */
 export function secretInUrl(baseUrl: string, url: string | undefined): string | undefined {
   const prefix = `${baseUrl.replace(/\/+$/, "")}/`;
-  if (!url?.startsWith(prefix)) return undefined;
-  const secret = url.slice(prefix.length).split(/[?#]/)[0];
-  return isWebhookSecret(secret) ? secret : undefined;
+  return url?.startsWith(prefix) ? secretShaped(pathOf(url.slice(prefix.length))) : undefined;
+}
+
+/** The secret a webhook URL carries as its last path segment, whatever base it was registered with. */
+export function secretAtEnd(url: string | undefined): string | undefined {
+  return url === undefined ? undefined : secretShaped(pathOf(url).split("/").at(-1) ?? "");
+}
+
+function pathOf(url: string): string {
+  return url.split(/[?#]/)[0];
+}
+
+function secretShaped(segment: string): string | undefined {
+  return isWebhookSecret(segment) ? segment : undefined;
 }

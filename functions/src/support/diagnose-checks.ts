@@ -65,14 +65,15 @@ const SETTLING_MS = 2 * 60_000;
 
 export function runChecks(facts: Facts): { checks: Check[]; calls: CallReport[] } {
   const calls = facts.calls.map(({ call, deliveries }) => callReport(facts.uid, call, deliveries));
+  const rings = lastRings(facts);
   return {
     checks: [
       accountLinked(facts),
       webhookRegistered(facts),
       webhookReceived(facts),
       hasDevice(facts),
-      pushTokensValid(facts),
-      apnsEnvironment(facts),
+      pushTokensValid(rings),
+      apnsEnvironment(facts, rings),
       doNotDisturb(facts),
       contactPreference(facts),
       recentCalls(facts, calls),
@@ -163,10 +164,12 @@ function hasDevice(facts: Facts): Check {
   return check("has_device", true, `${devices.length} device(s): ${devices.map((d) => `${d.deviceId} (${d.platform})`).join(", ")}.`, { devices }, "");
 }
 
-/** Each device's newest ring record among the recent calls. */
-function lastRings(facts: Facts): Map<string, { guid: string; ring: PushRecord; deviceGone: boolean }> {
+/** Per device id, its newest ring record among the recent calls. */
+type LastRings = Map<string, { guid: string; ring: PushRecord; deviceGone: boolean }>;
+
+function lastRings(facts: Facts): LastRings {
   const registered = new Set(facts.devices.map((d) => d.deviceId));
-  const last = new Map<string, { guid: string; ring: PushRecord; deviceGone: boolean }>();
+  const last: LastRings = new Map();
   for (const { call, deliveries } of facts.calls) {
     for (const delivery of deliveries) {
       const seen = last.get(delivery.deviceId);
@@ -180,8 +183,8 @@ function lastRings(facts: Facts): Map<string, { guid: string; ring: PushRecord; 
 
 const TOKEN_DEAD = new Set(["prune", "unregistered"]);
 
-function pushTokensValid(facts: Facts): Check {
-  const rings = [...lastRings(facts)].map(([deviceId, { guid, ring, deviceGone }]) => ({
+function pushTokensValid(last: LastRings): Check {
+  const rings = [...last].map(([deviceId, { guid, ring, deviceGone }]) => ({
     deviceId,
     guid,
     at: iso(ring.at),
@@ -209,9 +212,9 @@ function pushTokensValid(facts: Facts): Check {
 /** APNs's answer to a token from the other environment (sandbox vs production). */
 const WRONG_ENVIRONMENT = new Set(["BadDeviceToken"]);
 
-function apnsEnvironment(facts: Facts): Check {
+function apnsEnvironment(facts: Facts, last: LastRings): Check {
   const ios = facts.devices.filter((d) => d.platform === "ios").map((d) => ({ deviceId: d.deviceId, apnsEnvironment: d.apnsEnvironment ?? "production", voip: Boolean(d.voipToken) }));
-  const wrong = [...lastRings(facts)]
+  const wrong = [...last]
     .filter(([, { ring }]) => ring.channel === "apns_voip" && WRONG_ENVIRONMENT.has(ring.errorCode ?? ""))
     .map(([deviceId, { ring }]) => ({ deviceId, at: iso(ring.at), errorCode: ring.errorCode }));
   const evidence = { devices: ios, refused: wrong };

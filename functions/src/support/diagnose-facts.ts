@@ -1,4 +1,4 @@
-import { Firestore } from "firebase-admin/firestore";
+import { Firestore, Timestamp } from "firebase-admin/firestore";
 import type { BmxCallLogEntry, BmxProfile, ButterflyMxClient } from "../butterflymx/butterflymx-client";
 import { BmxError } from "../butterflymx/butterflymx-errors";
 import { CallDocument } from "../calls/call-document";
@@ -6,9 +6,9 @@ import { CALLS, callRef } from "../calls/call-repository";
 import { DeliveryDocument, deliveriesOf } from "../calls/delivery-records";
 import { DeviceRecord, devicesOf } from "../devices/device-registry";
 import { ButterflyMxLinkInfo, Preferences, userRef } from "../devices/user-profile";
-import { GrantSession, grantRef, StoredGrant } from "../links/grant-store";
+import { GrantSession } from "../links/grant-store";
 import { registrationsOf, readRegistration } from "../links/registrations";
-import { hashSecret, isWebhookSecret } from "../links/webhook-secrets";
+import { hashSecret, secretAtEnd } from "../links/webhook-secrets";
 import { mapWithConcurrency } from "../shared/concurrency";
 
 export interface DiagnoseDeps {
@@ -26,7 +26,7 @@ export interface Facts {
   now: number;
   link?: ButterflyMxLinkInfo;
   preferences: Preferences;
-  grant?: Pick<StoredGrant, "invalidSince"> & { live: boolean };
+  grant?: { live: boolean; invalidSince?: Timestamp };
   devices: DeviceRecord[];
   /** Our registrations of the resident's webhook URLs, by tenant: the SHA-256s of their secrets. */
   registrations: Map<string, string[]>;
@@ -49,9 +49,9 @@ const LOG_PAGE = 50;
 /** Reads what `diagnose` needs: our documents, and what ButterflyMX says with the resident's own sign-in. */
 export async function gatherFacts(deps: DiagnoseDeps, uid: string, recentCalls: number): Promise<Facts> {
   const { db } = deps;
-  const [profile, grant, devices, registrations, calls] = await Promise.all([
+  const [profile, session, devices, registrations, calls] = await Promise.all([
     userRef(db, uid).get(),
-    grantRef(db, uid).get(),
+    GrantSession.open(db, deps.bmx, uid, { now: deps.now }),
     devicesOf(db, uid),
     registrationsOf(db, uid).get(),
     db.collection(CALLS).where("recipients", "array-contains", uid).orderBy("createdAt", "desc").limit(recentCalls).get(),
@@ -61,14 +61,13 @@ export async function gatherFacts(deps: DiagnoseDeps, uid: string, recentCalls: 
     const registration = readRegistration(doc);
     if (registration) byTenant.set(registration.tenantId, [...(byTenant.get(registration.tenantId) ?? []), doc.id]);
   }
-  const storedGrant = grant.data() as StoredGrant | undefined;
   const link = profile.get("butterflymx") as ButterflyMxLinkInfo | undefined;
   const facts: Facts = {
     uid,
     now: deps.now(),
     ...(link ? { link } : {}),
     preferences: (profile.get("preferences") as Preferences | undefined) ?? {},
-    ...(storedGrant ? { grant: { live: Boolean(storedGrant.accessToken), ...(storedGrant.invalidSince ? { invalidSince: storedGrant.invalidSince } : {}) } } : {}),
+    ...(session ? { grant: { live: !session.dead, ...(session.invalidSince ? { invalidSince: session.invalidSince } : {}) } } : {}),
     devices,
     registrations: byTenant,
     calls: await mapWithConcurrency(calls.docs, 5, async (doc) => ({
@@ -77,8 +76,7 @@ export async function gatherFacts(deps: DiagnoseDeps, uid: string, recentCalls: 
     })),
     bmx: { profile: notAsked("not_linked"), integrations: new Map(), log: notAsked("not_linked") },
   };
-  const session = link && storedGrant?.accessToken ? await GrantSession.open(db, deps.bmx, uid, { now: deps.now }) : undefined;
-  if (session) facts.bmx = await askButterflyMx(deps, session, link!, byTenant);
+  if (link && session && !session.dead) facts.bmx = await askButterflyMx(deps, session, link, byTenant);
   return facts;
 }
 
@@ -103,7 +101,10 @@ async function askButterflyMx(deps: DiagnoseDeps, session: GrantSession, link: B
       ask(async () => {
         const ours = new Set(registrations.get(tenant.id) ?? []);
         const listed = await deps.bmx.listIntegrations(session, { kind: "tenant", id: tenant.id });
-        return listed.some((integration) => ours.has(hashSecret(lastSegment(integration.url))));
+        return listed.some((integration) => {
+          const secret = secretAtEnd(integration.url);
+          return secret !== undefined && ours.has(hashSecret(secret));
+        });
       }),
     ),
   ]);
@@ -117,7 +118,3 @@ async function askButterflyMx(deps: DiagnoseDeps, session: GrantSession, link: B
   return { profile, log: recordedLog, integrations: new Map(link.tenants.map((tenant, i) => [tenant.id, integrations[i]])) };
 }
 
-function lastSegment(url: string | undefined): string {
-  const segment = (url ?? "").split(/[?#]/)[0].split("/").at(-1) ?? "";
-  return isWebhookSecret(segment) ? segment : "";
-}
