@@ -1,7 +1,6 @@
 // `npm run diagnose -- --uid <uid> | --email <email> [--project <id>] [--calls N] [--json]`: why a resident's phone
 // did or did not ring, as support sees it: every check of the `diagnose` callable, with evidence and advice.
-import { parseArgs } from "node:util";
-import { fail, maskedEmail, residentUid, supportContext, TARGET_HELP } from "./lib/support-cli.mjs";
+import { commandLine, fail, maskedEmail, residentUid, supportContext, TARGET_HELP, wholeNumber } from "./lib/support-cli.mjs";
 
 const HELP = `Usage: npm run diagnose -- (--uid <uid> | --email <email>) [options]
   --uid <uid>              the resident's Firebase Auth uid
@@ -11,28 +10,9 @@ const HELP = `Usage: npm run diagnose -- (--uid <uid> | --email <email>) [option
 ${TARGET_HELP}
 Example (with \`npm start\` running): npm run diagnose -- --email resident@example.com`;
 
-let values;
-try {
-  ({ values } = parseArgs({
-    options: {
-      uid: { type: "string" },
-      email: { type: "string" },
-      calls: { type: "string" },
-      json: { type: "boolean", default: false },
-      project: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  }));
-} catch (error) {
-  fail(`${error.message}\n\n${HELP}`, 2);
-}
-if (values.help) {
-  console.log(HELP);
-  process.exit(0);
-}
+const values = commandLine({ uid: { type: "string" }, email: { type: "string" }, calls: { type: "string" }, json: { type: "boolean", default: false } }, HELP);
 if (!values.uid === !values.email) fail(`Name the resident with exactly one of --uid or --email.\n\n${HELP}`, 2);
-const calls = values.calls === undefined ? undefined : Number(values.calls);
-if (calls !== undefined && !(Number.isInteger(calls) && calls >= 1 && calls <= 25)) fail(`--calls must be a whole number from 1 to 25, not "${values.calls}".`, 2);
+const calls = values.calls === undefined ? undefined : wholeNumber("--calls", values.calls, 1, 25);
 
 const context = await supportContext(values);
 const uid = await residentUid(context, values);

@@ -1,7 +1,6 @@
 // `npm run reconcile -- [--uid <uid> …] [--project <id>] [options]`: one reconciliation run now, as the scheduled
 // reconcileCalls does: ButterflyMX's call logs against our calls; repairs, never rings.
-import { parseArgs } from "node:util";
-import { fail, supportContext, TARGET_HELP } from "./lib/support-cli.mjs";
+import { commandLine, supportContext, TARGET_HELP, wholeNumber } from "./lib/support-cli.mjs";
 
 const HELP = `Usage: npm run reconcile -- [options]
   --uid <uid>              only this resident, whatever their recent activity (repeatable); the scheduled run's
@@ -10,24 +9,7 @@ const HELP = `Usage: npm run reconcile -- [options]
   --lookback-hours <h>     how far back each call log is compared (default 24)
 ${TARGET_HELP}`;
 
-let values;
-try {
-  ({ values } = parseArgs({
-    options: {
-      uid: { type: "string", multiple: true },
-      "max-residents": { type: "string" },
-      "lookback-hours": { type: "string" },
-      project: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  }));
-} catch (error) {
-  fail(`${error.message}\n\n${HELP}`, 2);
-}
-if (values.help) {
-  console.log(HELP);
-  process.exit(0);
-}
+const values = commandLine({ uid: { type: "string", multiple: true }, "max-residents": { type: "string" }, "lookback-hours": { type: "string" } }, HELP);
 const options = {};
 if (values.uid) options.uids = values.uid;
 if (values["max-residents"] !== undefined) options.maxResidents = wholeNumber("--max-residents", values["max-residents"], 1, 10_000);
@@ -54,9 +36,3 @@ for (const resident of report.residents) {
 console.log(`Calls recorded ${report.recorded}, ended ${report.ended}, final statuses ${report.statuses}.` +
   (report.outOfTime ? " Stopped at the time budget; the next run goes on from there." : report.wrapped || options.uids ? "" : " More residents remain; the next run goes on from there."));
 process.exit(report.residents.some((r) => r.outcome === "failed") ? 1 : 0);
-
-function wholeNumber(name, text, min, max) {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) fail(`${name} must be a whole number from ${min} to ${max}, not "${text}".`, 2);
-  return n;
-}

@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { DEMO_BUTTERFLYMX_PORTS } from "./demo-butterflymx.mjs";
 import { localSecrets, PROJECT_ID, ROOT } from "./emulator-env.mjs";
 import { emulatorAdmin } from "./seed.mjs";
@@ -130,6 +131,31 @@ export async function residentUid({ auth }, values) {
 export function maskedEmail(email) {
   const [name, domain] = String(email).split("@");
   return domain ? `${name.slice(0, 1)}…@${domain}` : "…";
+}
+
+/**
+ * The command's options (plus `--project` and `--help`, which every support command takes): `--help` prints `help`
+ * and exits; an unknown or malformed option exits 2 saying which, then `help`.
+ */
+export function commandLine(options, help) {
+  let values;
+  try {
+    ({ values } = parseArgs({ options: { ...options, project: { type: "string" }, help: { type: "boolean", short: "h" } } }));
+  } catch (error) {
+    fail(`${error.message}\n\n${help}`, 2);
+  }
+  if (values.help) {
+    console.log(help);
+    process.exit(0);
+  }
+  return values;
+}
+
+/** `text` as a whole number from `min` to `max`, or exit 2 naming the option. */
+export function wholeNumber(name, text, min, max) {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) fail(`${name} must be a whole number from ${min} to ${max}, not "${text}".`, 2);
+  return n;
 }
 
 export function fail(message, code = 1) {

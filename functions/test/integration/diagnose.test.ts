@@ -10,21 +10,21 @@ import { GrantSession } from "../../src/links/grant-store";
 import { Check, CheckId, CHECK_IDS } from "../../src/support/diagnose-checks";
 import { diagnose, Diagnosis } from "../../src/support/diagnose-service";
 import { ButterflyMxFake } from "../fakes/butterflymx-fake";
+import { useFeatureFakes } from "../helpers/feature-fakes";
 import { TEST_APNS } from "../fakes/tls";
 import { accountDeps, resident, signInAtButterflyMx } from "../helpers/accounts-harness";
-import { isolatedProjectId, testFirestore } from "../helpers/emulators";
-import { endCall, PushHarness, seedResident, seedRingingCall, startPushHarness, VOIP_TOKEN } from "../helpers/push-harness";
+import { endCall, PushHarness, seedResident, seedRingingCall, VOIP_TOKEN } from "../helpers/push-harness";
 
 /**
  * `diagnose` answers "why didn't my phone ring?": one seeded scenario per cause in the troubleshooting guide that the
  * backend can see, each failing its own check, and all-pass for a healthy resident. Real Firestore emulator, the
  * ButterflyMX fake, the local FCM and APNs servers.
  */
-const projectId = isolatedProjectId(__filename);
-const firestore = testFirestore(projectId);
-const db = firestore.db;
+const fakes = useFeatureFakes(__filename);
+const db = fakes.db;
 let fake: ButterflyMxFake;
 let push: PushHarness;
+beforeAll(() => void ({ fake, push } = fakes));
 
 const ANDROID = { deviceId: "pixel", platform: "android", fcmToken: "fcm-diagnose-android-01" };
 const IPHONE = { deviceId: "iphone", platform: "ios", voipToken: VOIP_TOKEN(7), fcmToken: "fcm-diagnose-iphone-01", bundleId: TEST_APNS.bundleId, apnsEnvironment: "production" };
@@ -49,18 +49,6 @@ async function rungCall(uid: string, bmxUserId: string): Promise<string> {
   return guid;
 }
 
-beforeAll(async () => {
-  [fake, push] = await Promise.all([ButterflyMxFake.start(), startPushHarness(projectId)]);
-});
-beforeEach(async () => {
-  await firestore.clear();
-  fake.reset();
-  push.fcm.reset();
-  push.apns.reset();
-});
-afterAll(async () => {
-  await Promise.all([fake.close(), push.close(), firestore.close()]);
-});
 
 describe("a healthy resident", () => {
   it("passes every check, in order, and reports each device's steps on each call", async () => {

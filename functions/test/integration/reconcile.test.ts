@@ -8,16 +8,16 @@ import { ringTimedOut } from "../../src/calls/ring-timeout-service";
 import { stopCall } from "../../src/calls/stop-service";
 import { callHistory } from "../../src/history/call-history-service";
 import { ButterflyMxFake } from "../fakes/butterflymx-fake";
+import { useFeatureFakes } from "../helpers/feature-fakes";
 import { accountDeps, resident, signInAtButterflyMx } from "../helpers/accounts-harness";
-import { isolatedProjectId, testFirestore } from "../helpers/emulators";
-import { PushHarness, seedResident, seedRingingCall, startPushHarness } from "../helpers/push-harness";
+import { PushHarness, seedResident, seedRingingCall } from "../helpers/push-harness";
 
 /** Reconciliation against the ButterflyMX fake's call logs, through the real Firestore emulator. */
-const projectId = isolatedProjectId(__filename);
-const firestore = testFirestore(projectId);
-const db = firestore.db;
+const fakes = useFeatureFakes(__filename);
+const db = fakes.db;
 let fake: ButterflyMxFake;
 let push: PushHarness;
+beforeAll(() => void ({ fake, push } = fakes));
 
 const ANDROID = { deviceId: "pixel", platform: "android", fcmToken: "fcm-reconcile-android-01" };
 const MINUTE = 60_000;
@@ -41,17 +41,6 @@ async function linkedResident(uid: string, bmxUserId: string): Promise<void> {
   await db.doc(`users/${uid}`).update({ "butterflymx.linkedAt": Timestamp.fromMillis(Date.now() - 2 * 3_600_000) });
 }
 
-beforeAll(async () => {
-  [fake, push] = await Promise.all([ButterflyMxFake.start(), startPushHarness(projectId)]);
-});
-beforeEach(async () => {
-  await firestore.clear();
-  fake.reset();
-  push.fcm.reset();
-});
-afterAll(async () => {
-  await Promise.all([fake.close(), push.close(), firestore.close()]);
-});
 
 describe("a call ButterflyMX logged that never reached us", () => {
   it("is recorded as over and never rung, dated when the visitor called, with panel, unit and snapshot; once", async () => {

@@ -11,17 +11,17 @@ import { callHistory, CallHistoryEntry } from "../../src/history/call-history-se
 import { historyQuerySchema } from "../../src/history/history-schemas";
 import { AnsweredBefore, NotAllowed, parseInput, PreconditionFailed } from "../../src/shared/errors";
 import { ButterflyMxFake } from "../fakes/butterflymx-fake";
+import { useFeatureFakes } from "../helpers/feature-fakes";
 import { accountDeps, resident, signInAtButterflyMx, tenant } from "../helpers/accounts-harness";
-import { isolatedProjectId, testFirestore } from "../helpers/emulators";
 import { createBody } from "../helpers/butterflymx-payloads";
-import { endCall, PushHarness, seedResident, seedRingingCall, startPushHarness } from "../helpers/push-harness";
+import { endCall, PushHarness, seedResident, seedRingingCall } from "../helpers/push-harness";
 
 /** Door release, histories and preferences against the local ButterflyMX and the Firestore emulator. */
-const projectId = isolatedProjectId(__filename);
-const firestore = testFirestore(projectId);
-const db = firestore.db;
+const fakes = useFeatureFakes(__filename);
+const db = fakes.db;
 let fake: ButterflyMxFake;
 let push: PushHarness;
+beforeAll(() => void ({ fake, push } = fakes));
 
 const deps = (overrides: Partial<AccountDeps> = {}) => accountDeps(db, fake, overrides);
 const doorDeps = (overrides: Partial<DoorDeps> = {}): DoorDeps => ({ db, bmx: deps().bmx, now: Date.now, releaseWindowMs: 300_000, ...overrides });
@@ -36,17 +36,6 @@ async function linked(uid: string, bmxUserId: string, extra: Parameters<typeof t
   await linkAccount(deps(), uid, signInAtButterflyMx(fake, bmxUserId));
 }
 
-beforeAll(async () => {
-  [fake, push] = await Promise.all([ButterflyMxFake.start(), startPushHarness(projectId)]);
-});
-beforeEach(async () => {
-  await firestore.clear();
-  fake.reset();
-  push.fcm.reset();
-});
-afterAll(async () => {
-  await Promise.all([fake.close(), push.close(), firestore.close()]);
-});
 
 describe("updatePreferences", () => {
   it("stores the preference and says not_linked for a resident without ButterflyMX", async () => {

@@ -1,6 +1,7 @@
 import { DocumentReference, Firestore, Query } from "firebase-admin/firestore";
 import { CallDocument } from "../../src/calls/call-document";
-import { LEASE_MS, SeenCall } from "../../src/calls/call-claims";
+import { LEASE_MS } from "../../src/calls/call-claims";
+import { SeenCall } from "../../src/calls/call-repository";
 import { DeliveryDocument } from "../../src/calls/delivery-records";
 import { ringCall } from "../../src/calls/ring-service";
 import { stopCall } from "../../src/calls/stop-service";

@@ -9,16 +9,16 @@ import { ringTimedOut } from "../../src/calls/ring-timeout-service";
 import { stopCall } from "../../src/calls/stop-service";
 import { NotAllowed } from "../../src/shared/errors";
 import { ButterflyMxFake } from "../fakes/butterflymx-fake";
+import { useFeatureFakes } from "../helpers/feature-fakes";
 import { accountDeps, resident, signInAtButterflyMx } from "../helpers/accounts-harness";
-import { isolatedProjectId, testFirestore } from "../helpers/emulators";
-import { endCall, PushHarness, seedResident, seedRingingCall, startPushHarness } from "../helpers/push-harness";
+import { endCall, PushHarness, seedResident, seedRingingCall } from "../helpers/push-harness";
 
 /** The missed-call timeout, invoked directly (the Cloud Tasks emulation runs it in the e2e suite). */
-const projectId = isolatedProjectId(__filename);
-const firestore = testFirestore(projectId);
-const db = firestore.db;
+const fakes = useFeatureFakes(__filename);
+const db = fakes.db;
 let fake: ButterflyMxFake;
 let push: PushHarness;
+beforeAll(() => void ({ fake, push } = fakes));
 
 const ANDROID = { deviceId: "pixel", platform: "android", fcmToken: "fcm-timeout-android-01" };
 const IPAD = { deviceId: "ipad", platform: "ios", fcmToken: "fcm-timeout-ipad-0001" };
@@ -26,17 +26,6 @@ const IPAD = { deviceId: "ipad", platform: "ios", fcmToken: "fcm-timeout-ipad-00
 const timeoutDeps = () => ({ db, bmx: accountDeps(db, fake).bmx, now: () => Date.now() + 44_000, ringWindowMs: 40_000 });
 const call = async (guid: string) => (await db.doc(`calls/${guid}`).get()).data() as CallDocument;
 
-beforeAll(async () => {
-  [fake, push] = await Promise.all([ButterflyMxFake.start(), startPushHarness(projectId)]);
-});
-beforeEach(async () => {
-  await firestore.clear();
-  fake.reset();
-  push.fcm.reset();
-});
-afterAll(async () => {
-  await Promise.all([fake.close(), push.close(), firestore.close()]);
-});
 
 describe("scheduling", () => {
   it("schedules one timeout per ring, at the end of the window plus a grace, beside the pushes", async () => {
