@@ -5,18 +5,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { callObject as demoCall, STATUS_COMMANDS, statusUpdate } from "./lib/butterflymx-deliveries.mjs";
 import { DEMO } from "./lib/demo-data.mjs";
 import { functionUrl, localSecrets, ROOT } from "./lib/emulator-env.mjs";
 import { emulatorAdmin } from "./lib/seed.mjs";
 
-const STATUS_COMMANDS = {
-  answer: "connecting_sip",
-  cancel: "canceled",
-  decline: "rejected",
-  missed: "timeout_online_signal",
-  door: "opened_door",
-  rollover: "voip_rollover",
-};
 const HELP = `Usage: npm run simulate -- <command> [guid] [options]
   call                 a visitor calls (create); prints the new guid
   duplicate [guid]     repeat the create delivery
@@ -67,10 +60,10 @@ if (command === "call") {
 } else if (command === "status") {
   if (!rest[0]) fail("status needs a raw ButterflyMX status, e.g. npm run simulate -- status canceled");
   guid = guidArg(rest[1]);
-  body = { call: callObject(guid), status: rest[0] };
+  body = statusUpdate(guid, rest[0], user());
 } else if (Object.hasOwn(STATUS_COMMANDS, command)) {
   guid = guidArg(rest[0]);
-  body = { call: callObject(guid), status: STATUS_COMMANDS[command] };
+  body = statusUpdate(guid, STATUS_COMMANDS[command], user());
 } else {
   fail(`Unknown command "${command}".\n\n${HELP}`);
 }
@@ -175,8 +168,11 @@ async function request(url, body, idToken) {
 }
 
 function callObject(callGuid) {
-  const user = values.user ? { ...DEMO.call.user, id: Number(values.user) || values.user } : DEMO.call.user;
-  return { guid: callGuid, ...DEMO.call, user };
+  return demoCall(callGuid, user());
+}
+
+function user() {
+  return values.user ? { ...DEMO.call.user, id: Number(values.user) || values.user } : DEMO.call.user;
 }
 
 function guidArg(given) {

@@ -1,60 +1,49 @@
-// `npm start`: builds, starts the emulators (auth, Firestore, functions), seeds the demo resident and
-// prints how to simulate ButterflyMX deliveries. Ctrl-C stops everything.
+// `npm start`: builds, starts the emulators (auth, Firestore, functions, hosting) with the console, the local
+// ButterflyMX and the demo resident, and prints where everything is. Ctrl-C stops everything.
 import { spawn, spawnSync } from "node:child_process";
-import { createRequire } from "node:module";
-import { join } from "node:path";
-import { startDemoButterflyMx } from "./lib/demo-butterflymx.mjs";
 import { DEMO } from "./lib/demo-data.mjs";
-import { firebaseBin, functionUrl, localSecrets, prepareEmulators, PROJECT_ID, ROOT, SetupError } from "./lib/emulator-env.mjs";
-import { emulatorAdmin, seedDemo } from "./lib/seed.mjs";
-
-const READY_DEADLINE_MS = 120_000;
-const require = createRequire(import.meta.url);
+import { firebaseBin, localSecrets, prepareEmulators, ROOT, SetupError } from "./lib/emulator-env.mjs";
+import { localStack } from "./lib/local-stack.mjs";
 
 const build = spawnSync("npm", ["run", "build", "-w", "functions"], { cwd: ROOT, stdio: "inherit" });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
-let prepared;
+let env;
 try {
-  prepared = await prepareEmulators();
+  ({ env } = await prepareEmulators());
 } catch (error) {
   if (!(error instanceof SetupError)) throw error;
   console.error(`\nCannot start the emulators: ${error.message}`);
   process.exit(1);
 }
-const { env, config } = prepared;
-let butterflymx;
-try {
-  butterflymx = await startDemoButterflyMx();
-} catch (error) {
-  if (!(error instanceof SetupError)) throw error;
-  console.error(`\nCannot start the local ButterflyMX: ${error.message}`);
-  process.exit(1);
-}
-Object.assign(env, butterflymx.env);
+const stack = localStack("start");
+await stack.buildConsole();
 const emulators = spawn(
   process.execPath,
-  [firebaseBin(), "emulators:start", "--project", PROJECT_ID, "--only", "auth,firestore,functions"],
-  { cwd: ROOT, env, stdio: "inherit" },
+  [firebaseBin(), "emulators:start", "--project", stack.projectId, "--only", "auth,firestore,functions,hosting"],
+  { cwd: ROOT, env: { ...env, ...stack.env }, stdio: "inherit" },
 );
 emulators.on("exit", (code, signal) => process.exit(code ?? (signal ? 130 : 1)));
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => emulators.kill(signal));
 
-const { REGION } = require(join(ROOT, "functions/lib/config.js"));
-const webhookBase = functionUrl(config, "butterflymxWebhook", REGION);
-await waitForWebhook(webhookBase);
-await seedDemo(emulatorAdmin(config));
-// The demo resident's webhook as linking would have left it at ButterflyMX (diagnose checks it there).
-butterflymx.fake.seedIntegration({ kind: "tenant", id: DEMO.tenantId }, `${webhookBase}/${DEMO.webhookSecret}`);
+try {
+  await stack.start();
+} catch (error) {
+  console.error(`\nCannot start the local stack: ${error.message}`);
+  emulators.kill("SIGINT");
+  process.exit(1);
+}
 
-const { firestore } = config.emulators;
+const { firestore } = stack.config.emulators;
 console.log(`
-┌─ intercom-relay is running on the emulators (project ${PROJECT_ID}) ─────────────────────
+┌─ intercom-relay is running on the emulators (project ${stack.projectId}) ─────────────────────
+│ Resident console (sign in as ${DEMO.email} / ${DEMO.password}, prefilled; developer panel at the bottom):
+│   ${stack.consoleUrl}
 │ Webhook URL (demo resident ${DEMO.uid}, ButterflyMX user ${DEMO.bmxUserId}):
-│   ${webhookBase}/${DEMO.webhookSecret}
+│   ${stack.webhookBase}/${DEMO.webhookSecret}
 │ Building-wide (operator) URL, secret from functions/.secret.local:
-│   ${webhookBase}/${localSecrets().WEBHOOK_OPERATOR_SECRET ?? "(WEBHOOK_OPERATOR_SECRET not set)"}
-│ Local ButterflyMX (the demo resident's account, a door, some history): ${butterflymx.env.BUTTERFLYMX_API_ORIGIN_NA}
+│   ${stack.webhookBase}/${localSecrets().WEBHOOK_OPERATOR_SECRET ?? "(WEBHOOK_OPERATOR_SECRET not set)"}
+│ Local ButterflyMX (the demo resident's account, a door, some history): ${stack.env.BUTTERFLYMX_API_ORIGIN_NA}
 │ Simulate ButterflyMX, in another terminal:
 │   npm run simulate -- call            a visitor calls unit ${DEMO.call.unit.label} (prints the guid)
 │   npm run simulate -- answer          the call is answered (connecting_sip)
@@ -65,20 +54,3 @@ console.log(`
 │   npm run simulate -- help            every command and option
 │ Firestore emulator: ${firestore.host}:${firestore.port}   Stop with Ctrl-C.
 └──────────────────────────────────────────────────────────────────────────────────────────`);
-
-/** Polls until the webhook function answers (405 to a GET): emulators up, functions loaded. */
-async function waitForWebhook(url) {
-  const deadline = Date.now() + READY_DEADLINE_MS;
-  while (Date.now() < deadline) {
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      if (response.status === 405) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  console.error(`The webhook did not come up within ${READY_DEADLINE_MS / 1000} s at ${url}; see the emulator output above.`);
-  emulators.kill("SIGINT");
-  process.exit(1);
-}

@@ -10,17 +10,17 @@ import { localSecrets, ROOT, SetupError } from "./emulator-env.mjs";
 
 const require = createRequire(import.meta.url);
 const OUT = join(ROOT, ".emulators", "demo-butterflymx");
-/** Ports of `npm start`'s ButterflyMX (the tests use 9745–9747). */
+/** Ports of `npm start`'s ButterflyMX (the tests' fakes use 9745–9747, the browser suite's ButterflyMX 9765–9767). */
 export const DEMO_BUTTERFLYMX_PORTS = { accounts: 9755, na: 9756, eu: 9757 };
 
-export async function startDemoButterflyMx() {
+export async function startDemoButterflyMx(ports = DEMO_BUTTERFLYMX_PORTS) {
   const tsc = require.resolve("typescript/bin/tsc");
   const built = spawnSync(process.execPath, [tsc, join(ROOT, "functions/test/fakes/butterflymx-fake.ts"), "--outDir", OUT, "--module", "commonjs",
     "--target", "es2022", "--moduleResolution", "node", "--skipLibCheck", "--types", "node"], { cwd: ROOT, stdio: "inherit" });
   if (built.status !== 0) throw new SetupError("the local ButterflyMX did not compile (see above)");
   process.env.BUTTERFLYMX_FAKE_CLIENT_SECRET = localSecrets().BUTTERFLYMX_CLIENT_SECRET;
   const { ButterflyMxFake } = require(join(OUT, "butterflymx-fake.js"));
-  const fake = await ButterflyMxFake.start(DEMO_BUTTERFLYMX_PORTS);
+  const fake = await ButterflyMxFake.start(ports);
   const unitId = String(DEMO.call.unit.id);
   fake.addUser({
     id: String(DEMO.bmxUserId),

@@ -21,31 +21,47 @@ const GCLOUD_JAR_CANDIDATES = [
 
 export class SetupError extends Error {}
 
-/** Port offset of the `test` and `bench` profiles, so they run beside a running `npm start`. */
-const TEST_PORT_OFFSET = 1;
-
 /**
- * Returns `{ env, configArgs, config }` for running firebase-tools: `config` is firebase.json as used
- * (ports shifted for the test and bench profiles), `configArgs` the CLI flags that select it.
+ * Port offsets of the profiles, so that they run beside a running `npm start` (`start`): `npm test`'s emulator
+ * suites and the benchmarks (`test`, `bench`; never at once), and `npm test`'s browser suite (`console`).
  */
-export async function prepareEmulators({ profile = "start" } = {}) {
-  const env = { ...process.env, METADATA_SERVER_DETECTION: "none" };
-  checkJava();
-  Object.assign(env, await firestoreEmulator());
-  ensureLocalSecrets();
-  const base = JSON.parse(readFileSync(join(ROOT, "firebase.json"), "utf8"));
-  if (profile !== "test" && profile !== "bench") return { env, configArgs: [], config: base };
-  const config = structuredClone(base);
+const PORT_OFFSETS = { start: 0, test: 1, bench: 1, console: 2 };
+
+/** The emulated project of each profile (`demo-` projects: no credentials, pushes go to the outbox). */
+export function profileProjectId(profile) {
+  return { test: TEST_PROJECT_ID, bench: TEST_PROJECT_ID, console: `${PROJECT_ID}-console` }[profile] ?? PROJECT_ID;
+}
+
+/** firebase.json as the profile uses it: ports shifted, and the files each profile adds. */
+export function profileConfig(profile) {
+  if (!(profile in PORT_OFFSETS)) throw new Error(`unknown emulator profile ${profile}`);
+  const config = JSON.parse(readFileSync(join(ROOT, "firebase.json"), "utf8"));
   for (const options of Object.values(config.emulators)) {
     if (typeof options === "object" && options !== null) {
-      for (const key of ["port", "websocketPort"]) if (typeof options[key] === "number") options[key] += TEST_PORT_OFFSET;
+      for (const key of ["port", "websocketPort"]) if (typeof options[key] === "number") options[key] += PORT_OFFSETS[profile];
     }
   }
   if (profile === "bench") {
     // The latency floor's bare trigger, as a second codebase that only the benchmarks load.
     config.functions = [...config.functions, { source: "bench/floor", codebase: "bench-floor" }];
   }
-  const path = join(ROOT, profile === "bench" ? "firebase.bench.json" : "firebase.test.json");
+  // The browser suite's console is built with its own emulator addresses, beside `npm start`'s.
+  if (profile === "console") config.hosting = { ...config.hosting, public: ".emulators/console-test", predeploy: undefined };
+  return config;
+}
+
+/**
+ * Returns `{ env, configArgs, config }` for running firebase-tools: `config` is firebase.json as used
+ * (see `profileConfig`), `configArgs` the CLI flags that select it.
+ */
+export async function prepareEmulators({ profile = "start" } = {}) {
+  const env = { ...process.env, METADATA_SERVER_DETECTION: "none" };
+  checkJava();
+  Object.assign(env, await firestoreEmulator());
+  ensureLocalSecrets();
+  const config = profileConfig(profile);
+  if (profile === "start") return { env, configArgs: [], config };
+  const path = join(ROOT, `firebase.${profile}.json`);
   writeFileSync(path, JSON.stringify(config, null, 2) + "\n");
   return { env, configArgs: ["--config", path], config };
 }
@@ -184,9 +200,9 @@ async function reachable(url) {
 }
 
 /** The local URL of an HTTPS function, from the emulator config in use. */
-export function functionUrl(config, name, region) {
+export function functionUrl(config, name, region, projectId = PROJECT_ID) {
   const { host, port } = config.emulators.functions;
-  return `http://${host}:${port}/${PROJECT_ID}/${region}/${name}`;
+  return `http://${host}:${port}/${projectId}/${region}/${name}`;
 }
 
 /** Runs the firebase-tools CLI installed in this repository (never a global one). */

@@ -6,14 +6,14 @@ import { PROJECT_ID, ROOT } from "./emulator-env.mjs";
 
 const require = createRequire(import.meta.url);
 
-/** Admin SDK handles on the emulators described by `config` (firebase.json as used). */
-export function emulatorAdmin(config) {
+/** Admin SDK handles on the emulators described by `config` (firebase.json as used), for `projectId`. */
+export function emulatorAdmin(config, projectId = PROJECT_ID) {
   const { firestore, auth } = config.emulators;
   process.env.FIRESTORE_EMULATOR_HOST = `${firestore.host}:${firestore.port}`;
   process.env.FIREBASE_AUTH_EMULATOR_HOST = `${auth.host}:${auth.port}`;
   process.env.METADATA_SERVER_DETECTION = "none";
   const { initializeApp, getApps } = require("firebase-admin/app");
-  const app = getApps()[0] ?? initializeApp({ projectId: PROJECT_ID });
+  const app = getApps()[0] ?? initializeApp({ projectId });
   return { db: require("firebase-admin/firestore").getFirestore(app), auth: require("firebase-admin/auth").getAuth(app) };
 }
 

@@ -1,0 +1,18 @@
+import { chromium } from "playwright-core";
+const b = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox","--disable-gpu","--disable-background-networking","--disable-component-update","--disable-sync","--no-first-run"] });
+const p = await b.newPage({ viewport: { width: 1000, height: 900 } });
+p.on("console", (m) => console.log("console:", m.type(), m.text()));
+p.on("pageerror", (e) => console.log("pageerror:", e.message));
+await p.goto("http://127.0.0.1:5080/");
+await p.getByRole("button", { name: "Sign in" }).click();
+await p.getByRole("tab", { name: "Calls" }).waitFor();
+await p.locator('[data-play="call"]').click();
+await p.getByTestId("call-status").filter({ hasText: "Ringing" }).waitFor({ timeout: 15000 });
+await p.waitForTimeout(2500);
+await p.screenshot({ path: "/tmp/pw/ringing.png" });
+await p.locator('[data-play="answer"]').click();
+await p.getByTestId("call-status").filter({ hasText: "Answered" }).waitFor({ timeout: 15000 });
+await p.waitForTimeout(2000);
+await p.screenshot({ path: "/tmp/pw/answered.png", fullPage: true });
+console.log(await p.getByTestId("play-result").textContent());
+await b.close();

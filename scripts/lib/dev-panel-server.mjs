@@ -1,0 +1,130 @@
+// The console's developer server, emulators only (`npm start` and the browser tests run it; nothing of it is
+// deployed). The deployed webhook has CORS off and `pushOutbox` is server-only, so the console's developer panel
+// reaches them here instead: this server posts ButterflyMX deliveries to the webhook through the building-wide
+// (operator) URL and streams the outbox with admin access to the emulators. It listens on loopback, answers only
+// the console's origin, and acts only for a signed-in user (an Auth emulator ID token) who is linked.
+import { randomUUID } from "node:crypto";
+import { createServer } from "node:http";
+import { callObject, STATUS_COMMANDS, statusUpdate } from "./butterflymx-deliveries.mjs";
+import { DEMO } from "./demo-data.mjs";
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const RAW_STATUS = /^[a-z0-9_]{1,64}$/;
+const MAX_BODY = 4096;
+const OUTBOX_BACKLOG = 20;
+
+/**
+ * Starts the server on 127.0.0.1:`port`. `webhookUrl`: the operator URL of the emulated webhook; `db` / `auth`:
+ * admin handles on the emulators. Resolves to `{ origin, close() }`.
+ */
+export async function startDevPanelServer({ port, consoleOrigin, webhookUrl, db, auth }) {
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error) => reply(response, 500, { error: `developer server: ${error.message}` }));
+  });
+
+  async function handle(request, response) {
+    const origin = request.headers.origin;
+    if (origin !== undefined && origin !== consoleOrigin) return reply(response, 403, { error: `origin ${origin} is not the console's (${consoleOrigin})` });
+    if (origin) {
+      response.setHeader("access-control-allow-origin", origin);
+      response.setHeader("vary", "origin");
+    }
+    if (request.method === "OPTIONS") {
+      response.setHeader("access-control-allow-methods", "GET, POST");
+      response.setHeader("access-control-allow-headers", "authorization, content-type");
+      response.writeHead(204).end();
+      return;
+    }
+    const uid = await signedInUid(request.headers.authorization);
+    if (!uid) return reply(response, 401, { error: "sign in first: the developer server needs the console's ID token" });
+    const path = new URL(request.url, "http://localhost").pathname;
+    if (request.method === "POST" && path === "/play") return play(uid, await jsonBody(request), response);
+    if (request.method === "GET" && path === "/outbox") return streamOutbox(request, response);
+    reply(response, 404, { error: `no ${request.method} ${path} here: POST /play, GET /outbox` });
+  }
+
+  async function signedInUid(header) {
+    const token = /^Bearer (.+)$/.exec(header ?? "")?.[1];
+    if (!token) return undefined;
+    try {
+      return (await auth.verifyIdToken(token)).uid;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Plays ButterflyMX for the user's linked ButterflyMX user: `{command, guid?, status?}`. */
+  async function play(uid, input, response) {
+    if (!input || typeof input !== "object") return reply(response, 400, { error: "the body must be a JSON object {command, guid?, status?}" });
+    const { command, status } = input;
+    const commands = ["call", "duplicate", "status", ...Object.keys(STATUS_COMMANDS)];
+    if (!commands.includes(command)) return reply(response, 400, { error: `command must be one of ${commands.join(", ")}` });
+    if (command === "status" && !RAW_STATUS.test(status ?? "")) return reply(response, 400, { error: "status must be 1–64 of a-z 0-9 _ (a raw ButterflyMX status)" });
+    const guid = command === "call" ? randomUUID() : input.guid;
+    if (!GUID.test(guid ?? "")) return reply(response, 400, { error: "guid must be a call's guid: select a call, or play a call first" });
+    const profile = (await db.doc(`users/${uid}`).get()).data();
+    const bmxUserId = profile?.butterflymx?.userId;
+    if (!bmxUserId) return reply(response, 409, { error: "this account is not linked to ButterflyMX, so no call can reach it (sign in as the demo resident)" });
+    const user = { ...DEMO.call.user, id: Number(bmxUserId) || bmxUserId, email: undefined };
+    const body = command === "call" || command === "duplicate" ? callObject(guid, user) : statusUpdate(guid, command === "status" ? status : STATUS_COMMANDS[command], user);
+    const answer = await fetch(webhookUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    reply(response, 200, { guid, webhook: { status: answer.status, body: await answer.json().catch(() => null) } });
+  }
+
+  /** Server-sent events: the latest pushes, then each new one, as `data: {…}` lines. */
+  function streamOutbox(request, response) {
+    response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
+    response.write(": outbox\n\n");
+    const query = db.collection("pushOutbox").orderBy("createdAt", "desc").limit(OUTBOX_BACKLOG);
+    const unsubscribe = query.onSnapshot(
+      (snapshot) => {
+        const added = snapshot.docChanges().filter((change) => change.type === "added").reverse();
+        for (const { doc } of added) response.write(`data: ${JSON.stringify(outboxEntry(doc))}\n\n`);
+      },
+      (error) => response.end(`event: error\ndata: ${JSON.stringify(error.message)}\n\n`),
+    );
+    request.on("close", unsubscribe);
+  }
+
+  await new Promise((resolve, reject) => server.once("error", reject).listen(port, "127.0.0.1", resolve));
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(resolve);
+    }),
+  };
+}
+
+/** What the panel shows of a push: never the whole token. */
+function outboxEntry(doc) {
+  const push = doc.data();
+  const headers = push.request?.headers ?? push.request?.apns?.headers ?? {};
+  return {
+    id: doc.id,
+    provider: push.provider,
+    guid: push.guid,
+    type: push.type,
+    device: `token ${String(push.token).slice(0, 12)}…`,
+    pushType: headers["apns-push-type"],
+    createdAt: push.createdAt.toDate().toISOString(),
+  };
+}
+
+async function jsonBody(request) {
+  let text = "";
+  for await (const chunk of request) {
+    text += chunk;
+    if (text.length > MAX_BODY) return undefined;
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function reply(response, status, body) {
+  if (response.headersSent) return response.end();
+  response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+}
