@@ -11,14 +11,14 @@ export function historyView(backend: Backend): { element: HTMLElement; refresh()
     label: "Call history",
     columns: ["When", "Panel → unit", "Status", "Rang", "Source"],
     row: (e) => [when(e.at), `${e.panel?.name ?? "—"} → ${e.unit?.label ?? "—"}`, statusWords(e.status), e.rang ? `${e.rang.sent}/${e.rang.devices} device(s)` : "—", e.source],
-    load: async (cursor) => (await backend.call.getCallHistory({ limit: PAGE, cursor })).data,
+    load: async (cursor) => (await backend.call.getCallHistory(pageQuery(cursor))).data,
     items: (page) => page.calls ?? [],
   });
   const access = pagedTable<AccessHistoryEntry>({
     label: "Door releases",
     columns: ["When", "Door", "Result", "How", "Source"],
     row: (e) => [when(e.at), e.accessPoint ?? (e.callGuid ? "the calling panel" : "—"), e.result, e.method ?? (e.callGuid ? "from a call" : "—"), e.source],
-    load: async (cursor) => (await backend.call.getAccessHistory({ limit: PAGE, cursor })).data,
+    load: async (cursor) => (await backend.call.getAccessHistory(pageQuery(cursor))).data,
     items: (page) => page.entries ?? [],
   });
   const element = h("div", { class: "history" }, calls.element, access.element);
@@ -29,6 +29,11 @@ export function historyView(backend: Backend): { element: HTMLElement; refresh()
       access.reload();
     },
   };
+}
+
+/** The SDK sends an undefined field as null, which the callables refuse: the first page has no cursor at all. */
+function pageQuery(cursor: string | undefined): { limit: number; cursor?: string } {
+  return cursor === undefined ? { limit: PAGE } : { limit: PAGE, cursor };
 }
 
 interface TableSpec<T> {

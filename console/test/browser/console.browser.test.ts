@@ -1,0 +1,191 @@
+// The console in a real browser (Debian's Chromium, headless) against the emulators, the local ButterflyMX and
+// the developer server: `npm test` runs this inside `firebase emulators:exec` (scripts/console-suite.mjs).
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+
+const CONSOLE_URL = process.env.CONSOLE_URL;
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+/** Set SCREENSHOTS=docs/console to refresh the README's screenshots; failures are always kept in the temp dir. */
+const SHOTS = process.env.SCREENSHOTS ? join(__dirname, "..", "..", "..", process.env.SCREENSHOTS) : undefined;
+const STATE = 20_000; // how long the page may take to show a state the backend reached (ring, stop: ~2 s here)
+
+if (!CONSOLE_URL) throw new Error("CONSOLE_URL is not set: the browser suite runs through `npm test` (scripts/console-suite.mjs), inside the emulators.");
+if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH.`);
+
+jest.setTimeout(90_000);
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  if (SHOTS) mkdirSync(SHOTS, { recursive: true });
+});
+afterAll(() => browser?.close());
+afterEach(async () => Promise.all(browser.contexts().map((context) => context.close())));
+
+/** A fresh browser profile on the console; every page error and console error is collected for the test to check. */
+async function openConsole(viewport = { width: 1000, height: 900 }): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(`page error: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(`console error: ${message.text()}`);
+  });
+  await page.goto(CONSOLE_URL!);
+  return { page, errors };
+}
+
+async function signInAsDemo(page: Page): Promise<void> {
+  // The emulator build prefills the demo resident.
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign out" }).waitFor();
+}
+
+/** Plays a new call from the developer panel and waits until the page shows it ringing; returns its guid. */
+async function playCall(page: Page): Promise<string> {
+  const result = page.getByTestId("play-result");
+  await result.evaluate((output) => (output.textContent = ""));
+  await page.locator('[data-play="call"]').click();
+  await result.filter({ hasText: /./ }).waitFor({ timeout: STATE });
+  const answer = (await result.textContent()) ?? "";
+  expect(answer).toMatch(/^call → webhook HTTP 200/);
+  const guid = /"guid":"([0-9a-f-]{36})"/.exec(answer)?.[1];
+  if (!guid) throw new Error(`the developer panel did not report the new call's guid: ${answer}`);
+  await page.locator(`.call-item[data-guid="${guid}"][aria-pressed="true"]`).waitFor({ timeout: STATE });
+  return guid;
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+it("signs in, shows a played call ringing, then answered with each device's ring and stop", async () => {
+  const { page, errors } = await openConsole();
+  await signInAsDemo(page);
+  const guid = await playCall(page);
+  const detail = page.getByRole("region", { name: "Selected call" });
+  await expect(detail.getByRole("heading", { level: 2 }).textContent()).resolves.toBe("Front Door calls 4B");
+  await detail.getByTestId("call-status").filter({ hasText: "Ringing" }).waitFor();
+  await detail.getByRole("timer").filter({ hasText: /ringing for \d+ s/ }).waitFor();
+  await detail.getByTestId("ring-words").filter({ hasText: "Rang 2 of your 2 device(s)" }).waitFor({ timeout: STATE });
+  await detail.locator('tr[data-device="demo-android"]').filter({ hasText: "sent via fcm_android" }).waitFor({ timeout: STATE });
+  await page.locator(`.outbox li[data-guid="${guid}"]`).filter({ hasText: "fcm call.ring" }).waitFor({ timeout: STATE });
+  await shot(page, "ringing");
+
+  await page.locator('[data-play="answer"]').click();
+  await detail.getByTestId("call-status").filter({ hasText: "Answered" }).waitFor({ timeout: STATE });
+  await detail.getByTestId("stop-words").filter({ hasText: "Ringing stopped on 1 of 2 device(s)" }).waitFor({ timeout: STATE });
+  const android = detail.locator('tr[data-device="demo-android"]');
+  // Cells: ring, stop, acknowledged. The VoIP-only iPhone was rung through APNs but no push can stop it.
+  await expect(android.locator("td").allTextContents()).resolves.toEqual([expect.stringMatching(/^sent via fcm_android/), expect.stringMatching(/^sent via fcm_android/), "—"]);
+  const iphone = detail.locator('tr[data-device="demo-iphone"] td');
+  await expect(iphone.nth(0).textContent()).resolves.toMatch(/^sent via apns_voip/);
+  await expect(iphone.nth(1).textContent()).resolves.toMatch(/^no push can reach it/);
+  await expect(detail.locator(".timeline li").allTextContents()).resolves.toEqual([
+    expect.stringMatching(/create initializing → Ringing · via operator$/),
+    expect.stringMatching(/status_update connecting_sip → Answered · via operator$/),
+  ]);
+  await page.locator(`.outbox li[data-guid="${guid}"]`).filter({ hasText: "fcm call.end" }).waitFor({ timeout: STATE });
+  await page.locator(`.call-item[data-guid="${guid}"]`).filter({ hasText: "Answered" }).waitFor();
+
+  // Acknowledging as the Android device shows on its record.
+  await page.getByLabel("Acknowledge as device").selectOption("demo-android");
+  await page.getByLabel("event").selectOption("displayed");
+  await page.getByRole("button", { name: "Acknowledge" }).click();
+  await android.locator("td").nth(2).filter({ hasText: "displayed" }).waitFor({ timeout: STATE });
+  await shot(page, "answered");
+  expect(errors).toEqual([]);
+});
+
+it("keeps the session across a reload", async () => {
+  const { page, errors } = await openConsole();
+  await signInAsDemo(page);
+  await page.reload();
+  await page.getByRole("button", { name: "Sign out" }).waitFor();
+  await expect(page.getByRole("form", { name: "Sign in" }).count()).resolves.toBe(0);
+  await expect(page.locator(".account").textContent()).resolves.toContain("resident@example.com");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("form", { name: "Sign in" }).waitFor();
+  expect(errors).toEqual([]);
+});
+
+it("with Do Not Disturb on, shows why the next call did not ring", async () => {
+  const { page, errors } = await openConsole();
+  await signInAsDemo(page);
+  const setDnd = async (on: boolean): Promise<void> => {
+    await page.getByRole("tab", { name: "Settings" }).click();
+    await page.getByLabel("Do Not Disturb").setChecked(on);
+    await page.getByRole("button", { name: "Save preferences" }).click();
+    await page.getByTestId("preferences-result").filter({ hasText: /^Saved\./ }).waitFor({ timeout: STATE });
+    await page.getByRole("tab", { name: "Calls" }).click();
+  };
+  await setDnd(true);
+  try {
+    const guid = await playCall(page);
+    const detail = page.getByRole("region", { name: "Selected call" });
+    await detail.getByTestId("ring-words").filter({ hasText: "Not rung: Do Not Disturb was on." }).waitFor({ timeout: STATE });
+    await expect(page.locator(`.outbox li[data-guid="${guid}"]`).count()).resolves.toBe(0);
+    await shot(page, "do-not-disturb");
+  } finally {
+    await setDnd(false);
+  }
+  expect(errors).toEqual([]);
+});
+
+it("releases the door of a call and lists it in the access history", async () => {
+  const { page, errors } = await openConsole();
+  await signInAsDemo(page);
+  await playCall(page);
+  await page.getByRole("button", { name: "Open the door" }).click();
+  await page.getByTestId("door-result").filter({ hasText: "Door release: released" }).waitFor({ timeout: STATE });
+  await page.getByRole("tab", { name: "History" }).click();
+  const releases = page.getByRole("region", { name: "Door releases" });
+  const newest = releases.locator("tbody tr").first();
+  await newest.waitFor({ timeout: STATE });
+  // When, door, result, how, source: the release just made, through the call's panel.
+  await expect(newest.locator("td").allTextContents()).resolves.toEqual([expect.any(String), "Front Door", "released", "App call", expect.stringMatching(/^(relay|both)$/)]);
+  const calls = page.getByRole("region", { name: "Call history" });
+  await calls.locator("tbody tr").first().waitFor({ timeout: STATE });
+  await shot(page, "history");
+  expect(errors).toEqual([]);
+});
+
+it("answers why didn't it ring with the diagnose checklist", async () => {
+  const { page, errors } = await openConsole();
+  await signInAsDemo(page);
+  await page.getByRole("tab", { name: "Why didn't it ring?" }).click();
+  await page.getByRole("button", { name: "Check my setup" }).click();
+  const checks = page.locator(".checks li");
+  await checks.first().waitFor({ timeout: STATE });
+  await expect(checks.evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset.check))).resolves.toEqual([
+    "account_linked", "webhook_registered", "webhook_received", "has_device", "push_tokens_valid", "apns_environment", "do_not_disturb", "contact_preference", "recent_calls",
+  ]);
+  await page.locator('[data-check="account_linked"][data-ok="true"]').waitFor();
+  await page.locator('[data-check="has_device"][data-ok="true"]').waitFor();
+  await shot(page, "diagnose");
+  expect(errors).toEqual([]);
+});
+
+it("shows a second user none of the first user's calls, and no error", async () => {
+  const { page, errors } = await openConsole({ width: 390, height: 844 });
+  await page.getByLabel("Email").fill(`second-${Date.now()}@example.com`);
+  await page.getByLabel("Password").fill("second-password");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("button", { name: "Sign out" }).waitFor();
+  await page.getByRole("list", { name: "My calls, newest first" }).filter({ hasText: "No calls yet." }).waitFor({ timeout: STATE });
+  await expect(page.locator(".call-item").count()).resolves.toBe(0);
+  await page.getByRole("tab", { name: "Settings" }).click();
+  await page.getByTestId("link-state").filter({ hasText: "Not linked to ButterflyMX" }).waitFor({ timeout: STATE });
+  await page.getByRole("tab", { name: "Calls" }).click();
+  await expect(page.locator("#status").textContent()).resolves.toBe("");
+  await shot(page, "second-user-phone");
+  expect(errors).toEqual([]);
+  // The developer panel cannot play a call for an account ButterflyMX does not know (the browser logs the 409).
+  await page.locator('[data-play="call"]').click();
+  await page.getByTestId("play-result").filter({ hasText: "not linked to ButterflyMX" }).waitFor({ timeout: STATE });
+  await expect(page.locator(".call-item").count()).resolves.toBe(0);
+});
