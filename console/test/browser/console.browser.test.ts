@@ -165,6 +165,9 @@ it("answers why didn't it ring with the diagnose checklist", async () => {
     "account_linked", "webhook_registered", "webhook_received", "has_device", "push_tokens_valid", "apns_environment", "do_not_disturb", "contact_preference", "recent_calls",
   ]);
   await page.locator('[data-check="account_linked"][data-ok="true"]').waitFor();
+  // Confirmed at the local ButterflyMX, whose log also holds the seeded call that never reached the webhook.
+  await page.locator('[data-check="webhook_registered"][data-ok="true"]').waitFor();
+  await page.locator('[data-check="webhook_received"][data-ok="false"]').filter({ hasText: "never delivered" }).waitFor();
   await page.locator('[data-check="has_device"][data-ok="true"]').waitFor();
   await shot(page, "diagnose");
   expect(errors).toEqual([]);
