@@ -61,7 +61,8 @@ export function developerPanel(origin: string) {
       );
     };
     const watching = new AbortController();
-    void watchOutbox(origin, user, watching.signal, show).catch((error: unknown) => {
+    const ready = (): void => outbox.setAttribute("data-ready", "true");
+    void watchOutbox(origin, user, watching.signal, show, ready).catch((error: unknown) => {
       if (!watching.signal.aborted) answer.textContent = `Push outbox: ${problem(error)}`;
     });
 
@@ -79,15 +80,15 @@ export function developerPanel(origin: string) {
         h("button", { type: "submit", "data-play": "status" }, "Send status"),
       ),
       answer,
-      h("h3", {}, "Push outbox (what FCM and APNs would receive)"),
+      h("h3", {}, "Push outbox: what FCM and APNs would receive for your devices"),
       outbox,
     );
     return { element, stop: () => watching.abort() };
   };
 }
 
-/** Reads the server's event stream (one JSON push per `data:` line) with the ID token in a header, not the URL. */
-async function watchOutbox(origin: string, user: User, signal: AbortSignal, show: (push: OutboxPush) => void): Promise<void> {
+/** Reads the server's event stream (one JSON message per `data:` line) with the ID token in a header, not the URL. */
+async function watchOutbox(origin: string, user: User, signal: AbortSignal, show: (push: OutboxPush) => void, ready: () => void): Promise<void> {
   const response = await fetch(`${origin}/outbox`, { headers: { authorization: `Bearer ${await user.getIdToken()}` }, signal });
   if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -98,6 +99,11 @@ async function watchOutbox(origin: string, user: User, signal: AbortSignal, show
     buffered += value;
     const lines = buffered.split("\n");
     buffered = lines.pop() ?? "";
-    for (const line of lines) if (line.startsWith("data: ")) show(JSON.parse(line.slice(6)) as OutboxPush);
+    for (const line of lines) {
+      if (!line.startsWith("data: ")) continue;
+      const message = JSON.parse(line.slice(6)) as { kind: "ready" } | ({ kind: "push" } & OutboxPush);
+      if (message.kind === "ready") ready();
+      else show(message);
+    }
   }
 }

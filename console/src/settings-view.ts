@@ -20,14 +20,16 @@ export function settingsView(backend: Backend, uid: string): View {
   const dnd = h("input", { type: "checkbox", id: "dnd" });
   const contact = h("select", { id: "contact" }, h("option", { value: "mobile_app" }, "Ring the app (mobile_app)"), h("option", { value: "phone_call" }, "Call my phone instead (phone_call)"));
   const saved = h("output", { "data-testid": "preferences-result" });
-  render(
-    preferences,
+  // Disabled until the stored preferences arrive, so that they never overwrite a choice being made.
+  const fields = h(
+    "fieldset",
+    { disabled: true },
+    h("legend", { class: "visually-hidden" }, "Preferences"),
     h("p", {}, dnd, h("label", { for: "dnd" }, " Do Not Disturb (no call rings any of my devices)")),
     h("p", {}, h("label", { for: "contact" }, "Contact preference "), contact),
     h("button", { type: "submit" }, "Save preferences"),
-    " ",
-    saved,
   );
+  render(preferences, fields, " ", saved);
 
   async function save(): Promise<void> {
     try {
@@ -44,6 +46,7 @@ export function settingsView(backend: Backend, uid: string): View {
       const profile = (snapshot.data() ?? {}) as Profile;
       dnd.checked = profile.preferences?.doNotDisturb ?? false;
       contact.value = profile.preferences?.contactPreference ?? "mobile_app";
+      fields.disabled = false;
       const bmx = profile.butterflymx;
       render(
         link,

@@ -11,7 +11,7 @@ import { DEMO } from "./demo-data.mjs";
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RAW_STATUS = /^[a-z0-9_]{1,64}$/;
 const MAX_BODY = 4096;
-const OUTBOX_BACKLOG = 20;
+const OUTBOX_BACKLOG = 50;
 
 /**
  * Starts the server on 127.0.0.1:`port`. `webhookUrl`: the operator URL of the emulated webhook; `db` / `auth`:
@@ -39,7 +39,7 @@ export async function startDevPanelServer({ port, consoleOrigin, webhookUrl, db,
     if (!uid) return reply(response, 401, { error: "sign in first: the developer server needs the console's ID token" });
     const path = new URL(request.url, "http://localhost").pathname;
     if (request.method === "POST" && path === "/play") return play(uid, await jsonBody(request), response);
-    if (request.method === "GET" && path === "/outbox") return streamOutbox(request, response);
+    if (request.method === "GET" && path === "/outbox") return streamOutbox(uid, request, response);
     reply(response, 404, { error: `no ${request.method} ${path} here: POST /play, GET /outbox` });
   }
 
@@ -71,19 +71,36 @@ export async function startDevPanelServer({ port, consoleOrigin, webhookUrl, db,
     reply(response, 200, { guid, webhook: { status: answer.status, body: await answer.json().catch(() => null) } });
   }
 
-  /** Server-sent events: the latest pushes, then each new one, as `data: {…}` lines. */
-  function streamOutbox(request, response) {
+  /**
+   * Server-sent events: the latest pushes to the user's own devices, `{kind: "ready"}`, then each new push, as
+   * `data: {kind: "push", …}` lines. A push
+   * is the user's when its token is one of their devices' current tokens (kept live), so another user's pushes never
+   * show.
+   */
+  function streamOutbox(uid, request, response) {
     response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
     response.write(": outbox\n\n");
-    const query = db.collection("pushOutbox").orderBy("createdAt", "desc").limit(OUTBOX_BACKLOG);
-    const unsubscribe = query.onSnapshot(
-      (snapshot) => {
-        const added = snapshot.docChanges().filter((change) => change.type === "added").reverse();
-        for (const { doc } of added) response.write(`data: ${JSON.stringify(outboxEntry(doc))}\n\n`);
-      },
-      (error) => response.end(`event: error\ndata: ${JSON.stringify(error.message)}\n\n`),
-    );
-    request.on("close", unsubscribe);
+    const fail = (error) => response.end(`event: error\ndata: ${JSON.stringify(error.message)}\n\n`);
+    let tokens;
+    let stopOutbox = () => {};
+    const stopDevices = db.collection(`users/${uid}/devices`).onSnapshot((snapshot) => {
+      const first = tokens === undefined;
+      tokens = new Set(snapshot.docs.flatMap((doc) => [doc.get("fcmToken"), doc.get("voipToken")]).filter(Boolean));
+      if (!first) return;
+      const latest = db.collection("pushOutbox").orderBy("createdAt", "desc").limit(OUTBOX_BACKLOG);
+      let backlog = true;
+      stopOutbox = latest.onSnapshot((outbox) => {
+        const added = outbox.docChanges().filter((change) => change.type === "added" && tokens.has(change.doc.get("token"))).reverse();
+        for (const { doc } of added) response.write(`data: ${JSON.stringify({ kind: "push", ...outboxEntry(doc) })}\n\n`);
+        // After the backlog, the panel knows that an empty list means no push to this user's devices.
+        if (backlog) response.write(`data: ${JSON.stringify({ kind: "ready" })}\n\n`);
+        backlog = false;
+      }, fail);
+    }, fail);
+    request.on("close", () => {
+      stopDevices();
+      stopOutbox();
+    });
   }
 
   await new Promise((resolve, reject) => server.once("error", reject).listen(port, "127.0.0.1", resolve));

@@ -185,6 +185,9 @@ it("shows a second user none of the first user's calls, and no error", async () 
   await page.getByTestId("link-state").filter({ hasText: "Not linked to ButterflyMX" }).waitFor({ timeout: STATE });
   await page.getByRole("tab", { name: "Calls" }).click();
   await expect(page.locator("#status").textContent()).resolves.toBe("");
+  // Nor the pushes to the first user's devices in the developer panel's outbox (it lists the user's own only).
+  await page.locator('.outbox[data-ready="true"]').waitFor({ state: "attached", timeout: STATE });
+  await expect(page.locator(".outbox li").count()).resolves.toBe(0);
   await shot(page, "second-user-phone");
   expect(errors).toEqual([]);
   // The developer panel cannot play a call for an account ButterflyMX does not know (the browser logs the 409).
