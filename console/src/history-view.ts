@@ -4,7 +4,7 @@ import type { AccessHistoryEntry, CallHistoryEntry, Page } from "./contract";
 import { h, problem, render, when } from "./dom";
 import { statusWords } from "./call-text";
 
-const PAGE = 10;
+const PAGE = 5;
 
 export function historyView(backend: Backend): { element: HTMLElement; refresh(): void } {
   const calls = pagedTable<CallHistoryEntry>({

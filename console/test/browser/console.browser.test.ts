@@ -101,9 +101,10 @@ it("signs in, shows a played call ringing, then answered with each device's ring
   expect(errors).toEqual([]);
 });
 
-it("keeps the session across a reload", async () => {
+it("signs in from the keyboard and keeps the session across a reload", async () => {
   const { page, errors } = await openConsole();
-  await signInAsDemo(page);
+  await page.getByLabel("Password").press("Enter");
+  await page.getByRole("button", { name: "Sign out" }).waitFor();
   await page.reload();
   await page.getByRole("button", { name: "Sign out" }).waitFor();
   await expect(page.getByRole("form", { name: "Sign in" }).count()).resolves.toBe(0);
@@ -154,6 +155,27 @@ it("releases the door of a call and lists it in the access history", async () =>
   expect(errors).toEqual([]);
 });
 
+it("pages through the call history, newest first", async () => {
+  const { page, errors } = await openConsole();
+  await signInAsDemo(page);
+  // Two calls in ButterflyMX's log and the ones played so far: with this one, more than a page (5).
+  await playCall(page);
+  await page.getByRole("tab", { name: "History" }).click();
+  const history = page.getByRole("region", { name: "Call history" });
+  const rows = history.locator("tbody tr");
+  await rows.nth(4).waitFor({ timeout: STATE });
+  await expect(rows.count()).resolves.toBe(5);
+  await history.getByRole("button", { name: "More call history" }).click();
+  await rows.nth(5).waitFor({ timeout: STATE });
+  const cells = await rows.evaluateAll((trs) => trs.map((tr) => Array.from(tr.children, (td) => td.textContent ?? "")));
+  // Newest first, each call once: the times never go up, and no row repeats.
+  const times = cells.map(([when]) => Date.parse(when));
+  expect(times.every((time, i) => i === 0 || time <= times[i - 1])).toBe(true);
+  expect(new Set(cells.map((row) => row.join("|"))).size).toBe(cells.length);
+  expect(cells.some(([, , status, , source]) => status === "Missed" && source === "butterflymx")).toBe(true);
+  expect(errors).toEqual([]);
+});
+
 it("answers why didn't it ring with the diagnose checklist", async () => {
   const { page, errors } = await openConsole();
   await signInAsDemo(page);
@@ -194,4 +216,34 @@ it("shows a second user none of the first user's calls, and no error", async () 
   await page.locator('[data-play="call"]').click();
   await page.getByTestId("play-result").filter({ hasText: "not linked to ButterflyMX" }).waitFor({ timeout: STATE });
   await expect(page.locator(".call-item").count()).resolves.toBe(0);
+});
+
+it("registers a simulated device, rings and stops it with the others, and unregisters it", async () => {
+  const { page, errors } = await openConsole();
+  await signInAsDemo(page);
+  await page.getByRole("tab", { name: "Settings" }).click();
+  const devices = page.getByRole("region", { name: "My devices" }).locator("li");
+  await devices.nth(1).waitFor({ timeout: STATE });
+  await page.getByLabel("Register a simulated device").selectOption("android");
+  await page.getByRole("button", { name: "Register", exact: true }).click();
+  const added = devices.filter({ hasText: /^console-android-/ });
+  await added.waitFor({ timeout: STATE });
+  const deviceId = ((await added.getAttribute("data-device")) ?? "").trim();
+  try {
+    await page.getByRole("tab", { name: "Calls" }).click();
+    await playCall(page);
+    const detail = page.getByRole("region", { name: "Selected call" });
+    await detail.getByTestId("ring-words").filter({ hasText: "Rang 3 of your 3 device(s)" }).waitFor({ timeout: STATE });
+    // A status ButterflyMX has not documented ends the ringing as "ended", and the stop reaches the new device too.
+    await page.getByLabel("Any ButterflyMX status").fill("some_new_status");
+    await page.locator('[data-play="status"]').click();
+    await detail.getByTestId("call-status").filter({ hasText: "Ended" }).waitFor({ timeout: STATE });
+    await detail.locator(`tr[data-device="${deviceId}"] td`).nth(1).filter({ hasText: /^sent via fcm_android/ }).waitFor({ timeout: STATE });
+  } finally {
+    await page.getByRole("tab", { name: "Settings" }).click();
+    await page.getByRole("button", { name: `Unregister ${deviceId}` }).click();
+  }
+  await added.waitFor({ state: "detached", timeout: STATE });
+  await expect(devices.count()).resolves.toBe(2);
+  expect(errors).toEqual([]);
 });
