@@ -15,6 +15,8 @@ export interface ConsoleOptions {
   environment: string;
   /** Prefilled sign-in (the demo resident on the emulators). */
   signIn?: { email: string; password: string };
+  /** Offer "Create account" (emulator builds: a deployed console leaves sign-up to the partner's app). */
+  allowSignUp?: boolean;
   /** Extra panel under the screens (the developer panel, emulator builds only). */
   developerPanel?: (user: User, calls: CallsView) => { element: HTMLElement; stop(): void };
 }
@@ -42,7 +44,7 @@ export function startConsole(root: HTMLElement, options: ConsoleOptions): void {
   });
 }
 
-function signInForm(main: HTMLElement, { backend, signIn }: ConsoleOptions): void {
+function signInForm(main: HTMLElement, { backend, signIn, allowSignUp }: ConsoleOptions): void {
   const email = h("input", { id: "email", type: "email", autocomplete: "username", required: true, value: signIn?.email });
   const password = h("input", { id: "password", type: "password", autocomplete: "current-password", required: true, minlength: 6, value: signIn?.password });
   const error = h("p", { role: "alert", class: "error" });
@@ -65,7 +67,7 @@ function signInForm(main: HTMLElement, { backend, signIn }: ConsoleOptions): voi
       h("p", {}, h("label", { for: "password" }, "Password"), password),
       h("button", { type: "submit" }, "Sign in"),
       " ",
-      h("button", { type: "button", onclick: () => void attempt(true) }, "Create account"),
+      allowSignUp ? h("button", { type: "button", onclick: () => void attempt(true) }, "Create account") : null,
       error,
     ),
   );

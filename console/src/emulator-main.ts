@@ -17,5 +17,6 @@ startConsole(document.getElementById("app") as HTMLElement, {
   backend,
   environment: `emulators · ${settings.projectId}`,
   signIn: settings.demo,
+  allowSignUp: true,
   developerPanel: developerPanel(settings.devPanelOrigin),
 });

@@ -26,6 +26,8 @@ describe("console builds", () => {
     expect(html).toContain('src="/console.js"');
     expect(js).toContain("/__/firebase/init.json");
     for (const absent of ["Developer panel", "/outbox", "/play", "demo-password", "127.0.0.1", "demo-api-key"]) expect(js).not.toContain(absent);
+    expect(js).toContain("Create account"); // the app's words are in both builds; the emulator entry alone turns sign-up on
+    expect(js).not.toMatch(/allowSignUp:\s*(!0|true)/);
   }, 60_000);
 
   it("builds the emulator console with its addresses and the developer panel", async () => {
@@ -40,5 +42,6 @@ describe("console builds", () => {
     const { js } = await build(emulators);
     for (const present of ["Developer panel", "http://127.0.0.1:4", "demo-password", "demo-x"]) expect(js).toContain(present);
     expect(js).not.toContain("/__/firebase/init.json");
+    expect(js).toMatch(/allowSignUp:\s*(!0|true)/);
   }, 60_000);
 });
