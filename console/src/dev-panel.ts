@@ -62,8 +62,9 @@ export function developerPanel(origin: string) {
     };
     const watching = new AbortController();
     const ready = (): void => outbox.setAttribute("data-ready", "true");
+    const outboxProblem = h("p", { role: "alert", class: "error" });
     void watchOutbox(origin, user, watching.signal, show, ready).catch((error: unknown) => {
-      if (!watching.signal.aborted) answer.textContent = `Push outbox: ${problem(error)}`;
+      if (!watching.signal.aborted) outboxProblem.textContent = `The push outbox cannot be watched: ${problem(error)}. Is \`npm start\` running?`;
     });
 
     const element = h(
@@ -81,6 +82,7 @@ export function developerPanel(origin: string) {
       ),
       answer,
       h("h3", {}, "Push outbox: what FCM and APNs would receive for your devices"),
+      outboxProblem,
       outbox,
     );
     return { element, stop: () => watching.abort() };
