@@ -9,7 +9,7 @@ const stack = localStack("console");
 const running = await stack.start();
 const suite = spawn("npm", ["run", "test:browser", "-w", "console", "--", ...process.argv.slice(2)], {
   cwd: ROOT,
-  env: { ...process.env, CONSOLE_URL: stack.consoleUrl },
+  env: { ...process.env, CONSOLE_URL: stack.consoleUrl, DEV_PANEL_ORIGIN: stack.devPanelOrigin },
   stdio: "inherit",
 });
 const code = await new Promise((resolve) => suite.on("exit", (status, signal) => resolve(status ?? (signal ? 1 : 0))));
