@@ -81,13 +81,24 @@ function signedIn(main: HTMLElement, header: HTMLElement, user: User, options: C
   const history = historyView(backend);
   const panels: HTMLElement[] = [calls.element, history.element, settings.element, diagnoseView(backend)];
   const tabs = SCREENS.map((name, index) =>
-    h("button", { type: "button", role: "tab", id: `tab-${index}`, "aria-controls": `screen-${index}`, onclick: () => show(index) }, name),
+    h("button", { type: "button", role: "tab", id: `tab-${index}`, "aria-controls": `screen-${index}`, onclick: () => show(index), onkeydown: (e: Event) => arrows(e as KeyboardEvent, index) }, name),
   );
   const screens = panels.map((panel, index) => h("section", { role: "tabpanel", id: `screen-${index}`, "aria-labelledby": `tab-${index}` }, panel));
   function show(index: number): void {
-    tabs.forEach((tab, i) => tab.setAttribute("aria-selected", String(i === index)));
+    tabs.forEach((tab, i) => {
+      tab.setAttribute("aria-selected", String(i === index));
+      tab.tabIndex = i === index ? 0 : -1; // one tab stop for the tab list; arrows move within it
+    });
     screens.forEach((screen, i) => (screen.hidden = i !== index));
     if (SCREENS[index] === "History") history.refresh();
+  }
+  function arrows(event: KeyboardEvent, index: number): void {
+    const last = SCREENS.length - 1;
+    const next = { ArrowRight: index === last ? 0 : index + 1, ArrowLeft: index === 0 ? last : index - 1, Home: 0, End: last }[event.key];
+    if (next === undefined) return;
+    event.preventDefault();
+    show(next);
+    tabs[next].focus();
   }
   const developer = options.developerPanel?.(user, calls);
   const account = h(

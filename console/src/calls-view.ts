@@ -17,7 +17,8 @@ export interface CallsView {
 
 export function callsView(backend: Backend, uid: string): CallsView {
   const list = h("ul", { class: "call-list", "aria-label": "My calls, newest first" });
-  const detail = h("section", { class: "call-detail", "aria-live": "polite", "aria-label": "Selected call" });
+  // Not a live region: it is drawn again on every update. Changes of status are announced instead.
+  const detail = h("section", { class: "call-detail", "aria-label": "Selected call" });
   const element = h("div", { class: "calls" }, list, detail);
   let calls: Call[] = [];
   let selected: string | undefined;
@@ -32,8 +33,14 @@ export function callsView(backend: Backend, uid: string): CallsView {
   const stopCalls = onSnapshot(
     myCalls,
     (snapshot) => {
-      const known = new Set(calls.map((call) => call.guid));
+      const before = new Map(calls.map((call) => [call.guid, call.status]));
+      const known = new Set(before.keys());
       calls = snapshot.docs.map((doc) => doc.data() as Call);
+      for (const call of calls) {
+        const was = before.get(call.guid);
+        if (was !== undefined && was !== call.status) announce(`${call.panel?.name ?? "A panel"} → ${call.unit?.label ?? "your unit"}: ${statusWords(call.status)}.`);
+        else if (was === undefined && known.size > 0 && call.status === "ringing") announce(`${call.panel?.name ?? "A panel"} is calling ${call.unit?.label ?? "your unit"}.`);
+      }
       // A call that starts ringing takes the screen, as a phone's incoming-call screen would.
       const arrived = calls.find((call) => !known.has(call.guid) && call.status === "ringing");
       if (arrived && !snapshot.metadata.fromCache) select(arrived.guid);

@@ -16,6 +16,9 @@ const PLAYS = [
   ["duplicate", "Repeat the create"],
 ] as const;
 
+/** The developer server answers within its own step limits; past this the panel says so instead of waiting. */
+const PLAY_TIMEOUT_MS = 30_000;
+
 interface OutboxPush {
   id: string;
   provider: string;
@@ -38,6 +41,7 @@ export function developerPanel(origin: string) {
       try {
         const response = await fetch(`${origin}/play`, {
           method: "POST",
+          signal: AbortSignal.timeout(PLAY_TIMEOUT_MS),
           headers: { "content-type": "application/json", authorization: `Bearer ${await user.getIdToken()}` },
           body: JSON.stringify({ command, guid, status }),
         });

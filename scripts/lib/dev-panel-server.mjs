@@ -12,6 +12,8 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RAW_STATUS = /^[a-z0-9_]{1,64}$/;
 const MAX_BODY = 4096;
 const OUTBOX_BACKLOG = 50;
+/** Each step of a play answers within this, or the play fails naming the step (never a silent hang). */
+const STEP_MS = 8000;
 
 /**
  * Starts the server on 127.0.0.1:`port`. `webhookUrl`: the operator URL of the emulated webhook; `db` / `auth`:
@@ -19,7 +21,10 @@ const OUTBOX_BACKLOG = 50;
  */
 export async function startDevPanelServer({ port, consoleOrigin, webhookUrl, db, auth }) {
   const server = createServer((request, response) => {
-    handle(request, response).catch((error) => reply(response, 500, { error: `developer server: ${error.message}` }));
+    handle(request, response).catch((error) => {
+      console.error(`developer server: ${request.method} ${request.url}: ${error.message}`);
+      reply(response, 500, { error: `developer server: ${error.message}` });
+    });
   });
 
   async function handle(request, response) {
@@ -47,8 +52,9 @@ export async function startDevPanelServer({ port, consoleOrigin, webhookUrl, db,
     const token = /^Bearer (.+)$/.exec(header ?? "")?.[1];
     if (!token) return undefined;
     try {
-      return (await auth.verifyIdToken(token)).uid;
-    } catch {
+      return (await step("checking the ID token", auth.verifyIdToken(token))).uid;
+    } catch (error) {
+      if (error instanceof StepTimeout) throw error;
       return undefined;
     }
   }
@@ -62,12 +68,12 @@ export async function startDevPanelServer({ port, consoleOrigin, webhookUrl, db,
     if (command === "status" && !RAW_STATUS.test(status ?? "")) return reply(response, 400, { error: "status must be 1–64 of a-z 0-9 _ (a raw ButterflyMX status)" });
     const guid = command === "call" ? randomUUID() : input.guid;
     if (!GUID.test(guid ?? "")) return reply(response, 400, { error: "guid must be a call's guid: select a call, or play a call first" });
-    const profile = (await db.doc(`users/${uid}`).get()).data();
+    const profile = (await step("reading the user's link", db.doc(`users/${uid}`).get())).data();
     const bmxUserId = profile?.butterflymx?.userId;
     if (!bmxUserId) return reply(response, 409, { error: "this account is not linked to ButterflyMX, so no call can reach it (sign in as the demo resident)" });
     const user = { ...DEMO.call.user, id: Number(bmxUserId) || bmxUserId, email: undefined };
     const body = command === "call" || command === "duplicate" ? callObject(guid, user) : statusUpdate(guid, command === "status" ? status : STATUS_COMMANDS[command], user);
-    const answer = await fetch(webhookUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const answer = await step("posting to the webhook", fetch(webhookUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal: AbortSignal.timeout(STEP_MS) }));
     reply(response, 200, { guid, webhook: { status: answer.status, body: await answer.json().catch(() => null) } });
   }
 
@@ -111,6 +117,17 @@ export async function startDevPanelServer({ port, consoleOrigin, webhookUrl, db,
       server.close(resolve);
     }),
   };
+}
+
+class StepTimeout extends Error {}
+
+/** `promise`, or a StepTimeout naming `what` after STEP_MS. */
+function step(what, promise) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new StepTimeout(`${what} took longer than ${STEP_MS / 1000} s`)), STEP_MS);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** What the panel shows of a push: never the whole token. */

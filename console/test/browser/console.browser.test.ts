@@ -48,10 +48,17 @@ async function signInAsDemo(page: Page): Promise<void> {
 /** Plays a new call from the developer panel and waits until the page shows it ringing; returns its guid. */
 async function playCall(page: Page): Promise<string> {
   const result = page.getByTestId("play-result");
-  await result.evaluate((output) => (output.textContent = ""));
-  await page.locator('[data-play="call"]').click();
-  await result.filter({ hasText: /./ }).waitFor({ timeout: STATE });
-  const answer = (await result.textContent()) ?? "";
+  let answer = "";
+  // The developer server is the test's driver here, not the product: one hiccup of it (a step past its limit, or
+  // no answer) is retried once, and said.
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    await result.evaluate((output) => (output.textContent = ""));
+    await page.locator('[data-play="call"]').click();
+    await result.filter({ hasText: /./ }).waitFor({ timeout: 40_000 });
+    answer = (await result.textContent()) ?? "";
+    if (!/took longer than|did not answer/.test(answer)) break;
+    console.warn(`playing a call again after: ${answer}`);
+  }
   expect(answer).toMatch(/^call → webhook HTTP 200/);
   const guid = /"guid":"([0-9a-f-]{36})"/.exec(answer)?.[1];
   if (!guid) throw new Error(`the developer panel did not report the new call's guid: ${answer}`);
@@ -91,6 +98,8 @@ it("signs in, shows a played call ringing, then answered with each device's ring
   ]);
   await page.locator(`.outbox li[data-guid="${guid}"]`).filter({ hasText: "fcm call.end" }).waitFor({ timeout: STATE });
   await page.locator(`.call-item[data-guid="${guid}"]`).filter({ hasText: "Answered" }).waitFor();
+  // Screen readers hear the change in the status line (the detail is drawn again, so it is not a live region).
+  await page.getByRole("status").filter({ hasText: "Front Door → 4B: Answered." }).waitFor({ timeout: STATE });
 
   // Acknowledging as the Android device shows on its record.
   await page.getByLabel("Acknowledge as device").selectOption("demo-android");
@@ -105,6 +114,14 @@ it("signs in from the keyboard and keeps the session across a reload", async () 
   const { page, errors } = await openConsole();
   await page.getByLabel("Password").press("Enter");
   await page.getByRole("button", { name: "Sign out" }).waitFor();
+  // The screens are a tab list: arrows move between them, and the tab list is one stop.
+  await page.getByRole("tab", { name: "Calls" }).focus();
+  await page.keyboard.press("ArrowRight");
+  await expect(page.getByRole("tab", { name: "History" }).getAttribute("aria-selected")).resolves.toBe("true");
+  await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe("History");
+  await page.keyboard.press("End");
+  await expect(page.getByRole("tab", { name: "Why didn't it ring?" }).getAttribute("aria-selected")).resolves.toBe("true");
+  await page.getByRole("button", { name: "Check my setup" }).waitFor();
   await page.reload();
   await page.getByRole("button", { name: "Sign out" }).waitFor();
   await expect(page.getByRole("form", { name: "Sign in" }).count()).resolves.toBe(0);
