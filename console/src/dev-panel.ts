@@ -33,6 +33,7 @@ export function developerPanel(origin: string) {
   return (user: User, calls: CallsView) => {
     const answer = h("output", { "data-testid": "play-result" });
     const unknown = h("input", { id: "unknown-status", value: "some_new_status", size: 18, pattern: "[a-z0-9_]{1,64}" });
+    const image = h("input", { id: "visitor-image", type: "url", placeholder: "https://…", size: 28 });
     const outbox = h("ol", { class: "outbox", "aria-label": "Push outbox, newest first", reversed: true });
     let lastGuid: string | undefined;
 
@@ -43,7 +44,7 @@ export function developerPanel(origin: string) {
           method: "POST",
           signal: AbortSignal.timeout(PLAY_TIMEOUT_MS),
           headers: { "content-type": "application/json", authorization: `Bearer ${await user.getIdToken()}` },
-          body: JSON.stringify({ command, guid, status }),
+          body: JSON.stringify({ command, guid, status, visitorImageUrl: image.value.trim() || undefined }),
         });
         const body = (await response.json()) as { guid?: string; webhook?: { status: number; body: unknown }; error?: string };
         if (body.guid) lastGuid = body.guid;
@@ -76,6 +77,7 @@ export function developerPanel(origin: string) {
       { class: "developer", open: true },
       h("summary", {}, "Developer panel (emulators only): play ButterflyMX, watch the push outbox"),
       h("p", {}, "Plays ButterflyMX for your linked ButterflyMX user through the building-wide webhook URL. Statuses go to the selected call."),
+      h("p", {}, h("label", { for: "visitor-image" }, "Visitor image URL for the next call (https, optional) "), image),
       h("div", { class: "plays" }, ...PLAYS.map(([command, label]) => h("button", { type: "button", "data-play": command, onclick: () => void play(command) }, label))),
       h(
         "form",

@@ -59,20 +59,23 @@ export async function startDevPanelServer({ port, consoleOrigin, webhookUrl, db,
     }
   }
 
-  /** Plays ButterflyMX for the user's linked ButterflyMX user: `{command, guid?, status?}`. */
+  /** Plays ButterflyMX for the user's linked ButterflyMX user: `{command, guid?, status?, visitorImageUrl?}`. */
   async function play(uid, input, response) {
-    if (!input || typeof input !== "object") return reply(response, 400, { error: "the body must be a JSON object {command, guid?, status?}" });
-    const { command, status } = input;
+    if (!input || typeof input !== "object") return reply(response, 400, { error: "the body must be a JSON object {command, guid?, status?, visitorImageUrl?}" });
+    const { command, status, visitorImageUrl } = input;
     const commands = ["call", "duplicate", "status", ...Object.keys(STATUS_COMMANDS)];
     if (!commands.includes(command)) return reply(response, 400, { error: `command must be one of ${commands.join(", ")}` });
     if (command === "status" && !RAW_STATUS.test(status ?? "")) return reply(response, 400, { error: "status must be 1–64 of a-z 0-9 _ (a raw ButterflyMX status)" });
+    if (visitorImageUrl !== undefined && !httpsUrl(visitorImageUrl)) return reply(response, 400, { error: "visitorImageUrl must be an https URL (the webhook keeps no other)" });
     const guid = command === "call" ? randomUUID() : input.guid;
     if (!GUID.test(guid ?? "")) return reply(response, 400, { error: "guid must be a call's guid: select a call, or play a call first" });
     const profile = (await step("reading the user's link", db.doc(`users/${uid}`).get())).data();
     const bmxUserId = profile?.butterflymx?.userId;
     if (!bmxUserId) return reply(response, 409, { error: "this account is not linked to ButterflyMX, so no call can reach it (sign in as the demo resident)" });
     const user = { ...DEMO.call.user, id: Number(bmxUserId) || bmxUserId, email: undefined };
-    const body = command === "call" || command === "duplicate" ? callObject(guid, user) : statusUpdate(guid, command === "status" ? status : STATUS_COMMANDS[command], user);
+    const call = command === "call" || command === "duplicate" ? callObject(guid, user) : statusUpdate(guid, command === "status" ? status : STATUS_COMMANDS[command], user);
+    // ButterflyMX's snapshot field is not documented; the webhook reads `visitor_image_url` among others.
+    const body = visitorImageUrl && "guid" in call ? { ...call, visitor_image_url: visitorImageUrl } : call;
     const answer = await step("posting to the webhook", fetch(webhookUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal: AbortSignal.timeout(STEP_MS) }));
     reply(response, 200, { guid, webhook: { status: answer.status, body: await answer.json().catch(() => null) } });
   }
@@ -117,6 +120,14 @@ export async function startDevPanelServer({ port, consoleOrigin, webhookUrl, db,
       server.close(resolve);
     }),
   };
+}
+
+function httpsUrl(value) {
+  try {
+    return typeof value === "string" && value.length <= 2048 && new URL(value).protocol === "https:";
+  } catch {
+    return false;
+  }
 }
 
 class StepTimeout extends Error {}

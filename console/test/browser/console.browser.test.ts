@@ -26,9 +26,16 @@ beforeAll(async () => {
 afterAll(() => browser?.close());
 afterEach(async () => Promise.all(browser.contexts().map((context) => context.close())));
 
+/** A visitor snapshot (a drawn silhouette), served by every page's own routing: this machine reaches no https host. */
+const SNAPSHOT_URL = "https://snapshots.example.com/panel-28516/visitor.svg";
+const SNAPSHOT =
+  '<svg xmlns="http://www.w3.org/2000/svg" width="240" height="160" viewBox="0 0 240 160"><rect width="240" height="160" fill="#4a5568"/>' +
+  '<circle cx="120" cy="62" r="30" fill="#cbd5e0"/><rect x="70" y="100" width="100" height="60" rx="30" fill="#cbd5e0"/></svg>';
+
 /** A fresh browser profile on the console; every page error and console error is collected for the test to check. */
 async function openConsole(viewport = { width: 1000, height: 900 }): Promise<{ page: Page; errors: string[] }> {
   const context = await browser.newContext({ viewport });
+  await context.route(SNAPSHOT_URL, (route) => route.fulfill({ status: 200, contentType: "image/svg+xml", body: SNAPSHOT }));
   const page = await context.newPage();
   const errors: string[] = [];
   page.on("pageerror", (error) => errors.push(`page error: ${error.message}`));
@@ -73,9 +80,13 @@ async function shot(page: Page, name: string): Promise<void> {
 it("signs in, shows a played call ringing, then answered with each device's ring and stop", async () => {
   const { page, errors } = await openConsole();
   await signInAsDemo(page);
+  await page.getByLabel("Visitor image URL for the next call").fill(SNAPSHOT_URL);
   const guid = await playCall(page);
   const detail = page.getByRole("region", { name: "Selected call" });
   await expect(detail.getByRole("heading", { level: 2 }).textContent()).resolves.toBe("Front Door calls 4B");
+  const visitor = detail.getByRole("img", { name: "The visitor, as the panel's camera saw them" });
+  await expect(visitor.getAttribute("src")).resolves.toBe(SNAPSHOT_URL);
+  await page.waitForFunction((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth === 240, await visitor.elementHandle(), { timeout: STATE });
   await detail.getByTestId("call-status").filter({ hasText: "Ringing" }).waitFor();
   await detail.getByRole("timer").filter({ hasText: /ringing for \d+ s/ }).waitFor();
   await detail.getByTestId("ring-words").filter({ hasText: "Rang 2 of your 2 device(s)" }).waitFor({ timeout: STATE });

@@ -45,6 +45,7 @@ it("names what is wrong with a play", async () => {
   await expect(play({ command: "answer", guid: "../calls" })).resolves.toMatchObject({ status: 400 });
   const guid = "6a5b4c3d-2e1f-4a0b-8c7d-665544332211";
   await expect(play({ command: "status", guid, status: "Bad Status!" })).resolves.toEqual({ status: 400, body: { error: expect.stringContaining("status must be") } });
+  await expect(play({ command: "call", visitorImageUrl: "http://127.0.0.1/x.png" })).resolves.toEqual({ status: 400, body: { error: expect.stringContaining("visitorImageUrl must be an https URL") } });
   const missing = await fetch(`${ORIGIN}/nothing`, { headers: { origin: CONSOLE!, authorization: `Bearer ${idToken}` } });
   expect(missing.status).toBe(404);
 });
