@@ -44,7 +44,8 @@ export function developerPanel(origin: string) {
           method: "POST",
           signal: AbortSignal.timeout(PLAY_TIMEOUT_MS),
           headers: { "content-type": "application/json", authorization: `Bearer ${await user.getIdToken()}` },
-          body: JSON.stringify({ command, guid, status, visitorImageUrl: image.value.trim() || undefined }),
+          // The image belongs to a new call (the create); statuses carry none.
+          body: JSON.stringify({ command, guid, status, visitorImageUrl: command === "call" || command === "duplicate" ? image.value.trim() || undefined : undefined }),
         });
         const body = (await response.json()) as { guid?: string; webhook?: { status: number; body: unknown }; error?: string };
         if (body.guid) lastGuid = body.guid;
