@@ -5,7 +5,7 @@ import { createUserWithEmailAndPassword, onAuthStateChanged, signInWithEmailAndP
 import type { Backend } from "./backend";
 import { callsView, type CallsView } from "./calls-view";
 import { diagnoseView } from "./diagnose-view";
-import { announce, h, problem, render } from "./dom";
+import { failed, h, onSubmit, problem, render } from "./dom";
 import { historyView } from "./history-view";
 import { settingsView } from "./settings-view";
 
@@ -35,7 +35,7 @@ export function startConsole(root: HTMLElement, options: ConsoleOptions): void {
   // Listeners stop before the sign-out: once signed out, the rules refuse them and they would report errors.
   const leave = (): void => {
     end();
-    signOut(options.backend.auth).catch((error: unknown) => announce(problem(error), "error"));
+    signOut(options.backend.auth).catch(failed("Sign out"));
   };
   onAuthStateChanged(options.backend.auth, (user) => {
     end();
@@ -61,7 +61,7 @@ function signInForm(main: HTMLElement, { backend, signIn, allowSignUp }: Console
     main,
     h(
       "form",
-      { class: "sign-in", "aria-label": "Sign in", onsubmit: (e: Event) => (e.preventDefault(), void attempt(false)) },
+      { class: "sign-in", "aria-label": "Sign in", onsubmit: onSubmit(() => attempt(false)) },
       h("h2", {}, "Sign in"),
       h("p", {}, h("label", { for: "email" }, "Email"), email),
       h("p", {}, h("label", { for: "password" }, "Password"), password),

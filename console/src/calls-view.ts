@@ -4,7 +4,7 @@ import { collection, limit, onSnapshot, orderBy, query, where } from "firebase/f
 import type { Backend } from "./backend";
 import { ackWords, outcomeWords, ringingFor, ringWords, statusWords, stopWords } from "./call-text";
 import { ACK_EVENTS, type AckEvent, type Call, type Delivery } from "./contract";
-import { announce, h, problem, render, when } from "./dom";
+import { announce, announceOutcome, failed, h, onSubmit, problem, render, when } from "./dom";
 
 const LIVE_CALLS = 20;
 
@@ -34,20 +34,19 @@ export function callsView(backend: Backend, uid: string): CallsView {
     myCalls,
     (snapshot) => {
       const before = new Map(calls.map((call) => [call.guid, call.status]));
-      const known = new Set(before.keys());
       calls = snapshot.docs.map((doc) => doc.data() as Call);
       for (const call of calls) {
         const was = before.get(call.guid);
         if (was !== undefined && was !== call.status) announce(`${call.panel?.name ?? "A panel"} → ${call.unit?.label ?? "your unit"}: ${statusWords(call.status)}.`);
-        else if (was === undefined && known.size > 0 && call.status === "ringing") announce(`${call.panel?.name ?? "A panel"} is calling ${call.unit?.label ?? "your unit"}.`);
+        else if (was === undefined && before.size > 0 && call.status === "ringing") announce(`${call.panel?.name ?? "A panel"} is calling ${call.unit?.label ?? "your unit"}.`);
       }
       // A call that starts ringing takes the screen, as a phone's incoming-call screen would.
-      const arrived = calls.find((call) => !known.has(call.guid) && call.status === "ringing");
+      const arrived = calls.find((call) => !before.has(call.guid) && call.status === "ringing");
       if (arrived && !snapshot.metadata.fromCache) select(arrived.guid);
       else if (!selected && calls[0]) select(calls[0].guid);
       else draw();
     },
-    (error) => announce(`My calls: ${problem(error)}`, "error"),
+    failed("My calls"),
   );
 
   function select(guid: string): void {
@@ -63,7 +62,7 @@ export function callsView(backend: Backend, uid: string): CallsView {
           deliveries = snapshot.docs.map((doc) => doc.data() as Delivery);
           draw();
         },
-        (error) => announce(`Deliveries: ${problem(error)}`, "error"),
+        failed("Deliveries"),
       );
     }
     draw();
@@ -171,18 +170,15 @@ export function callsView(backend: Backend, uid: string): CallsView {
       { id: "ack-event", onchange: () => (ackChoice.event = event.value as AckEvent) },
       ...ACK_EVENTS.map((e) => h("option", { value: e, selected: e === ackChoice.event }, e)),
     );
-    const send = async (): Promise<void> => {
-      const input = { guid: call.guid, deviceId: device.value, event: event.value as AckEvent };
-      try {
+    const send = () =>
+      announceOutcome("Acknowledge", async () => {
+        const input = { guid: call.guid, deviceId: device.value, event: event.value as AckEvent };
         const { data } = await backend.call.acknowledgeDelivery(input);
-        announce(data.recorded ? `Acknowledged ${input.event} for ${input.deviceId}.` : `${input.deviceId} had acknowledged ${input.event} already (${data.at}).`);
-      } catch (error) {
-        announce(`Acknowledge: ${problem(error)}`, "error");
-      }
-    };
+        return data.recorded ? `Acknowledged ${input.event} for ${input.deviceId}.` : `${input.deviceId} had acknowledged ${input.event} already (${data.at}).`;
+      });
     return h(
       "form",
-      { class: "action", onsubmit: (e: Event) => (e.preventDefault(), void send()) },
+      { class: "action", onsubmit: onSubmit(send) },
       h("label", { for: "ack-device" }, "Acknowledge as device "),
       device,
       h("label", { for: "ack-event" }, " event "),

@@ -4,7 +4,7 @@
 // deployed webhook and rules stay as they are.
 import type { User } from "firebase/auth";
 import type { CallsView } from "./calls-view";
-import { h, problem, render, when } from "./dom";
+import { h, onSubmit, problem, render, when } from "./dom";
 
 /** ButterflyMX deliveries the panel plays (the server maps each to a webhook body). */
 const PLAYS = [
@@ -82,7 +82,7 @@ export function developerPanel(origin: string) {
       h("div", { class: "plays" }, ...PLAYS.map(([command, label]) => h("button", { type: "button", "data-play": command, onclick: () => void play(command) }, label))),
       h(
         "form",
-        { class: "action", onsubmit: (e: Event) => (e.preventDefault(), void play("status", unknown.value)) },
+        { class: "action", onsubmit: onSubmit(() => play("status", unknown.value)) },
         h("label", { for: "unknown-status" }, "Any ButterflyMX status "),
         unknown,
         h("button", { type: "submit", "data-play": "status" }, "Send status"),

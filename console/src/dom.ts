@@ -47,3 +47,25 @@ export function announce(message: string, kind: "info" | "error" = "info"): void
   status.textContent = message;
   status.dataset.kind = kind;
 }
+
+/** An error handler that announces `what` failed and why (listeners, callables). */
+export function failed(what: string): (error: unknown) => void {
+  return (error) => announce(`${what}: ${problem(error)}`, "error");
+}
+
+/** Runs an action and announces the message it resolves to, or that `what` failed and why. */
+export async function announceOutcome(what: string, run: () => Promise<string>): Promise<void> {
+  try {
+    announce(await run());
+  } catch (error) {
+    failed(what)(error);
+  }
+}
+
+/** A form's submit listener: no navigation, `run` instead. */
+export function onSubmit(run: () => Promise<void>): EventListener {
+  return (event) => {
+    event.preventDefault();
+    void run();
+  };
+}

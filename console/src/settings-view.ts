@@ -3,7 +3,7 @@
 import { collection, doc, onSnapshot } from "firebase/firestore";
 import type { Backend } from "./backend";
 import type { ContactPreference, Device, Profile } from "./contract";
-import { announce, h, problem, render, when } from "./dom";
+import { announceOutcome, failed, h, onSubmit, problem, render, when } from "./dom";
 
 export interface View {
   element: HTMLElement;
@@ -11,7 +11,7 @@ export interface View {
 }
 
 export function settingsView(backend: Backend, uid: string): View {
-  const preferences = h("form", { class: "preferences", "aria-label": "Preferences", onsubmit: (e: Event) => (e.preventDefault(), void save()) });
+  const preferences = h("form", { class: "preferences", "aria-label": "Preferences", onsubmit: onSubmit(() => save()) });
   const link = h("section", { "aria-label": "ButterflyMX account" });
   const devices = h("section", { "aria-label": "My devices" });
   const register = registerForm(backend);
@@ -60,7 +60,7 @@ export function settingsView(backend: Backend, uid: string): View {
           : h("p", { "data-testid": "link-state" }, "Not linked to ButterflyMX: calls cannot reach this account. The app links through ButterflyMX's sign-in (linkButterflyMxAccount)."),
       );
     },
-    (error) => announce(`Profile: ${problem(error)}`, "error"),
+    failed("Profile"),
   );
 
   const stopDevices = onSnapshot(
@@ -85,17 +85,14 @@ export function settingsView(backend: Backend, uid: string): View {
             ),
       );
     },
-    (error) => announce(`Devices: ${problem(error)}`, "error"),
+    failed("Devices"),
   );
 
-  async function unregister(deviceId: string): Promise<void> {
-    try {
+  const unregister = (deviceId: string) =>
+    announceOutcome("Unregister", async () => {
       await backend.call.unregisterDevice({ deviceId });
-      announce(`Unregistered ${deviceId}.`);
-    } catch (error) {
-      announce(`Unregister: ${problem(error)}`, "error");
-    }
-  }
+      return `Unregistered ${deviceId}.`;
+    });
 
   return {
     element,
@@ -109,23 +106,20 @@ export function settingsView(backend: Backend, uid: string): View {
 /** Registers a device with made-up tokens, as an app would on install (its pushes land in the emulator's outbox). */
 function registerForm(backend: Backend): HTMLElement {
   const platform = h("select", { id: "register-platform" }, h("option", { value: "android" }, "Android (FCM)"), h("option", { value: "ios" }, "iOS (VoIP + FCM)"));
-  const send = async (): Promise<void> => {
-    const id = crypto.randomUUID();
-    const ios = platform.value === "ios";
-    const fcmToken = `console-fcm-${id}`;
-    const input = ios
-      ? { deviceId: `console-ios-${id.slice(0, 8)}`, platform: "ios" as const, fcmToken, voipToken: hex(32), apnsEnvironment: "sandbox" as const, appVersion: "console" }
-      : { deviceId: `console-android-${id.slice(0, 8)}`, platform: "android" as const, fcmToken, appVersion: "console" };
-    try {
+  const send = () =>
+    announceOutcome("Register", async () => {
+      const id = crypto.randomUUID();
+      const ios = platform.value === "ios";
+      const fcmToken = `console-fcm-${id}`;
+      const input = ios
+        ? { deviceId: `console-ios-${id.slice(0, 8)}`, platform: "ios" as const, fcmToken, voipToken: hex(32), apnsEnvironment: "sandbox" as const, appVersion: "console" }
+        : { deviceId: `console-android-${id.slice(0, 8)}`, platform: "android" as const, fcmToken, appVersion: "console" };
       await backend.call.registerDevice(input);
-      announce(`Registered ${input.deviceId}.`);
-    } catch (error) {
-      announce(`Register: ${problem(error)}`, "error");
-    }
-  };
+      return `Registered ${input.deviceId}.`;
+    });
   return h(
     "form",
-    { class: "action", onsubmit: (e: Event) => (e.preventDefault(), void send()) },
+    { class: "action", onsubmit: onSubmit(send) },
     h("label", { for: "register-platform" }, "Register a simulated device "),
     platform,
     h("button", { type: "submit" }, "Register"),
