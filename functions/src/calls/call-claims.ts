@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { DocumentReference, FieldValue, Firestore, Timestamp, WriteBatch } from "firebase-admin/firestore";
 import { CallDocument, DeliverySummary, Lease } from "./call-document";
-import { callRef, commitAlongside, decideOnCall, SeenCall } from "./call-repository";
+import { callRef, commitAlongside, Decision, decideOnCall, SeenCall } from "./call-repository";
 import { deliveriesOf, DeliveryDocument, deliveryRef, PushRecord } from "./delivery-records";
 
 /*
@@ -40,14 +40,15 @@ const FINISHED: ReadonlySet<DeliverySummary["state"]> = new Set(["rung", "failed
 /**
  * What a ring trigger may do with the call:
  * - `ring`: the claim is ours (`lease`); ring the recipients not rung yet, skipping devices already recorded
- *   (`takeover`: a ring that died left some);
+ *   (`takeover`: a ring that died left some). `claimed` is the call as the claim wrote it: the ring's record decides
+ *   on it first, so that it needs no read when nobody else wrote the call meanwhile;
  * - `held`: a live ring holds the claim (it rings recipients added meanwhile before it lets go);
  * - `interrupted`: a ring died, and it is too late to ring again (the call ended, or its window passed): the
  *   claim is ours to close, and whoever ends the call's ringing reaches every device of the recipients;
  * - `skip`: nothing to do.
  */
 export type RingClaim =
-  | { kind: "ring"; call: CallDocument; lease: Lease; takeover: boolean }
+  | { kind: "ring"; call: CallDocument; lease: Lease; takeover: boolean; claimed: SeenCall }
   | { kind: "held"; until: Timestamp }
   | { kind: "interrupted"; call: CallDocument; lease: Lease }
   | { kind: "skip"; reason: string };
@@ -62,14 +63,21 @@ export function claimRing(db: Firestore, guid: string, now: number, ringWindowMs
   return decideOnCall<RingClaim>(db, guid, seen, { kind: "skip", reason: "call_missing" }, ({ call }) => {
     const { delivery } = call;
     const windowOpen = now <= call.createdAt.toMillis() + ringWindowMs;
-    const claim = (lease: Lease) => ({ "delivery.state": "ringing", "delivery.ringClaimedAt": Timestamp.fromMillis(now), "delivery.ringLease": lease });
+    const claimedAt = Timestamp.fromMillis(now);
+    const claim = (lease: Lease, takeover: boolean): Decision<RingClaim> => ({
+      update: { "delivery.state": "ringing", "delivery.ringClaimedAt": claimedAt, "delivery.ringLease": lease },
+      written: (updateTime) => {
+        const claimed = { ...call, delivery: { ...delivery, state: "ringing" as const, ringClaimedAt: claimedAt, ringLease: lease } };
+        return { kind: "ring", call, lease, takeover, claimed: { call: claimed, updateTime } };
+      },
+    });
     if (delivery.state === "ringing") {
       if (isLive(delivery.ringLease, now)) return { result: { kind: "held", until: delivery.ringLease.until } };
       const lease = newLease(now);
       if (call.status !== "ringing" || !windowOpen) {
         return { result: { kind: "interrupted", call, lease }, update: { "delivery.ringLease": lease } };
       }
-      return { result: { kind: "ring", call, lease, takeover: true }, update: claim(lease) };
+      return claim(lease, true);
     }
     if (call.status !== "ringing") return { result: { kind: "skip", reason: `call_${call.status}` } };
     if (!windowOpen) {
@@ -78,8 +86,7 @@ export function claimRing(db: Firestore, guid: string, now: number, ringWindowMs
     }
     const later = FINISHED.has(delivery.state) && unrungRecipients(call.recipients, delivery.recipients).length > 0;
     if (delivery.state !== "pending" && !later) return { result: { kind: "skip", reason: `delivery_${delivery.state}` } };
-    const lease = newLease(now);
-    return { result: { kind: "ring", call, lease, takeover: false }, update: claim(lease) };
+    return claim(newLease(now), false);
   });
 }
 
@@ -217,7 +224,8 @@ export interface RingRecorded {
 
 /**
  * Records the ring's per-device outcomes and merges its outcome into the call's summary, on the version of the call
- * read just before; releases the claim. It is ordered with `claimStop` through that version: when the stop was
+ * its claim wrote (`claimed`) when nobody wrote the call since, otherwise on the version read just before; releases
+ * the claim. It is ordered with `claimStop` through that version: when the stop was
  * claimed first, it could not see these devices, so the caller must stop them itself (`stopClaimed`). When the
  * call ended while we sent and nobody has claimed its stop yet, and these are all the call's rung devices
  * (`soleRing`), the stop is claimed here too (`stopLease`): the caller has the devices in hand and stops them at
@@ -231,13 +239,14 @@ export async function recordRing(
   deliveries: DeliveryDocument[],
   outcome: RingOutcome,
   now: Timestamp,
+  claimed: SeenCall,
   soleRing = false,
 ): Promise<RingRecorded | undefined> {
   const ref = callRef(db, guid);
   const chunks = chunked(deliveries, RECORDS_PER_BATCH);
   const last = chunks.pop() ?? [];
   for (const chunk of chunks) await commitAlongside(db, setRecords(ref, chunk));
-  return decideOnCall<RingRecorded | undefined>(db, guid, undefined, undefined, ({ call }) => {
+  return decideOnCall<RingRecorded | undefined>(db, guid, claimed, undefined, ({ call }) => {
     const stop = call.delivery.stop;
     const recorded = { call, stopClaimed: stop !== undefined, stopReachedAll: stop?.allDevices === true };
     if (call.delivery.ringLease?.holder !== lease.holder) return { result: recorded, alongside: setRecords(ref, last) };

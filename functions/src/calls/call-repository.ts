@@ -52,13 +52,15 @@ export interface SeenCall {
   updateTime: Timestamp;
 }
 
-/** A decision taken on one version of the call: its result, and what to write if that version is still current. */
-export interface Decision<T> {
-  result: T;
+/**
+ * A decision taken on one version of the call: its result (or `written`: its result given the call's update time
+ * once written), and what to write if that version is still current.
+ */
+export type Decision<T> = ({ result: T } | { written: (updateTime: Timestamp) => T }) & {
   update?: UpdateData<DocumentData>;
   /** Other documents written in the same batch as the call's update. */
   alongside?: (batch: WriteBatch) => void;
-}
+};
 
 /**
  * Decides on a version of the call (the one the trigger saw first, when given) and commits the decision only if
@@ -76,15 +78,21 @@ export async function decideOnCall<T>(
   for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
     const version = attempt === 1 && seen ? seen : seenCall(await ref.get());
     if (!version) return missing;
-    const { result, update, alongside } = await decide(version);
+    const decision = await decide(version);
+    const { update, alongside } = decision;
+    const resultAt = (updateTime: Timestamp) => ("written" in decision ? decision.written(updateTime) : decision.result);
     if (!update) {
       if (alongside) await commitAlongside(db, alongside);
-      return result;
+      return resultAt(version.updateTime);
     }
     const batch = db.batch();
     alongside?.(batch);
     batch.update(ref, update, { lastUpdateTime: version.updateTime });
-    if (await ifUnchanged(batch.commit())) return result;
+    let updateTime = version.updateTime;
+    const committed = batch.commit().then((results) => {
+      updateTime = results[results.length - 1].writeTime;
+    });
+    if (await ifUnchanged(committed)) return resultAt(updateTime);
   }
   throw stillContended(`writing call ${guid}`);
 }

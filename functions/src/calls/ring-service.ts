@@ -139,7 +139,7 @@ async function ringOnce(
       if (recipients[uid] === "ringing") recipients[uid] = reached.has(uid) ? "rung" : "failed";
     }
     const outcome = ringOutcome(call, recipients, deliveries, results, fanOutStartedAt, pruned.size);
-    const record = await recordRing(db, guid, lease, deliveries, outcome, finishedAt, !again);
+    const record = await recordRing(db, guid, lease, deliveries, outcome, finishedAt, claim.claimed, !again);
     await scheduled;
     if (!record) return { more: false };
     const { summary } = record;

@@ -642,8 +642,9 @@ describe("crashes and leases", () => {
     push.fcm.script(ANDROID.fcmToken, { ok: true, gate: new Promise<void>((resolve) => (open = resolve)) });
     const guid = await seedRingingCall(db, ["alice"]);
     const time = clock();
-    // Commits: the ring's claim, its record (which claims the stop: the call ended meanwhile), then nothing more.
-    const dying = ringCall(guid, push.deps(commitsFailAfter(2), time));
+    // Commits: the ring's claim; its record on the call as claimed (refused: the call ended since); its record on the
+    // call as read again (which claims the stop); then nothing more.
+    const dying = ringCall(guid, push.deps(commitsFailAfter(3), time));
     await waitFor(async () => push.fcm.for(ANDROID.fcmToken)[0], "the ring at FCM (held there)");
     await endCall(db, guid, "canceled");
     open();
