@@ -1,8 +1,10 @@
 // Ring and stop latency through the emulators: webhook POST → the first ring request arriving at the local FCM
 // and APNs servers, and status POST → the stop request; beside it, in the same run, the floor: a bare Firestore
-// write → a bare trigger (bench/floor) → one FCM send. Half the calls end the moment the ring reaches the phones
-// (the status races the ring's own recording), half a moment later (ANSWER_AFTER_MS: a resident answering).
-// Run by `npm run bench`; prints figures, asserts nothing.
+// write → a bare trigger (bench/floor) → one FCM send. A third of the calls end the moment the ring reaches the
+// phones (the status races the ring's own recording), a third a moment later (ANSWER_AFTER_MS: a resident
+// answering); on the last third, the floor is measured racing the ring instead: its bare write goes out the moment
+// the ring reaches the phones, and the call ends unmeasured afterwards. Run by `npm run bench`; prints figures,
+// asserts nothing.
 import { randomUUID } from "node:crypto";
 import { Timestamp } from "firebase-admin/firestore";
 import { REGION } from "../functions/src/config";
@@ -14,7 +16,7 @@ import { createBody, statusBody } from "../functions/test/helpers/butterflymx-pa
 import { fakePort, functionsOrigin, FUNCTIONS_PROJECT_ID, testFirestore } from "../functions/test/helpers/emulators";
 import { VOIP_TOKEN } from "../functions/test/helpers/push-harness";
 
-const CALLS = Number(process.env.BENCH_CALLS ?? 200);
+const CALLS = Number(process.env.BENCH_CALLS ?? 300);
 const WARM_UP = 5;
 /** When the other half of the calls is answered, after the ring reached the phones. */
 const ANSWER_AFTER_MS = 1000;
@@ -60,6 +62,14 @@ it("measures ring and stop latency against the bare-trigger floor", async () => 
   const stopRacing: number[] = [];
   const stopLater: number[] = [];
   const floor: number[] = [];
+  const floorRacing: number[] = [];
+  /** The floor once: a bare write → the bare trigger's FCM send, in ms. */
+  const floorSend = async () => {
+    const id = randomUUID();
+    const written = preciseNow();
+    await db.doc(`benchFloor/${id}`).create({ token: `floor-${id}` });
+    return (await arrival(() => fcm.requests.find((r) => r.token === `floor-${id}`))).receivedAt - written;
+  };
   let coldRing = 0;
   let coldFloor = 0;
   try {
@@ -72,27 +82,34 @@ it("measures ring and stop latency against the bare-trigger floor", async () => 
         arrival(() => fcm.requests.find((r) => r.message.data?.guid === guid && r.message.data?.type === "call.ring")),
         arrival(() => apns.requests.find((r) => (r.payload as { guid?: string }).guid === guid)),
       ]);
-      const later = i % 2 === 1;
-      if (later) await new Promise((resolve) => setTimeout(resolve, ANSWER_AFTER_MS));
-      const ended = preciseNow();
-      await post(statusBody(call, "connecting_sip"));
-      const stopped = await arrival(() => fcm.requests.find((r) => r.message.data?.guid === guid && r.message.data?.type === "call.end" && r.token === android.fcmToken));
-
-      const id = randomUUID();
-      const written = preciseNow();
-      await db.doc(`benchFloor/${id}`).create({ token: `floor-${id}` });
-      const floorSend = await arrival(() => fcm.requests.find((r) => r.token === `floor-${id}`));
+      const kind = (["racing", "later", "floor racing"] as const)[i % 3];
+      const stopArrival = () => arrival(() => fcm.requests.find((r) => r.message.data?.guid === guid && r.message.data?.type === "call.end" && r.token === android.fcmToken));
+      let stopTook: number | undefined;
+      let floorRaced: number | undefined;
+      if (kind === "floor racing") {
+        floorRaced = await floorSend();
+        await post(statusBody(call, "connecting_sip"));
+        await stopArrival();
+      } else {
+        if (kind === "later") await new Promise((resolve) => setTimeout(resolve, ANSWER_AFTER_MS));
+        const ended = preciseNow();
+        await post(statusBody(call, "connecting_sip"));
+        stopTook = (await stopArrival()).receivedAt - ended;
+      }
+      // The floor alone, once the call's stop has gone out.
+      const floorTook = await floorSend();
 
       if (i === 0) {
         coldRing = Math.min(viaFcm.receivedAt, viaApns.receivedAt) - posted;
-        coldFloor = floorSend.receivedAt - written;
+        coldFloor = floorTook;
       }
       if (i < WARM_UP) continue;
       ringFcm.push(viaFcm.receivedAt - posted);
       ringApns.push(viaApns.receivedAt - posted);
       ring.push(Math.min(viaFcm.receivedAt, viaApns.receivedAt) - posted);
-      (later ? stopLater : stopRacing).push(stopped.receivedAt - ended);
-      floor.push(floorSend.receivedAt - written);
+      floor.push(floorTook);
+      if (floorRaced !== undefined) floorRacing.push(floorRaced);
+      if (stopTook !== undefined) (kind === "later" ? stopLater : stopRacing).push(stopTook);
     }
   } finally {
     await Promise.all([fcm.close(), apns.close()]);
@@ -102,12 +119,14 @@ it("measures ring and stop latency against the bare-trigger floor", async () => 
   print(`\nRing latency through the emulators, ${CALLS} calls after ${WARM_UP} warm-up calls (ms)`);
   print(`${"path".padEnd(58)} ${"p50".padStart(6)} ${"p95".padStart(6)} ${"p99".padStart(6)}`);
   print(`${"floor: Firestore write → bare trigger → one FCM send".padEnd(58)} ${percentiles(floor)}`);
+  print(`${"floor, racing a ring (written as the ring reaches phones)".padEnd(58)} ${percentiles(floorRacing)}`);
   print(`${"ring: webhook POST → first push (FCM or APNs)".padEnd(58)} ${percentiles(ring)}`);
   print(`${"ring: webhook POST → Android ring at FCM".padEnd(58)} ${percentiles(ringFcm)}`);
   print(`${"ring: webhook POST → VoIP ring at APNs".padEnd(58)} ${percentiles(ringApns)}`);
   print(`${"stop: status POST → Android stop at FCM, racing the ring".padEnd(58)} ${percentiles(stopRacing)}`);
   print(`${`stop: the same, answered ${ANSWER_AFTER_MS} ms after the ring`.padEnd(58)} ${percentiles(stopLater)}`);
-  const ratio = (values: number[]) => (p50(values) / p50(floor)).toFixed(2);
+  const ratio = (values: number[], to = floor) => (p50(values) / p50(to)).toFixed(2);
   print(`p50 / floor p50: ring ${ratio(ring)}, stop racing the ring ${ratio(stopRacing)}, stop answered later ${ratio(stopLater)}`);
+  print(`p50 / floor racing a ring p50: stop racing the ring ${ratio(stopRacing, floorRacing)}`);
   print(`first (cold) call: ring ${coldRing.toFixed(0)} ms, floor ${coldFloor.toFixed(0)} ms`);
 }, 900_000);
