@@ -1,7 +1,7 @@
 // Ring and stop under load, through the emulators: 1, 10 and 50 calls arriving at once, each to its own resident's
-// two devices (Android over FCM, iPhone over APNs VoIP); a second after all have rung, all are answered at once. Beside each
-// round, the floor under the same load: as many bare Firestore writes at once, each → a bare trigger (bench/floor)
-// → one FCM send. Run by `npm run bench`; prints figures, asserts nothing.
+// two devices (Android over FCM, iPhone over APNs VoIP); a second after all have rung, all are answered at once. After
+// each round, once its stops are recorded, the floor under the same load: as many bare Firestore writes at once, each
+// → a bare trigger (bench/floor) → one FCM send. Run by `npm run bench`; prints figures, asserts nothing.
 import { randomUUID } from "node:crypto";
 import { Timestamp } from "firebase-admin/firestore";
 import { REGION } from "../functions/src/config";
@@ -12,6 +12,7 @@ import { preciseNow } from "../functions/test/fakes/server-lifecycle";
 import { createBody, statusBody } from "../functions/test/helpers/butterflymx-payloads";
 import { fakePort, functionsOrigin, FUNCTIONS_PROJECT_ID, testFirestore } from "../functions/test/helpers/emulators";
 import { VOIP_TOKEN } from "../functions/test/helpers/push-harness";
+import { stopsRecorded } from "./stops-recorded";
 
 /** Calls at once, and how many rounds of them (so that each level has a few hundred samples at most). */
 const LEVELS: Array<{ calls: number; rounds: number }> = [
@@ -104,7 +105,10 @@ it("measures ring and stop latency with 1, 10 and 50 calls at once, against the 
   print(`${"calls".padStart(5)} ${"samples".padStart(7)}  ${"floor p50".padStart(7)} ${"p95".padStart(7)}  ${"ring p50".padStart(7)} ${"p95".padStart(7)} ${"×".padStart(6)}  ${"stop p50".padStart(7)} ${"p95".padStart(7)} ${"×".padStart(6)}`);
   for (const row of rows) print(row);
 
-  /** `calls` calls at once: created together, rung, then answered together; then as many floor writes together. */
+  /**
+   * `calls` calls at once: created together, rung, then answered together; once their stops are recorded, as many
+   * floor writes together.
+   */
   async function round(calls: number): Promise<{ ring: number[]; stop: number[]; floor: number[] }> {
     const bodies = Array.from({ length: calls }, (_, i) => createBody({ user: { id: 770000 + i } }));
     const guids = bodies.map((b) => b.guid as string);
@@ -118,6 +122,7 @@ it("measures ring and stop latency with 1, 10 and 50 calls at once, against the 
     const ended = preciseNow();
     await Promise.all(bodies.map((body, i) => post(urls[i], statusBody(body, "connecting_sip"))));
     const stop = (await stops.all(guids)).map((at) => at - ended);
+    await stopsRecorded(db, guids);
 
     const ids = Array.from({ length: calls }, () => `floor-${randomUUID()}`);
     const written = preciseNow();

@@ -1,10 +1,11 @@
 // Ring and stop latency through the emulators: webhook POST → the first ring request arriving at the local FCM
 // and APNs servers, and status POST → the stop request; beside it, in the same run, the floor: a bare Firestore
-// write → a bare trigger (bench/floor) → one FCM send. A third of the calls end the moment the ring reaches the
-// phones (the status races the ring's own recording), a third a moment later (ANSWER_AFTER_MS: a resident
-// answering); on the last third, the floor is measured racing the ring instead: its bare write goes out the moment
-// the ring reaches the phones, and the call ends unmeasured afterwards. Run by `npm run bench`; prints figures,
-// asserts nothing.
+// write → a bare trigger (bench/floor) → one FCM send, once the call's stop is recorded (the emulator delivers
+// events one at a time, so a floor measured during the call's own tail waits behind its events), and alone before
+// the calls. A third of the calls end the moment the ring reaches the phones (the status races the ring's own
+// recording), a third a moment later (ANSWER_AFTER_MS: a resident answering); on the last third, the floor is also
+// measured racing the ring (its bare write goes out the moment the ring reaches the phones). Run by `npm run
+// bench`; prints figures, asserts nothing.
 import { randomUUID } from "node:crypto";
 import { Timestamp } from "firebase-admin/firestore";
 import { REGION } from "../functions/src/config";
@@ -15,8 +16,11 @@ import { preciseNow } from "../functions/test/fakes/server-lifecycle";
 import { createBody, statusBody } from "../functions/test/helpers/butterflymx-payloads";
 import { fakePort, functionsOrigin, FUNCTIONS_PROJECT_ID, testFirestore } from "../functions/test/helpers/emulators";
 import { VOIP_TOKEN } from "../functions/test/helpers/push-harness";
+import { stopsRecorded } from "./stops-recorded";
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 300);
+/** Floor samples taken alone, before the calls. */
+const FLOOR_ALONE = 50;
 const WARM_UP = 5;
 /** When the other half of the calls is answered, after the ring reached the phones. */
 const ANSWER_AFTER_MS = 1000;
@@ -63,6 +67,7 @@ it("measures ring and stop latency against the bare-trigger floor", async () => 
   const stopLater: number[] = [];
   const floor: number[] = [];
   const floorRacing: number[] = [];
+  const floorAlone: number[] = [];
   /** The floor once: a bare write → the bare trigger's FCM send, in ms. */
   const floorSend = async () => {
     const id = randomUUID();
@@ -73,6 +78,10 @@ it("measures ring and stop latency against the bare-trigger floor", async () => 
   let coldRing = 0;
   let coldFloor = 0;
   try {
+    for (let i = 0; i < WARM_UP + FLOOR_ALONE; i++) {
+      const took = await floorSend();
+      if (i >= WARM_UP) floorAlone.push(took);
+    }
     for (let i = 0; i < WARM_UP + CALLS; i++) {
       const call = createBody({ user: { id: 880088 } });
       const guid = call.guid as string;
@@ -96,7 +105,7 @@ it("measures ring and stop latency against the bare-trigger floor", async () => 
         await post(statusBody(call, "connecting_sip"));
         stopTook = (await stopArrival()).receivedAt - ended;
       }
-      // The floor alone, once the call's stop has gone out.
+      await stopsRecorded(db, [guid]);
       const floorTook = await floorSend();
 
       if (i === 0) {
@@ -119,6 +128,7 @@ it("measures ring and stop latency against the bare-trigger floor", async () => 
   print(`\nRing latency through the emulators, ${CALLS} calls after ${WARM_UP} warm-up calls (ms)`);
   print(`${"path".padEnd(58)} ${"p50".padStart(6)} ${"p95".padStart(6)} ${"p99".padStart(6)}`);
   print(`${"floor: Firestore write → bare trigger → one FCM send".padEnd(58)} ${percentiles(floor)}`);
+  print(`${"floor alone, before the calls".padEnd(58)} ${percentiles(floorAlone)}`);
   print(`${"floor, racing a ring (written as the ring reaches phones)".padEnd(58)} ${percentiles(floorRacing)}`);
   print(`${"ring: webhook POST → first push (FCM or APNs)".padEnd(58)} ${percentiles(ring)}`);
   print(`${"ring: webhook POST → Android ring at FCM".padEnd(58)} ${percentiles(ringFcm)}`);
