@@ -225,12 +225,12 @@ export interface RingRecorded {
 /**
  * Records the ring's per-device outcomes and merges its outcome into the call's summary, on the version of the call
  * its claim wrote (`claimed`) when nobody wrote the call since, otherwise on the version read just before; releases
- * the claim. It is ordered with `claimStop` through that version: when the stop was
- * claimed first, it could not see these devices, so the caller must stop them itself (`stopClaimed`). When the
- * call ended while we sent and nobody has claimed its stop yet, and these are all the call's rung devices
- * (`soleRing`), the stop is claimed here too (`stopLease`): the caller has the devices in hand and stops them at
- * once, without waiting for the stop trigger to read them. Device records merge (never overwrite a stop) and go
- * first, in batches Firestore accepts; the last goes with the summary.
+ * the claim. It is ordered with `claimStop` through that version: when the stop was claimed first, it could not
+ * see these devices, so the caller must stop them itself (`stopClaimed`). When the call ended while we sent and
+ * nobody has claimed its stop yet, and these are all the call's rung devices (`soleRing`), the stop is claimed here
+ * too (`stopLease`): the caller has the devices in hand and stops them at once, without waiting for the stop
+ * trigger to read them. Device records merge (never overwrite a stop) and go first, in batches Firestore accepts;
+ * the last goes with the summary.
  */
 export async function recordRing(
   db: Firestore,

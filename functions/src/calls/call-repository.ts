@@ -89,6 +89,7 @@ export async function decideOnCall<T>(
     alongside?.(batch);
     batch.update(ref, update, { lastUpdateTime: version.updateTime });
     let updateTime = version.updateTime;
+    // The call's update is the batch's last write: its write time is the call's new update time.
     const committed = batch.commit().then((results) => {
       updateTime = results[results.length - 1].writeTime;
     });
