@@ -22,7 +22,7 @@ const CALLS = Number(process.env.BENCH_CALLS ?? 300);
 /** Floor samples taken alone, before the calls. */
 const FLOOR_ALONE = 50;
 const WARM_UP = 5;
-/** When the other half of the calls is answered, after the ring reached the phones. */
+/** When a third of the calls is answered, after the ring reached the phones. */
 const ANSWER_AFTER_MS = 1000;
 const print = (text: string) => process.stdout.write(`${text}\n`);
 
