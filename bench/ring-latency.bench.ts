@@ -1,8 +1,9 @@
 // Ring and stop latency through the emulators: webhook POST → the first ring request arriving at the local FCM
-// and APNs servers, and status POST → the stop request; beside it, in the same run, the floor: a bare Firestore
-// write → a bare trigger (bench/floor) → one FCM send, once the call's stop is recorded (the emulator delivers
-// events one at a time, so a floor measured during the call's own tail waits behind its events), and alone before
-// the calls. A third of the calls end the moment the ring reaches the phones (the status races the ring's own
+// and APNs servers, and status POST → the stop request; beside it, in the same run, two floors (bench/floor): a
+// bare Firestore write → a bare trigger → one FCM send, and a POST to a bare webhook (one read, one write) in front
+// of the same trigger. Both are measured once the call's stop is recorded (the emulator delivers events one at a
+// time, so a floor measured during the call's own tail waits behind its events), and the first alone before the
+// calls too. A third of the calls end the moment the ring reaches the phones (the status races the ring's own
 // recording), a third a moment later (ANSWER_AFTER_MS: a resident answering); on the last third, the floor is also
 // measured racing the ring (its bare write goes out the moment the ring reaches the phones). Run by `npm run
 // bench`; prints figures, asserts nothing.
@@ -68,12 +69,22 @@ it("measures ring and stop latency against the bare-trigger floor", async () => 
   const floor: number[] = [];
   const floorRacing: number[] = [];
   const floorAlone: number[] = [];
+  const webhookFloor: number[] = [];
   /** The floor once: a bare write → the bare trigger's FCM send, in ms. */
   const floorSend = async () => {
     const id = randomUUID();
     const written = preciseNow();
     await db.doc(`benchFloor/${id}`).create({ token: `floor-${id}` });
     return (await arrival(() => fcm.requests.find((r) => r.token === `floor-${id}`))).receivedAt - written;
+  };
+  const floorWebhook = `${await functionsOrigin()}/${FUNCTIONS_PROJECT_ID}/${REGION}/benchFloorWebhook`;
+  /** The webhook floor once: a POST to the bare webhook → the bare trigger's FCM send, in ms. */
+  const webhookFloorSend = async () => {
+    const id = randomUUID();
+    const posted = preciseNow();
+    const answer = await fetch(floorWebhook, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ id, token: `webhook-floor-${id}` }) });
+    if (!answer.ok) throw new Error(`the bare webhook answered ${answer.status}`);
+    return (await arrival(() => fcm.requests.find((r) => r.token === `webhook-floor-${id}`))).receivedAt - posted;
   };
   let coldRing = 0;
   let coldFloor = 0;
@@ -107,6 +118,7 @@ it("measures ring and stop latency against the bare-trigger floor", async () => 
       }
       await stopsRecorded(db, [guid]);
       const floorTook = await floorSend();
+      const webhookFloorTook = await webhookFloorSend();
 
       if (i === 0) {
         coldRing = Math.min(viaFcm.receivedAt, viaApns.receivedAt) - posted;
@@ -117,6 +129,7 @@ it("measures ring and stop latency against the bare-trigger floor", async () => 
       ringApns.push(viaApns.receivedAt - posted);
       ring.push(Math.min(viaFcm.receivedAt, viaApns.receivedAt) - posted);
       floor.push(floorTook);
+      webhookFloor.push(webhookFloorTook);
       if (floorRaced !== undefined) floorRacing.push(floorRaced);
       if (stopTook !== undefined) (kind === "later" ? stopLater : stopRacing).push(stopTook);
     }
@@ -130,6 +143,7 @@ it("measures ring and stop latency against the bare-trigger floor", async () => 
   print(`${"floor: Firestore write → bare trigger → one FCM send".padEnd(58)} ${percentiles(floor)}`);
   print(`${"floor alone, before the calls".padEnd(58)} ${percentiles(floorAlone)}`);
   print(`${"floor, racing a ring (written as the ring reaches phones)".padEnd(58)} ${percentiles(floorRacing)}`);
+  print(`${"webhook floor: POST → bare webhook → bare trigger → FCM".padEnd(58)} ${percentiles(webhookFloor)}`);
   print(`${"ring: webhook POST → first push (FCM or APNs)".padEnd(58)} ${percentiles(ring)}`);
   print(`${"ring: webhook POST → Android ring at FCM".padEnd(58)} ${percentiles(ringFcm)}`);
   print(`${"ring: webhook POST → VoIP ring at APNs".padEnd(58)} ${percentiles(ringApns)}`);
@@ -137,6 +151,7 @@ it("measures ring and stop latency against the bare-trigger floor", async () => 
   print(`${`stop: the same, answered ${ANSWER_AFTER_MS} ms after the ring`.padEnd(58)} ${percentiles(stopLater)}`);
   const ratio = (values: number[], to = floor) => (p50(values) / p50(to)).toFixed(2);
   print(`p50 / floor p50: ring ${ratio(ring)}, stop racing the ring ${ratio(stopRacing)}, stop answered later ${ratio(stopLater)}`);
+  print(`p50 / webhook floor p50: ring ${ratio(ring, webhookFloor)}, stop racing the ring ${ratio(stopRacing, webhookFloor)}, stop answered later ${ratio(stopLater, webhookFloor)}`);
   print(`p50 / floor racing a ring p50: stop racing the ring ${ratio(stopRacing, floorRacing)}`);
   print(`first (cold) call: ring ${coldRing.toFixed(0)} ms, floor ${coldFloor.toFixed(0)} ms`);
 }, 900_000);
