@@ -1,7 +1,8 @@
 // Ring and stop under load, through the emulators: 1, 10 and 50 calls arriving at once, each to its own resident's
 // two devices (Android over FCM, iPhone over APNs VoIP); a second after all have rung, all are answered at once. After
-// each round, once its stops are recorded, the floor under the same load: as many bare Firestore writes at once, each
-// → a bare trigger (bench/floor) → one FCM send. Run by `npm run bench`; prints figures, asserts nothing.
+// each round, once its stops are recorded, the floors under the same load (bench/floor): as many bare Firestore
+// writes at once, each → a bare trigger → one FCM send; then as many POSTs at once to a bare webhook that reads and
+// writes as ours does, in front of the same trigger. Run by `npm run bench`; prints figures, asserts nothing.
 import { randomUUID } from "node:crypto";
 import { Timestamp } from "firebase-admin/firestore";
 import { REGION } from "../functions/src/config";
@@ -77,7 +78,8 @@ it("measures ring and stop latency with 1, 10 and 50 calls at once, against the 
   const rings = new Arrivals(fcm.requests, (r) => (r.message.data?.type === "call.ring" ? r.message.data.guid : undefined));
   const voip = new Arrivals(apns.requests, (r) => (r.payload as { guid?: string }).guid);
   const stops = new Arrivals(fcm.requests, (r) => (r.message.data?.type === "call.end" ? r.message.data.guid : undefined));
-  const floors = new Arrivals(fcm.requests, (r) => (r.token.startsWith("floor-") ? r.token : undefined));
+  const floors = new Arrivals(fcm.requests, (r) => (r.token.startsWith("floor-") || r.token.startsWith("webhook-floor-") ? r.token : undefined));
+  const floorWebhook = `${await functionsOrigin()}/${FUNCTIONS_PROJECT_ID}/${REGION}/benchFloorWebhook`;
 
   const rows: string[] = [];
   try {
@@ -87,29 +89,34 @@ it("measures ring and stop latency with 1, 10 and 50 calls at once, against the 
       const ring: number[] = [];
       const stop: number[] = [];
       const floor: number[] = [];
+      const webhookFloor: number[] = [];
       for (let r = 0; r < level.rounds; r++) {
         const measured = await round(level.calls);
         ring.push(...measured.ring);
         stop.push(...measured.stop);
         floor.push(...measured.floor);
+        webhookFloor.push(...measured.webhookFloor);
       }
       const cell = (values: number[]) => `${percentile(values, 50).toFixed(1).padStart(7)} ${percentile(values, 95).toFixed(1).padStart(7)}`;
-      const ratio = (values: number[]) => (percentile(values, 50) / percentile(floor, 50)).toFixed(2).padStart(6);
-      rows.push(`${String(level.calls).padStart(5)} ${String(ring.length).padStart(7)}  ${cell(floor)}  ${cell(ring)} ${ratio(ring)}  ${cell(stop)} ${ratio(stop)}`);
+      const ratio = (values: number[], to = floor) => (percentile(values, 50) / percentile(to, 50)).toFixed(2).padStart(6);
+      rows.push(
+        `${String(level.calls).padStart(5)} ${String(ring.length).padStart(7)}  ${cell(floor)}  ${cell(webhookFloor)}  ${cell(ring)} ${ratio(ring)} ${ratio(ring, webhookFloor)}  ${cell(stop)} ${ratio(stop)} ${ratio(stop, webhookFloor)}`,
+      );
     }
   } finally {
     await Promise.all([fcm.close(), apns.close()]);
     await firestore.close();
   }
-  print("\nRing and stop under load through the emulators (ms; ratios are p50 / floor p50 at the same load)");
-  print(`${"calls".padStart(5)} ${"samples".padStart(7)}  ${"floor p50".padStart(7)} ${"p95".padStart(7)}  ${"ring p50".padStart(7)} ${"p95".padStart(7)} ${"×".padStart(6)}  ${"stop p50".padStart(7)} ${"p95".padStart(7)} ${"×".padStart(6)}`);
+  print("\nRing and stop under load through the emulators (ms; ratios are p50 / floor p50, and ×wh p50 / the webhook floor's p50 (wh), at the same load)");
+  const head = (name: string) => `${`${name} p50`.padStart(7)} ${"p95".padStart(7)}`;
+  print(`${"calls".padStart(5)} ${"samples".padStart(7)}  ${head("floor")}  ${head("wh floor")}  ${head("ring")} ${"×".padStart(6)} ${"×wh".padStart(6)}  ${head("stop")} ${"×".padStart(6)} ${"×wh".padStart(6)}`);
   for (const row of rows) print(row);
 
   /**
    * `calls` calls at once: created together, rung, then answered together; once their stops are recorded, as many
-   * floor writes together.
+   * floor writes together, then as many POSTs to the bare webhook.
    */
-  async function round(calls: number): Promise<{ ring: number[]; stop: number[]; floor: number[] }> {
+  async function round(calls: number): Promise<{ ring: number[]; stop: number[]; floor: number[]; webhookFloor: number[] }> {
     const bodies = Array.from({ length: calls }, (_, i) => createBody({ user: { id: 770000 + i } }));
     const guids = bodies.map((b) => b.guid as string);
     const posted = preciseNow();
@@ -128,6 +135,11 @@ it("measures ring and stop latency with 1, 10 and 50 calls at once, against the 
     const written = preciseNow();
     await Promise.all(ids.map((id) => db.doc(`benchFloor/${id}`).create({ token: id })));
     const floor = (await floors.all(ids)).map((at) => at - written);
-    return { ring, stop, floor };
+
+    const webhookIds = Array.from({ length: calls }, () => `webhook-floor-${randomUUID()}`);
+    const webhookPosted = preciseNow();
+    await Promise.all(webhookIds.map((id) => post(floorWebhook, { id, token: id })));
+    const webhookFloor = (await floors.all(webhookIds)).map((at) => at - webhookPosted);
+    return { ring, stop, floor, webhookFloor };
   }
 }, 1_800_000);
