@@ -88,12 +88,12 @@ export async function decideOnCall<T>(
     const batch = db.batch();
     alongside?.(batch);
     batch.update(ref, update, { lastUpdateTime: version.updateTime });
-    let updateTime = version.updateTime;
-    // The call's update is the batch's last write: its write time is the call's new update time.
-    const committed = batch.commit().then((results) => {
-      updateTime = results[results.length - 1].writeTime;
-    });
-    if (await ifUnchanged(committed)) return resultAt(updateTime);
+    const committed = batch.commit();
+    if (await ifUnchanged(committed)) {
+      // The call's update is the batch's last write: its write time is the call's new update time.
+      const results = await committed;
+      return resultAt(results[results.length - 1].writeTime);
+    }
   }
   throw stillContended(`writing call ${guid}`);
 }
