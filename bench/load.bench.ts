@@ -13,6 +13,7 @@ import { preciseNow } from "../functions/test/fakes/server-lifecycle";
 import { createBody, statusBody } from "../functions/test/helpers/butterflymx-payloads";
 import { fakePort, functionsOrigin, FUNCTIONS_PROJECT_ID, testFirestore } from "../functions/test/helpers/emulators";
 import { VOIP_TOKEN } from "../functions/test/helpers/push-harness";
+import { floorWebhookUrl, postFloorWebhook } from "./floors";
 import { stopsRecorded } from "./stops-recorded";
 
 /** Calls at once, and how many rounds of them (so that each level has a few hundred samples at most). */
@@ -79,7 +80,7 @@ it("measures ring and stop latency with 1, 10 and 50 calls at once, against the 
   const voip = new Arrivals(apns.requests, (r) => (r.payload as { guid?: string }).guid);
   const stops = new Arrivals(fcm.requests, (r) => (r.message.data?.type === "call.end" ? r.message.data.guid : undefined));
   const floors = new Arrivals(fcm.requests, (r) => (r.token.startsWith("floor-") || r.token.startsWith("webhook-floor-") ? r.token : undefined));
-  const floorWebhook = `${await functionsOrigin()}/${FUNCTIONS_PROJECT_ID}/${REGION}/benchFloorWebhook`;
+  const floorWebhook = await floorWebhookUrl();
 
   const rows: string[] = [];
   try {
@@ -138,7 +139,7 @@ it("measures ring and stop latency with 1, 10 and 50 calls at once, against the 
 
     const webhookIds = Array.from({ length: calls }, () => `webhook-floor-${randomUUID()}`);
     const webhookPosted = preciseNow();
-    await Promise.all(webhookIds.map((id) => post(floorWebhook, { id, token: id })));
+    await Promise.all(webhookIds.map((id) => postFloorWebhook(floorWebhook, id, id)));
     const webhookFloor = (await floors.all(webhookIds)).map((at) => at - webhookPosted);
     return { ring, stop, floor, webhookFloor };
   }

@@ -17,6 +17,7 @@ import { preciseNow } from "../functions/test/fakes/server-lifecycle";
 import { createBody, statusBody } from "../functions/test/helpers/butterflymx-payloads";
 import { fakePort, functionsOrigin, FUNCTIONS_PROJECT_ID, testFirestore } from "../functions/test/helpers/emulators";
 import { VOIP_TOKEN } from "../functions/test/helpers/push-harness";
+import { floorWebhookUrl, postFloorWebhook } from "./floors";
 import { stopsRecorded } from "./stops-recorded";
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 300);
@@ -77,13 +78,12 @@ it("measures ring and stop latency against the bare-trigger floor", async () => 
     await db.doc(`benchFloor/${id}`).create({ token: `floor-${id}` });
     return (await arrival(() => fcm.requests.find((r) => r.token === `floor-${id}`))).receivedAt - written;
   };
-  const floorWebhook = `${await functionsOrigin()}/${FUNCTIONS_PROJECT_ID}/${REGION}/benchFloorWebhook`;
+  const floorWebhook = await floorWebhookUrl();
   /** The webhook floor once: a POST to the bare webhook → the bare trigger's FCM send, in ms. */
   const webhookFloorSend = async () => {
     const id = randomUUID();
     const posted = preciseNow();
-    const answer = await fetch(floorWebhook, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ id, token: `webhook-floor-${id}` }) });
-    if (!answer.ok) throw new Error(`the bare webhook answered ${answer.status}`);
+    await postFloorWebhook(floorWebhook, id, `webhook-floor-${id}`);
     return (await arrival(() => fcm.requests.find((r) => r.token === `webhook-floor-${id}`))).receivedAt - posted;
   };
   let coldRing = 0;
