@@ -13,7 +13,7 @@ import { preciseNow } from "../functions/test/fakes/server-lifecycle";
 import { createBody, statusBody } from "../functions/test/helpers/butterflymx-payloads";
 import { fakePort, functionsOrigin, FUNCTIONS_PROJECT_ID, testFirestore } from "../functions/test/helpers/emulators";
 import { VOIP_TOKEN } from "../functions/test/helpers/push-harness";
-import { floorWebhookUrl, postFloorWebhook } from "./floors";
+import { floorWebhookUrl, postFloorWebhook, writeFloor } from "./floors";
 import { stopsRecorded } from "./stops-recorded";
 
 /** Calls at once, and how many rounds of them (so that each level has a few hundred samples at most). */
@@ -134,7 +134,7 @@ it("measures ring and stop latency with 1, 10 and 50 calls at once, against the 
 
     const ids = Array.from({ length: calls }, () => `floor-${randomUUID()}`);
     const written = preciseNow();
-    await Promise.all(ids.map((id) => db.doc(`benchFloor/${id}`).create({ token: id })));
+    await Promise.all(ids.map((id) => writeFloor(db, id, id)));
     const floor = (await floors.all(ids)).map((at) => at - written);
 
     const webhookIds = Array.from({ length: calls }, () => `webhook-floor-${randomUUID()}`);

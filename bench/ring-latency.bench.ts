@@ -17,7 +17,7 @@ import { preciseNow } from "../functions/test/fakes/server-lifecycle";
 import { createBody, statusBody } from "../functions/test/helpers/butterflymx-payloads";
 import { fakePort, functionsOrigin, FUNCTIONS_PROJECT_ID, testFirestore } from "../functions/test/helpers/emulators";
 import { VOIP_TOKEN } from "../functions/test/helpers/push-harness";
-import { floorWebhookUrl, postFloorWebhook } from "./floors";
+import { floorWebhookUrl, postFloorWebhook, writeFloor } from "./floors";
 import { stopsRecorded } from "./stops-recorded";
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 300);
@@ -75,7 +75,7 @@ it("measures ring and stop latency against the bare-trigger floor", async () => 
   const floorSend = async () => {
     const id = randomUUID();
     const written = preciseNow();
-    await db.doc(`benchFloor/${id}`).create({ token: `floor-${id}` });
+    await writeFloor(db, id, `floor-${id}`);
     return (await arrival(() => fcm.requests.find((r) => r.token === `floor-${id}`))).receivedAt - written;
   };
   const floorWebhook = await floorWebhookUrl();
