@@ -3,7 +3,8 @@
 // fan-out and Firestore cost run in the emulators (test ports and project, like `npm test`).
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { fakeEndpoints, firebaseBin, prepareEmulators, ROOT, SetupError, TEST_PROJECT_ID } from "./lib/emulator-env.mjs";
+import { fakeEndpoints, firebaseBin, prepareEmulators, profileProjectId, ROOT, SetupError } from "./lib/emulator-env.mjs";
+import { buildFunctions } from "./lib/functions-build.mjs";
 
 function run(command, args, env = process.env) {
   const result = spawnSync(command, args, { cwd: ROOT, env, stdio: "inherit" });
@@ -21,7 +22,7 @@ const chosen = asked.length > 0 ? asked : BENCHES;
 const emulated = chosen.filter((name) => name !== "cold-load");
 
 try {
-  run("npm", ["run", "build", "-w", "functions"]);
+  buildFunctions();
   if (chosen.includes("cold-load")) {
     run(process.execPath, [join(ROOT, "bench", "cold-load.mjs")], { ...process.env, METADATA_SERVER_DETECTION: "none" });
   }
@@ -29,7 +30,7 @@ try {
     const { env, configArgs } = await prepareEmulators({ profile: "bench" });
     run(
       process.execPath,
-      [firebaseBin(), "emulators:exec", ...configArgs, "--project", TEST_PROJECT_ID, "--only", "auth,firestore,functions",
+      [firebaseBin(), "emulators:exec", ...configArgs, "--project", profileProjectId("bench"), "--only", "auth,firestore,functions",
         `npm run bench -w functions -- ${emulated.map((name) => `${name}.bench.ts`).join(" ")}`],
       { ...env, ...fakeEndpoints() },
     );

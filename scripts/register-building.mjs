@@ -1,11 +1,11 @@
 // `npm run register-building -- --project <id> --building <id> [options]`: registers (or removes) a building-wide
 // ButterflyMX webhook with an operator token, for partners who route calls by ButterflyMX user id / email.
-import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT } from "./lib/emulator-env.mjs";
+import { buildFunctions } from "./lib/functions-build.mjs";
 
 const HELP = `Usage: npm run register-building -- --building <id> (--project <id> | --url <webhook URL>) [options]
   --building <id>          ButterflyMX building id
@@ -49,8 +49,7 @@ if (problems.length > 0) {
   process.exit(2);
 }
 
-const build = spawnSync("npm", ["run", "build", "-w", "functions"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
-if (build.status !== 0) process.exit(build.status ?? 1);
+buildFunctions({ quiet: true });
 const require = createRequire(import.meta.url);
 const lib = (path) => require(join(ROOT, "functions", "lib", path));
 const { ButterflyMxClient } = lib("butterflymx/butterflymx-client.js");

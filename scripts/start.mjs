@@ -1,12 +1,12 @@
 // `npm start`: builds, starts the emulators (auth, Firestore, functions, hosting) with the console, the local
 // ButterflyMX and the demo resident, and prints where everything is. Ctrl-C stops everything.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { DEMO } from "./lib/demo-data.mjs";
 import { firebaseBin, localSecrets, prepareEmulators, ROOT, SetupError } from "./lib/emulator-env.mjs";
+import { buildFunctions } from "./lib/functions-build.mjs";
 import { localStack } from "./lib/local-stack.mjs";
 
-const build = spawnSync("npm", ["run", "build", "-w", "functions"], { cwd: ROOT, stdio: "inherit" });
-if (build.status !== 0) process.exit(build.status ?? 1);
+buildFunctions();
 
 let env;
 try {

@@ -1,44 +1,105 @@
-// `npm test`: unit tests, then every emulator suite inside `firebase emulators:exec` (test ports), then the
-// console's browser suite inside the emulators of its own profile (console ports, with Hosting).
-import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+// `npm test`: every suite. The build and the type check first; then, at once, the unit suites, the emulator suites
+// (integration, rules, e2e inside `firebase emulators:exec` on the test ports) and the console's browser suite
+// (inside emulators of its own, console ports, with Hosting). Phases that run at the same time keep their output to
+// themselves (streamed to .emulators/test-logs/) and print it whole when they end, so that it never interleaves.
+// Each phase's duration is printed at the end, passed or failed, so that a slow phase is seen.
+import { spawn } from "node:child_process";
+import { createWriteStream, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { chromiumPath } from "./lib/chromium.mjs";
 import { fakeEndpoints, firebaseBin, prepareEmulators, ROOT, SetupError, TEST_PROJECT_ID } from "./lib/emulator-env.mjs";
 import { localStack } from "./lib/local-stack.mjs";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const LOGS = join(ROOT, ".emulators", "test-logs");
 
-function run(command, args, env = process.env) {
-  const result = spawnSync(command, args, { cwd: ROOT, env, stdio: "inherit" });
-  if (result.status !== 0) process.exit(result.status ?? 1);
+class PhaseFailed extends Error {
+  constructor(name, status) {
+    super(`${name} failed (exit code ${status})`);
+    this.status = status;
+  }
 }
 
-try {
-  // The browser suite is part of the tests: no browser is a failure now, not a skip later.
-  if (!existsSync(CHROMIUM)) {
-    throw new SetupError(`No Chromium at ${CHROMIUM} for the console's browser suite.\n` +
-      "Install Debian's package (sudo apt-get install chromium) or set CHROMIUM_PATH to a Chromium or Chrome binary.");
-  }
-  run("npm", ["run", "build", "-w", "functions"]);
-  run("npm", ["run", "test:unit", "-w", "functions"], { ...process.env, METADATA_SERVER_DETECTION: "none" });
-  run("npm", ["run", "test:unit", "-w", "console"]);
+const durations = [];
+
+/** One phase: a command, timed, its output in its own log file, printed whole when it ends. */
+function phase(name, command, args, env = process.env) {
+  const startedAt = Date.now();
+  const logFile = join(LOGS, `${name.replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "").toLowerCase()}.log`);
+  const log = createWriteStream(logFile);
+  console.log(`▶ ${name}`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, env: { ...env, FORCE_COLOR: "0" }, stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      log.end(() => {
+        const ms = Date.now() - startedAt;
+        durations.push({ name, ms, ok: code === 0 });
+        console.log(`\n──── ${name}: ${code === 0 ? "passed" : "FAILED"} in ${(ms / 1000).toFixed(1)} s (${logFile}) ────`);
+        process.stdout.write(readFileSync(logFile));
+        if (code === 0) resolve();
+        else reject(new PhaseFailed(name, code ?? (signal ? 1 : 0)));
+      });
+    });
+  });
+}
+
+/** Waits for every phase, then fails with the first failure: a failing phase never cuts another one's output short. */
+async function together(...phases) {
+  const results = await Promise.allSettled(phases);
+  const failed = results.find((result) => result.status === "rejected");
+  if (failed) throw failed.reason;
+}
+
+function printDurations(totalMs) {
+  const width = Math.max(...durations.map(({ name }) => name.length), "total".length);
+  const line = (name, ms, mark) => `  ${mark} ${name.padEnd(width)} ${(ms / 1000).toFixed(1).padStart(6)} s`;
+  console.log(`\nnpm test, phase by phase (phases in one group run at the same time):\n${durations.map(({ name, ms, ok }) => line(name, ms, ok ? "✔" : "✘")).join("\n")}\n${line("total", totalMs, " ")}`);
+}
+
+async function emulatorSuites() {
   const emulated = await prepareEmulators({ profile: "test" });
-  run(
+  await phase(
+    "emulators: integration, rules, e2e",
     process.execPath,
     [firebaseBin(), "emulators:exec", ...emulated.configArgs, "--project", TEST_PROJECT_ID, "--only", "auth,firestore,functions",
-      "npm run test:emulated -w functions"],
+      "node scripts/emulated-suites.mjs"],
     { ...emulated.env, ...fakeEndpoints() },
   );
+}
+
+async function browserSuite(chromium) {
   const browser = await prepareEmulators({ profile: "console" });
   const stack = localStack("console");
   await stack.buildConsole();
-  run(
+  await phase(
+    "emulators + hosting: console in Chromium",
     process.execPath,
     [firebaseBin(), "emulators:exec", ...browser.configArgs, "--project", stack.projectId, "--only", "auth,firestore,functions,hosting",
       "node scripts/console-suite.mjs"],
-    { ...browser.env, ...stack.env, CHROMIUM_PATH: CHROMIUM },
+    { ...browser.env, ...stack.env, CHROMIUM_PATH: chromium },
   );
-} catch (error) {
-  if (!(error instanceof SetupError)) throw error;
-  console.error(`\nCannot run the tests: ${error.message}`);
-  process.exit(1);
 }
+
+const startedAt = Date.now();
+let status = 0;
+try {
+  mkdirSync(LOGS, { recursive: true });
+  // The browser suite is part of the tests: no browser is a failure now, not a skip later.
+  const chromium = chromiumPath();
+  // ts-jest only transpiles (tsconfig.jest.json): the types of the functions and of their tests are checked here.
+  await together(phase("build (functions)", "npm", ["run", "build", "-w", "functions"]), phase("types (functions and tests)", "npm", ["run", "typecheck", "-w", "functions"]));
+  await together(
+    phase("unit (functions)", "npm", ["run", "test:unit", "-w", "functions"], { ...process.env, METADATA_SERVER_DETECTION: "none" }),
+    phase("unit (console: types, both builds)", "npm", ["run", "test:unit", "-w", "console"]),
+    emulatorSuites(),
+  );
+  await browserSuite(chromium);
+} catch (error) {
+  if (error instanceof SetupError) console.error(`\nCannot run the tests: ${error.message}`);
+  else if (!(error instanceof PhaseFailed)) throw error;
+  status = error.status ?? 1;
+}
+if (durations.length > 0) printDurations(Date.now() - startedAt);
+process.exit(status);

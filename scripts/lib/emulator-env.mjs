@@ -8,8 +8,13 @@ import { fileURLToPath } from "node:url";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const PROJECT_ID = JSON.parse(readFileSync(join(ROOT, ".firebaserc"), "utf8")).projects.default;
-/** `npm test` emulates its own project: its params (functions/.env.<id>) point pushes at the test fakes. */
+/**
+ * `npm test` emulates its own project: its params (functions/.env.<id>) point pushes at the test fakes and shorten
+ * the ring window, so that the missed-call timeout comes within seconds. The benchmarks' project has the same params
+ * with the deployed window (see `benchParams`).
+ */
 export const TEST_PROJECT_ID = `${PROJECT_ID}-test`;
+const BENCH_PROJECT_ID = `${PROJECT_ID}-bench`;
 const require = createRequire(import.meta.url);
 
 const MIN_JAVA = 11; // what firebase-tools 14.18 and its Firestore emulator accept
@@ -29,7 +34,7 @@ const PORT_OFFSETS = { start: 0, test: 1, bench: 1, console: 2 };
 
 /** The emulated project of each profile (`demo-` projects: no credentials, pushes go to the outbox). */
 export function profileProjectId(profile) {
-  return { test: TEST_PROJECT_ID, bench: TEST_PROJECT_ID, console: `${PROJECT_ID}-console` }[profile] ?? PROJECT_ID;
+  return { test: TEST_PROJECT_ID, bench: BENCH_PROJECT_ID, console: `${PROJECT_ID}-console` }[profile] ?? PROJECT_ID;
 }
 
 /** firebase.json as the profile uses it: ports shifted, and the files each profile adds. */
@@ -59,6 +64,7 @@ export async function prepareEmulators({ profile = "start" } = {}) {
   checkJava();
   Object.assign(env, await firestoreEmulator());
   ensureLocalSecrets();
+  if (profile === "bench") benchParams();
   const config = profileConfig(profile);
   if (profile === "start") return { env, configArgs: [], config };
   const path = join(ROOT, `firebase.${profile}.json`);
@@ -81,6 +87,16 @@ export function fakeEndpoints() {
     BUTTERFLYMX_API_ORIGIN_EU: "http://127.0.0.1:9747",
     BUTTERFLYMX_FAKE_CLIENT_SECRET: localSecrets().BUTTERFLYMX_CLIENT_SECRET,
   };
+}
+
+/**
+ * functions/.env.<bench project>, written from the test project's params without their ring window: a benchmark under
+ * load rings later than a test does, and must not find its calls' window closed.
+ */
+function benchParams() {
+  const tested = readFileSync(join(ROOT, "functions", `.env.${TEST_PROJECT_ID}`), "utf8");
+  const header = `# Written by scripts/lib/emulator-env.mjs from .env.${TEST_PROJECT_ID}, with the deployed ring window. Not committed.\n`;
+  writeFileSync(join(ROOT, "functions", `.env.${BENCH_PROJECT_ID}`), header + tested.replace(/(^#.*\n)*^RING_WINDOW_SECONDS=.*\n/m, ""));
 }
 
 /** Where the functions emulator reads secret values (never committed). */

@@ -1,13 +1,13 @@
 // What the support commands (`npm run diagnose`, `npm run reconcile`) work with: Firestore, Auth and ButterflyMX
 // with admin rights, either on the running emulators (`npm start`, the default) or on a deployed project
 // (`--project <id>`, with Application Default Credentials). Never the app's client credentials.
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DEMO_BUTTERFLYMX_PORTS } from "./demo-butterflymx.mjs";
 import { localSecrets, PROJECT_ID, ROOT } from "./emulator-env.mjs";
+import { buildFunctions } from "./functions-build.mjs";
 import { emulatorAdmin } from "./seed.mjs";
 
 const require = createRequire(import.meta.url);
@@ -19,10 +19,9 @@ export const TARGET_HELP = `Target:
 Environment with --project (to refresh a resident's expired ButterflyMX token):
   BUTTERFLYMX_CLIENT_ID, BUTTERFLYMX_CLIENT_SECRET, BUTTERFLYMX_ENVIRONMENT (production|sandbox)`;
 
-/** Builds the functions and returns `{ db, auth, bmx, lib, params, target }`; exits with a reason when it cannot. */
+/** Builds the functions when stale and returns `{ db, auth, bmx, lib, params, target }`; exits with a reason when it cannot. */
 export async function supportContext({ project }) {
-  const build = spawnSync("npm", ["run", "build", "-w", "functions"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
-  if (build.status !== 0) process.exit(build.status ?? 1);
+  buildFunctions({ quiet: true });
   readableLogs();
   const lib = (path) => require(join(ROOT, "functions", "lib", path));
   const { ButterflyMxClient } = lib("butterflymx/butterflymx-client.js");

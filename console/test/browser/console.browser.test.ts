@@ -1,17 +1,18 @@
-// The console in a real browser (Debian's Chromium, headless) against the emulators, the local ButterflyMX and
-// the developer server: `npm test` runs this inside `firebase emulators:exec` (scripts/console-suite.mjs).
+// The console in a real browser (Chromium, headless) against the emulators, the local ButterflyMX and the developer
+// server: `npm test` runs this inside `firebase emulators:exec` (scripts/console-suite.mjs), with CHROMIUM_PATH set to
+// the browser it found (scripts/lib/chromium.mjs).
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, chromium, type ElementHandle, type Page } from "playwright-core";
 
 const CONSOLE_URL = process.env.CONSOLE_URL;
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const CHROMIUM = process.env.CHROMIUM_PATH;
 /** Set SCREENSHOTS=docs/console to refresh the README's screenshots; failures are always kept in the temp dir. */
 const SHOTS = process.env.SCREENSHOTS ? join(__dirname, "..", "..", "..", process.env.SCREENSHOTS) : undefined;
 const STATE = 20_000; // how long the page may take to show a state the backend reached (ring, stop: ~2 s here)
 
 if (!CONSOLE_URL) throw new Error("CONSOLE_URL is not set: the browser suite runs through `npm test` (scripts/console-suite.mjs), inside the emulators.");
-if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH.`);
+if (!CHROMIUM || !existsSync(CHROMIUM)) throw new Error(`No Chromium at CHROMIUM_PATH (${CHROMIUM ?? "unset"}): run the browser suite through \`npm test\`, which finds one.`);
 
 jest.setTimeout(90_000);
 

@@ -1,4 +1,5 @@
 import { REGION } from "../config";
+import { logs } from "../logs";
 import { firestore } from "../shared/firebase";
 
 /** Past the ring window, how long the timeout waits before it ends a call still ringing (a status may be on its way). */
@@ -10,8 +11,19 @@ const QUEUE = `locations/${REGION}/functions/ringTimeout`;
 /**
  * Schedules the call's ring timeout: one task per call, named after its guid, so a retried trigger schedules nothing
  * twice. firebase-admin/functions loads on the first schedule, never on a cold start's path to the first push.
+ *
+ * The emulator's Cloud Tasks queue dispatches a task as soon as it is enqueued, whatever its schedule, and the
+ * timeout then sleeps through the window in a worker of its own (one per call, each a cold start, and the emulator
+ * waits for all of them when it stops). In the emulator the task is therefore enqueued at its time, from a timer in
+ * this instance: it runs when it would deployed, and a timer not yet due ends with the emulator. Deployed, Cloud Tasks
+ * holds the task until then.
  */
 export async function scheduleRingTimeout(guid: string, atMs: number): Promise<void> {
+  if (process.env.FUNCTIONS_EMULATOR !== "true") return enqueue(guid, atMs);
+  setTimeout(() => enqueue(guid, atMs).catch((error: unknown) => logs.ringTimeoutNotScheduled({ guid }, error)), Math.max(0, atMs - Date.now())).unref();
+}
+
+async function enqueue(guid: string, atMs: number): Promise<void> {
   firestore(); // the default app
   const { getFunctions } = require("firebase-admin/functions") as typeof import("firebase-admin/functions");
   try {

@@ -31,7 +31,7 @@ export async function ringTimedOut(deps: RingTimeoutDeps, guid: string): Promise
   let call = (await callRef(deps.db, guid).get()).data() as CallDocument | undefined;
   const early = call ? call.createdAt.toMillis() + deps.ringWindowMs + RING_TIMEOUT_GRACE_MS - deps.now() : 0;
   if (call?.status === "ringing" && early > 0) {
-    // Cloud Tasks runs the task on time; the emulator's queue runs it at once: the call's window is honoured here.
+    // Tasks are scheduled for the end of the window; one dispatched before it still honours the window.
     await (deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(early);
     call = (await callRef(deps.db, guid).get()).data() as CallDocument | undefined;
   }

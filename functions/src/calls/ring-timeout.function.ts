@@ -13,9 +13,8 @@ export const ringTimeout = onTaskDispatched<{ guid?: unknown }>(
     secrets: [BUTTERFLYMX_CLIENT_SECRET],
     retryConfig: { maxAttempts: 5, minBackoffSeconds: 2, maxBackoffSeconds: 30 },
     // Timeouts are a fallback: a burst of them waits its turn rather than a burst of status requests at ButterflyMX.
-    // In the emulator, whose queue runs each task at once and whose handler then waits, it also bounds the workers.
     rateLimits: { maxConcurrentDispatches: 20 },
-    // Long enough to wait out a window the queue did not (the emulator's dispatches at once; see the service).
+    // Long enough to wait out a window that a task dispatched early did not (see the service).
     timeoutSeconds: 120,
   },
   async (request) => {

@@ -60,18 +60,21 @@ export async function clearFirestore(projectId: string): Promise<void> {
 
 /** Every document path in the database, sorted: compare before/after to prove a request wrote nothing. */
 export async function allDocumentPaths(db: Firestore): Promise<string[]> {
-  const paths: string[] = [];
-  const walk = async (collections: CollectionReference[]) => {
-    for (const collection of collections) {
-      const documents: DocumentReference[] = await collection.listDocuments();
-      for (const document of documents) {
-        if ((await document.get()).exists) paths.push(document.path);
-        await walk(await document.listCollections());
-      }
-    }
+  const walk = async (collections: CollectionReference[]): Promise<string[]> => {
+    const levels = await Promise.all(
+      collections.map(async (collection) => {
+        // Listed documents include those that only hold subcollections: read them all at once to keep the real ones.
+        const documents: DocumentReference[] = await collection.listDocuments();
+        const [snapshots, below] = await Promise.all([
+          documents.length > 0 ? db.getAll(...documents) : Promise.resolve([]),
+          Promise.all(documents.map(async (document) => walk(await document.listCollections()))),
+        ]);
+        return [...snapshots.filter((snapshot) => snapshot.exists).map((snapshot) => snapshot.ref.path), ...below.flat()];
+      }),
+    );
+    return levels.flat();
   };
-  await walk(await db.listCollections());
-  return paths.sort();
+  return (await walk(await db.listCollections())).sort();
 }
 
 /** Every document with its data, for before/after comparisons that must also see updates. */

@@ -36,6 +36,10 @@ beforeAll(async () => {
   ({ onUserDeleted } = await import("../../src/accounts/on-user-deleted.function"));
   ({ reconcileCalls } = await import("../../src/calls/reconcile-calls.function"));
 });
+beforeEach(async () => {
+  await firestore.clear();
+  fake.reset();
+});
 afterAll(async () => {
   fft.cleanup();
   await Promise.all([fake.close(), firestore.close()]);
@@ -63,7 +67,6 @@ describe("onUserDeleted (wrapped)", () => {
 
 describe("reconcileCalls (wrapped)", () => {
   it("records a call ButterflyMX logged for a linked resident that never reached us, and goes on from where it stopped", async () => {
-    await firestore.clear();
     fake.addUser(resident("602"));
     await db.doc("users/late/devices/pixel").set({ uid: "late", platform: "android", fcmToken: "fcm-token-late-0001", updatedAt: Timestamp.now() });
     await linkAccount(accountDeps(db, fake), "late", signInAtButterflyMx(fake, "602"));

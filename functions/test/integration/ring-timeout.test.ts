@@ -59,7 +59,7 @@ describe("ringTimedOut", () => {
     expect(push.fcm.for(IPAD.fcmToken).at(-1)?.message.apns?.payload).toMatchObject({ aps: { alert: { title: "Missed call" } } });
   });
 
-  it("waits for the end of the window when the queue runs it early (the emulator's does)", async () => {
+  it("waits for the end of the window when its task is dispatched early", async () => {
     await seedResident(db, "gus", [ANDROID]);
     const createdAt = Date.now();
     const guid = await seedRingingCall(db, ["gus"], { createdAt });

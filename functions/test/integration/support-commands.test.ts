@@ -42,6 +42,10 @@ const failure = (script: string, args: string[]) => command(script, args).then(
 beforeAll(async () => {
   fake = await ButterflyMxFake.start();
 });
+beforeEach(async () => {
+  await firestore.clear();
+  fake.reset();
+});
 afterAll(async () => {
   await Promise.all([fake.close(), firestore.close()]);
 });

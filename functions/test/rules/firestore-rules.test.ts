@@ -5,7 +5,7 @@ import {
   RulesTestContext,
   RulesTestEnvironment,
 } from "@firebase/rules-unit-testing";
-import { collection, deleteDoc, doc, getDoc, getDocs, orderBy, query, setDoc, updateDoc, where } from "firebase/firestore";
+import { collection, deleteDoc, doc, getDoc, getDocs, orderBy, query, setDoc, updateDoc, where, writeBatch } from "firebase/firestore";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { emulatorHost, isolatedProjectId } from "../helpers/emulators";
@@ -23,31 +23,43 @@ beforeAll(async () => {
   });
 });
 
+/** What every test starts from, written with the rules off. */
+const SEED: Array<[string, Record<string, unknown>]> = [
+  [`users/${OWNER}`, { preferences: { doNotDisturb: false } }],
+  [`users/${OWNER}/devices/phone`, { platform: "android", fcmToken: "t" }],
+  ["calls/call-1", { recipients: [OWNER], status: "ringing", createdAt: new Date() }],
+  ["calls/call-1/deliveries/phone", { uid: OWNER, outcome: "sent" }],
+  ["calls/call-2", { recipients: [OTHER], status: "ringing", createdAt: new Date() }],
+  ["calls/call-3", { recipients: [OWNER, OTHER], status: "ringing", createdAt: new Date() }],
+  ["calls/call-3/deliveries/other-phone", { uid: OTHER, outcome: "sent" }],
+  ["calls/call-1/raw/butterflymx", { call: JSON.stringify({ user: { email: "dana@example.com" } }) }],
+  ["accessLogs/log-1", { uid: OWNER, result: "released" }],
+  ["bmxUsers/3220259", { uids: [OWNER] }],
+  ["webhookRegistrations/abc", { uid: OWNER, tenantId: "t" }],
+  [`oauthGrants/${OWNER}`, { accessToken: "secret" }],
+  ["pushOutbox/p1", { guid: "call-1", token: "t" }],
+];
+
 beforeEach(async () => {
   await env.clearFirestore();
   await env.withSecurityRulesDisabled(async (admin) => {
-    const db = admin.firestore();
-    await setDoc(doc(db, `users/${OWNER}`), { preferences: { doNotDisturb: false } });
-    await setDoc(doc(db, `users/${OWNER}/devices/phone`), { platform: "android", fcmToken: "t" });
-    await setDoc(doc(db, "calls/call-1"), { recipients: [OWNER], status: "ringing", createdAt: new Date() });
-    await setDoc(doc(db, "calls/call-1/deliveries/phone"), { uid: OWNER, outcome: "sent" });
-    await setDoc(doc(db, "calls/call-2"), { recipients: [OTHER], status: "ringing", createdAt: new Date() });
-    await setDoc(doc(db, "calls/call-3"), { recipients: [OWNER, OTHER], status: "ringing", createdAt: new Date() });
-    await setDoc(doc(db, "calls/call-3/deliveries/other-phone"), { uid: OTHER, outcome: "sent" });
-    await setDoc(doc(db, "calls/call-1/raw/butterflymx"), { call: JSON.stringify({ user: { email: "dana@example.com" } }) });
-    await setDoc(doc(db, "accessLogs/log-1"), { uid: OWNER, result: "released" });
-    await setDoc(doc(db, "bmxUsers/3220259"), { uids: [OWNER] });
-    await setDoc(doc(db, "webhookRegistrations/abc"), { uid: OWNER, tenantId: "t" });
-    await setDoc(doc(db, "oauthGrants/" + OWNER), { accessToken: "secret" });
-    await setDoc(doc(db, "pushOutbox/p1"), { guid: "call-1", token: "t" });
+    const batch = writeBatch(admin.firestore());
+    for (const [path, data] of SEED) batch.set(doc(admin.firestore(), path), data);
+    await batch.commit();
   });
 });
 
 afterAll(() => env.cleanup());
 
 type Role = "owner" | "other" | "anonymous";
-const context = (role: Role): RulesTestContext =>
-  role === "owner" ? env.authenticatedContext(OWNER) : role === "other" ? env.authenticatedContext(OTHER) : env.unauthenticatedContext();
+const contexts = new Map<Role, RulesTestContext>();
+/** One client per role for the whole file: a client costs more to start than the checks it makes. */
+const context = (role: Role): RulesTestContext => {
+  if (!contexts.has(role)) {
+    contexts.set(role, role === "owner" ? env.authenticatedContext(OWNER) : role === "other" ? env.authenticatedContext(OTHER) : env.unauthenticatedContext());
+  }
+  return contexts.get(role)!;
+};
 
 /** Readable by [owner, other, anonymous]. Nobody writes any of them from a client. */
 const documents: Array<[string, [boolean, boolean, boolean]]> = [

@@ -36,24 +36,40 @@ interface Loaded {
   zod: boolean;
 }
 
-/** In a fresh process: require lib/index.js, then read `read` (the runtime's FUNCTION_TARGET; "*" reads all, as discovery does). */
-function load(read: string): Loaded {
+/**
+ * Each read as a fresh instance would do it (the runtime's FUNCTION_TARGET; "*" reads all, as discovery does; ""
+ * none): with every module unloaded, require lib/index.js, then read. All reads run in one child process, which
+ * empties Node's module cache before each, so that each starts as cold as a new instance.
+ */
+function loadAll(reads: string[]): Map<string, Loaded> {
   const script = `
-    const index = require(${JSON.stringify(INDEX)});
-    const names = Object.keys(index);
-    const read = ${JSON.stringify(read)};
-    const endpoints = {};
-    for (const name of read === "*" ? names : read ? [read] : []) {
-      const endpoint = index[name]?.__endpoint;
-      if (endpoint) endpoints[name] = { trigger: Object.keys(endpoint).find((k) => k.endsWith("Trigger")), minInstances: endpoint.minInstances ?? null, retry: endpoint.eventTrigger?.retry };
+    const results = {};
+    for (const read of ${JSON.stringify(reads)}) {
+      for (const file of Object.keys(require.cache)) delete require.cache[file];
+      const index = require(${JSON.stringify(INDEX)});
+      const names = Object.keys(index);
+      const endpoints = {};
+      for (const name of read === "*" ? names : read ? [read] : []) {
+        const endpoint = index[name]?.__endpoint;
+        if (endpoint) endpoints[name] = { trigger: Object.keys(endpoint).find((k) => k.endsWith("Trigger")), minInstances: endpoint.minInstances ?? null, retry: endpoint.eventTrigger?.retry };
+      }
+      const modules = Object.keys(require.cache).filter((f) => f.startsWith(${JSON.stringify(join(FUNCTIONS_DIR, "lib"))}))
+        .map((f) => f.slice(${JSON.stringify(join(FUNCTIONS_DIR, "lib").length + 1)}).replaceAll("\\\\", "/"));
+      const zod = Object.keys(require.cache).some((f) => /[\\/]node_modules[\\/]zod[\\/]/.test(f));
+      results[read] = { names, endpoints, modules, zod };
     }
-    const modules = Object.keys(require.cache).filter((f) => f.startsWith(${JSON.stringify(join(FUNCTIONS_DIR, "lib"))}))
-      .map((f) => f.slice(${JSON.stringify(join(FUNCTIONS_DIR, "lib").length + 1)}).replaceAll("\\\\", "/"));
-    const zod = Object.keys(require.cache).some((f) => /[\\/]node_modules[\\/]zod[\\/]/.test(f));
-    console.log(JSON.stringify({ names, endpoints, modules, zod }));`;
+    console.log(JSON.stringify(results));`;
   const env = { ...process.env, GCLOUD_PROJECT: "demo-intercom-relay", METADATA_SERVER_DETECTION: "none" };
-  return JSON.parse(execFileSync(process.execPath, ["-e", script], { cwd: FUNCTIONS_DIR, env }).toString()) as Loaded;
+  const results = JSON.parse(execFileSync(process.execPath, ["-e", script], { cwd: FUNCTIONS_DIR, env }).toString()) as Record<string, Loaded>;
+  return new Map(Object.entries(results));
 }
+
+let loaded: Map<string, Loaded>;
+const load = (read: string): Loaded => {
+  const result = loaded.get(read);
+  if (!result) throw new Error(`read ${JSON.stringify(read)} was not loaded in beforeAll`);
+  return result;
+};
 
 const functionModules = (loaded: Loaded) => loaded.modules.filter((m) => m.endsWith(".function.js"));
 
@@ -62,6 +78,7 @@ beforeAll(() => {
   if (!built || built.mtimeMs < statSync(join(FUNCTIONS_DIR, "src", "index.ts")).mtimeMs) {
     throw new Error("lib/index.js is missing or older than src/index.ts: run `npm run build -w functions` first (npm test does)");
   }
+  loaded = loadAll(["", "*", ...Object.keys(DEPLOYED)]);
 });
 
 describe("lib/index.js, the deployed entry point", () => {
