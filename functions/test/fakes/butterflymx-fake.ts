@@ -85,9 +85,11 @@ export interface FakeRequest {
   body?: unknown;
 }
 
-/** A scripted answer: an HTTP status with a body, or no answer at all (the client's timeout fires). */
-/** What a matched request gets: an error answer, no answer at all, or its normal answer after a delay. */
-export type FakeFailure = { status: number; body?: unknown } | "hang" | { delayMs: number };
+/**
+ * What a matched request gets: an error answer, no answer at all, or its normal answer after a delay or once `until`
+ * settles (a test holds the request while something else happens).
+ */
+export type FakeFailure = { status: number; body?: unknown } | "hang" | { delayMs: number } | { until: Promise<unknown> };
 
 interface FailureRule {
   host?: FakeHost;
@@ -314,6 +316,7 @@ export class ButterflyMxFake {
       if (--rule.times === 0) this.failures.splice(this.failures.indexOf(rule), 1);
       if (rule.reply === "hang") return;
       if ("delayMs" in rule.reply) await new Promise((resolve) => setTimeout(resolve, (rule.reply as { delayMs: number }).delayMs));
+      else if ("until" in rule.reply) await rule.reply.until;
       else return send(res, rule.reply.status, rule.reply.body ?? { errors: [{ message: `injected ${rule.reply.status}` }] });
     }
 

@@ -13,7 +13,7 @@ import { handleWebhook, WebhookDeps } from "../../src/webhook/webhook-service";
 import { ButterflyMxFake } from "../fakes/butterflymx-fake";
 import { accountDeps, fakeClient, resident, signInAtButterflyMx, tenant, WEBHOOK_BASE } from "../helpers/accounts-harness";
 import { createBody } from "../helpers/butterflymx-payloads";
-import { isolatedProjectId, snapshotDatabase, testFirestore } from "../helpers/emulators";
+import { isolatedProjectId, snapshotDatabase, testFirestore, waitFor } from "../helpers/emulators";
 import { captureLogs } from "../helpers/log-capture";
 
 const projectId = isolatedProjectId(__filename);
@@ -161,14 +161,26 @@ describe("linkAccount", () => {
 
   it("leaves exactly one working webhook per tenant when two links of one user race", async () => {
     fake.addUser(resident("518"));
-    // The first link's registration at ButterflyMX answers late: the second link registers and commits first.
-    fake.fail({ method: "POST", path: /^\/v3\/tenants\/t-518-1\/integrations$/ }, { delayMs: 300 });
-    await Promise.all([linkAccount(deps(), "ines", signInAtButterflyMx(fake, "518")), linkAccount(deps(), "ines", signInAtButterflyMx(fake, "518"))]);
+    const creates = () => fake.requests.filter((r) => r.method === "POST" && r.path === "/v3/tenants/t-518-1/integrations");
+    // ButterflyMX holds the first link's registration until the second link has registered and committed.
+    let secondCommitted!: () => void;
+    fake.fail({ method: "POST", path: /^\/v3\/tenants\/t-518-1\/integrations$/ }, { until: new Promise<void>((resolve) => (secondCommitted = resolve)) });
+    const first = linkAccount(deps(), "ines", signInAtButterflyMx(fake, "518"));
+    await waitFor(async () => (creates().length === 1 ? true : undefined), "the first link's registration at ButterflyMX");
+    await linkAccount(deps(), "ines", signInAtButterflyMx(fake, "518"));
+    const [secondUrl] = fake.integrationsOf({ kind: "tenant", id: "t-518-1" }).map((i) => i.url);
+    expect(await docIds("webhookRegistrations")).toEqual([hashSecret(secretOf(secondUrl))]);
+    secondCommitted();
+    await first;
 
+    // The first link committed last: it removed the second's registration and deleted its integration at ButterflyMX.
+    expect(creates()).toHaveLength(2);
     const integrations = fake.integrationsOf({ kind: "tenant", id: "t-518-1" });
     expect(integrations).toHaveLength(1);
+    expect(integrations[0].url).not.toBe(secondUrl);
     expect(await docIds("webhookRegistrations")).toEqual([hashSecret(secretOf(integrations[0].url))]);
     expect((await post(secretOf(integrations[0].url), createBody({ user: { id: 518 } }))).status).toBe(200);
+    expect((await post(secretOf(secondUrl), createBody({ user: { id: 518 } }))).status).toBe(404);
     expect(fake.liveGrants("518")).toHaveLength(1);
   });
 
