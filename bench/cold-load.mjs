@@ -4,6 +4,7 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import stats from "./stats.js";
 
 const ROOT = join(fileURLToPath(import.meta.url), "..", "..");
 const LIB = join(ROOT, "functions", "lib");
@@ -45,12 +46,11 @@ function measure({ modules, read }) {
   return JSON.parse(execFileSync(process.execPath, ["-e", script], { cwd: join(ROOT, "functions"), env }).toString());
 }
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const results = {};
 for (const [name, entry] of Object.entries(ENTRIES)) {
   measure(entry); // warm the OS file cache
   const runs = Array.from({ length: RUNS }, () => measure(entry));
-  results[name] = { ms: median(runs.map((r) => r.ms)), heavy: runs[0].heavy };
+  results[name] = { ms: stats.median(runs.map((r) => r.ms)), heavy: runs[0].heavy };
 }
 const floor = results[Object.keys(ENTRIES)[0]].ms;
 console.log(`\nCold load, median of ${RUNS} fresh processes (node ${process.version})`);

@@ -17,7 +17,9 @@ import { createBody } from "../functions/test/helpers/butterflymx-payloads";
 import { isolatedProjectId, testFirestore } from "../functions/test/helpers/emulators";
 import type { FcmFake } from "../functions/test/fakes/fcm-fake";
 import { preciseNow } from "../functions/test/fakes/server-lifecycle";
-import { startPushHarness, VOIP_TOKEN } from "../functions/test/helpers/push-harness";
+import { startPushHarness } from "../functions/test/helpers/push-harness";
+import { VOIP_TOKEN } from "../functions/test/helpers/fixtures";
+import { median } from "./stats";
 
 /**
  * Sends firebase-admin's HTTP/2 connections for fcm.googleapis.com to the FCM fake (trusting the test CA), for the
@@ -46,7 +48,6 @@ function redirectFcmTo(fake: FcmFake): () => void {
 }
 
 const print = (text: string) => process.stdout.write(`${text}\n`);
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const COLUMNS = ["devices", "gateway ms", " raw ms", "gateway × raw", "ringCall sends ms", "1st push ms", "ringCall ms", "ringCall × raw", "raw ms/device"];
 

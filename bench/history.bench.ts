@@ -8,7 +8,8 @@ import { ButterflyMxFake } from "../functions/test/fakes/butterflymx-fake";
 import { accountDeps, resident, signInAtButterflyMx, tenant } from "../functions/test/helpers/accounts-harness";
 import { createBody } from "../functions/test/helpers/butterflymx-payloads";
 import { isolatedProjectId, testFirestore } from "../functions/test/helpers/emulators";
-import { seedRingingCall } from "../functions/test/helpers/push-harness";
+import { seedRingingCall } from "../functions/test/helpers/fixtures";
+import { percentile } from "./stats";
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 60);
 const UID = "bench-history";
@@ -16,7 +17,6 @@ const BMX_USER = "950";
 
 // The test setup silences console (the functions' logs); figures go straight to stdout.
 const print = (text: string) => process.stdout.write(`${text}\n`);
-const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((values.length * p) / 100))];
 
 async function time(work: () => Promise<unknown>): Promise<number> {
   const started = performance.now();

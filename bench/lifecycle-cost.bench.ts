@@ -8,7 +8,8 @@ import { stopCall } from "../functions/src/calls/stop-service";
 import { handleWebhook } from "../functions/src/webhook/webhook-service";
 import { createBody, statusBody } from "../functions/test/helpers/butterflymx-payloads";
 import { isolatedProjectId, testFirestore } from "../functions/test/helpers/emulators";
-import { seedResident, startPushHarness, VOIP_TOKEN } from "../functions/test/helpers/push-harness";
+import { startPushHarness } from "../functions/test/helpers/push-harness";
+import { seedResident, VOIP_TOKEN } from "../functions/test/helpers/fixtures";
 
 const OPERATOR_SECRET = "operator-secret-for-the-cost-benchmark-0123456";
 const BMX_USER = 3220259;

@@ -12,9 +12,10 @@ import { FcmFake } from "../functions/test/fakes/fcm-fake";
 import { preciseNow } from "../functions/test/fakes/server-lifecycle";
 import { createBody, statusBody } from "../functions/test/helpers/butterflymx-payloads";
 import { fakePort, functionsOrigin, FUNCTIONS_PROJECT_ID, testFirestore } from "../functions/test/helpers/emulators";
-import { VOIP_TOKEN } from "../functions/test/helpers/push-harness";
+import { VOIP_TOKEN } from "../functions/test/helpers/fixtures";
 import { floorWebhookUrl, postFloorWebhook, writeFloor } from "./floors";
 import { stopsRecorded } from "./stops-recorded";
+import { percentile } from "./stats";
 
 /** Calls at once, and how many rounds of them (so that each level has a few hundred samples at most). */
 const LEVELS: Array<{ calls: number; rounds: number }> = [
@@ -47,11 +48,6 @@ class Arrivals<R extends { receivedAt: number }> {
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
   }
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 it("measures ring and stop latency with 1, 10 and 50 calls at once, against the floor under the same load", async () => {

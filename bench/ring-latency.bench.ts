@@ -16,9 +16,10 @@ import { FcmFake } from "../functions/test/fakes/fcm-fake";
 import { preciseNow } from "../functions/test/fakes/server-lifecycle";
 import { createBody, statusBody } from "../functions/test/helpers/butterflymx-payloads";
 import { fakePort, functionsOrigin, FUNCTIONS_PROJECT_ID, testFirestore } from "../functions/test/helpers/emulators";
-import { VOIP_TOKEN } from "../functions/test/helpers/push-harness";
+import { VOIP_TOKEN } from "../functions/test/helpers/fixtures";
 import { floorWebhookUrl, postFloorWebhook, writeFloor } from "./floors";
 import { stopsRecorded } from "./stops-recorded";
+import { median, percentile } from "./stats";
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 300);
 /** Floor samples taken alone, before the calls. */
@@ -41,9 +42,7 @@ async function arrival<T>(find: () => T | undefined, deadlineMs = 30_000): Promi
 }
 
 function percentiles(values: number[]): string {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-  return [50, 95, 99].map((p) => at(p).toFixed(1).padStart(6)).join(" ");
+  return [50, 95, 99].map((p) => percentile(values, p).toFixed(1).padStart(6)).join(" ");
 }
 
 it("measures ring and stop latency against the bare-trigger floor", async () => {
@@ -137,7 +136,6 @@ it("measures ring and stop latency against the bare-trigger floor", async () => 
     await Promise.all([fcm.close(), apns.close()]);
     await firestore.close();
   }
-  const p50 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   print(`\nRing latency through the emulators, ${CALLS} calls after ${WARM_UP} warm-up calls (ms)`);
   print(`${"path".padEnd(58)} ${"p50".padStart(6)} ${"p95".padStart(6)} ${"p99".padStart(6)}`);
   print(`${"floor: Firestore write → bare trigger → one FCM send".padEnd(58)} ${percentiles(floor)}`);
@@ -149,7 +147,7 @@ it("measures ring and stop latency against the bare-trigger floor", async () => 
   print(`${"ring: webhook POST → VoIP ring at APNs".padEnd(58)} ${percentiles(ringApns)}`);
   print(`${"stop: status POST → Android stop at FCM, racing the ring".padEnd(58)} ${percentiles(stopRacing)}`);
   print(`${`stop: the same, answered ${ANSWER_AFTER_MS} ms after the ring`.padEnd(58)} ${percentiles(stopLater)}`);
-  const ratio = (values: number[], to = floor) => (p50(values) / p50(to)).toFixed(2);
+  const ratio = (values: number[], to = floor) => (median(values) / median(to)).toFixed(2);
   print(`p50 / floor p50: ring ${ratio(ring)}, stop racing the ring ${ratio(stopRacing)}, stop answered later ${ratio(stopLater)}`);
   print(`p50 / webhook floor p50: ring ${ratio(ring, webhookFloor)}, stop racing the ring ${ratio(stopRacing, webhookFloor)}, stop answered later ${ratio(stopLater, webhookFloor)}`);
   print(`p50 / floor racing a ring p50: stop racing the ring ${ratio(stopRacing, floorRacing)}`);

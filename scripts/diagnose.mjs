@@ -45,10 +45,10 @@ process.exit(0);
 function steps(device) {
   const time = (iso) => iso.slice(11, 19);
   return [
-    `sent ${time(device.sent)}`,
+    `rung ${time(device.ringAt)}`,
     device.accepted ? "accepted" : `not accepted (${device.errorCode})`,
     device.received ? `received ${time(device.received)}` : device.unacknowledged ? "never received" : "received: not reported",
-    device.shown && `shown ${time(device.shown)}`,
+    device.displayed && `displayed ${time(device.displayed)}`,
     device.answered && `answered ${time(device.answered)}`,
     device.declined && `declined ${time(device.declined)}`,
     device.stopped && `stop ${device.stopped}`,

@@ -28,11 +28,11 @@ const deps = {
 const report = await reconcileCalls(deps, options);
 console.log(`Reconciliation on ${context.target}: ${report.residents.length} resident(s)`);
 for (const resident of report.residents) {
-  const what = resident.outcome === "reconciled"
+  const what = resident.result === "checked"
     ? `${resident.recorded} recorded, ${resident.ended} ended, ${resident.statuses} final status(es)`
-    : `${resident.outcome}: ${resident.reason}`;
+    : `${resident.result}: ${resident.reason}`;
   console.log(`  ${resident.uid}  ${what}`);
 }
 console.log(`Calls recorded ${report.recorded}, ended ${report.ended}, final statuses ${report.statuses}.` +
   (report.outOfTime ? " Stopped at the time budget; the next run goes on from there." : report.wrapped || options.uids ? "" : " More residents remain; the next run goes on from there."));
-process.exit(report.residents.some((r) => r.outcome === "failed") ? 1 : 0);
+process.exit(report.residents.some((r) => r.result === "failed") ? 1 : 0);

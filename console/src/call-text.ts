@@ -1,5 +1,5 @@
 // Words for what the call documents say, kept free of the DOM so that they are unit-tested.
-import type { Call, CallStatus, Delivery, PushOutcome } from "./contract";
+import type { Call, CallStatus, DeviceRecord, PushRecord } from "./contract";
 
 const STATUS_WORDS: Record<CallStatus, string> = {
   ringing: "Ringing",
@@ -59,8 +59,8 @@ export function stopWords(call: Call): string | undefined {
   return `Ringing stopped on ${stop.sent ?? 0} of ${stop.devices ?? 0} device(s)${unreachable}.`;
 }
 
-/** A push outcome on one device: "sent via fcm_android in 12 ms", "invalid_token via apns_voip: BadDeviceToken". */
-export function outcomeWords(push: PushOutcome | undefined): string {
+/** One push to one device: "sent via fcm_android in 12 ms", "prune via apns_voip: BadDeviceToken". */
+export function outcomeWords(push: PushRecord | undefined): string {
   if (!push) return "—";
   if (push.outcome === "no_channel") return "no push can reach it (a VoIP token only: register an FCM token too)";
   const detail = push.errorCode ? `: ${push.errorCode}` : push.latencyMs === undefined ? "" : ` in ${push.latencyMs} ms`;
@@ -69,8 +69,8 @@ export function outcomeWords(push: PushOutcome | undefined): string {
 }
 
 /** The acknowledgements a device sent for the call, in their order. */
-export function ackWords(delivery: Delivery): string {
-  const acks = Object.entries(delivery.ack ?? {}).sort(([, a], [, b]) => a.toMillis() - b.toMillis());
+export function ackWords(record: DeviceRecord): string {
+  const acks = Object.entries(record.ack ?? {}).sort(([, a], [, b]) => a.toMillis() - b.toMillis());
   return acks.length === 0 ? "—" : acks.map(([event]) => event).join(" → ");
 }
 

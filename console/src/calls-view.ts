@@ -1,9 +1,9 @@
 // "My calls", live: the newest-first listener on `calls`, and for the selected call its timeline, this user's
-// per-device delivery records (a second listener) and the two actions a resident has on a call.
+// per-device device records (a second listener) and the two actions a resident has on a call.
 import { collection, limit, onSnapshot, orderBy, query, where } from "firebase/firestore";
 import type { Backend } from "./backend";
 import { ackWords, outcomeWords, ringingFor, ringWords, statusWords, stopWords } from "./call-text";
-import { ACK_EVENTS, type AckEvent, type Call, type Delivery } from "./contract";
+import { ACK_EVENTS, type AckEvent, type Call, type DeviceRecord } from "./contract";
 import { announce, announceOutcome, failed, h, onSubmit, problem, render, when } from "./dom";
 
 const LIVE_CALLS = 20;
@@ -22,7 +22,7 @@ export function callsView(backend: Backend, uid: string): CallsView {
   const element = h("div", { class: "calls" }, list, detail);
   let calls: Call[] = [];
   let selected: string | undefined;
-  let deliveries: Delivery[] = [];
+  let records: DeviceRecord[] = [];
   let stopDeliveries: (() => void) | undefined;
   const doorResults = new Map<string, string>();
   // The acknowledgement form is drawn again on every update: its choices live here.
@@ -52,14 +52,14 @@ export function callsView(backend: Backend, uid: string): CallsView {
   function select(guid: string): void {
     if (guid !== selected) {
       selected = guid;
-      deliveries = [];
+      records = [];
       stopDeliveries?.();
-      // Rules let a user read only the delivery records of their own devices: the query must say so.
+      // Rules let a user read only the device records of their own devices: the query must say so.
       const mine = query(collection(backend.db, "calls", guid, "deliveries"), where("uid", "==", uid));
       stopDeliveries = onSnapshot(
         mine,
         (snapshot) => {
-          deliveries = snapshot.docs.map((doc) => doc.data() as Delivery);
+          records = snapshot.docs.map((doc) => doc.data() as DeviceRecord);
           draw();
         },
         failed("Deliveries"),
@@ -109,16 +109,16 @@ export function callsView(backend: Backend, uid: string): CallsView {
       h("p", { "data-testid": "ring-words" }, ringWords(call, uid)),
       stopped ? h("p", { "data-testid": "stop-words" }, stopped) : null,
       h("h3", {}, "Your devices"),
-      deliveries.length === 0
-        ? h("p", {}, "No delivery record for your devices.")
+      records.length === 0
+        ? h("p", {}, "No device record for your devices.")
         : h(
             "table",
-            { class: "deliveries", "aria-label": "Per-device delivery" },
+            { class: "device-records", "aria-label": "Per-device ring and stop" },
             h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Device"), h("th", { scope: "col" }, "Ring"), h("th", { scope: "col" }, "Stop"), h("th", { scope: "col" }, "Acknowledged"))),
             h(
               "tbody",
               {},
-              ...deliveries.map((d) =>
+              ...records.map((d) =>
                 h("tr", { "data-device": d.deviceId }, h("th", { scope: "row" }, `${d.deviceId} (${d.platform})`), h("td", {}, outcomeWords(d.ring)), h("td", {}, outcomeWords(d.stop)), h("td", {}, ackWords(d))),
               ),
             ),
@@ -159,11 +159,11 @@ export function callsView(backend: Backend, uid: string): CallsView {
   }
 
   function ackAction(call: Call): HTMLElement | null {
-    if (deliveries.length === 0) return null;
+    if (records.length === 0) return null;
     const device = h(
       "select",
       { id: "ack-device", onchange: () => (ackChoice.deviceId = device.value) },
-      ...deliveries.map((d) => h("option", { value: d.deviceId, selected: d.deviceId === ackChoice.deviceId }, d.deviceId)),
+      ...records.map((d) => h("option", { value: d.deviceId, selected: d.deviceId === ackChoice.deviceId }, d.deviceId)),
     );
     const event = h(
       "select",

@@ -43,7 +43,8 @@ export interface Call {
   doorRelease?: { requestedAt: Timestamp; result: string; by: string };
 }
 
-export interface PushOutcome {
+/** One push to one device, under `ring` or `stop` of its device record; `outcome` is the push's outcome. */
+export interface PushRecord {
   channel: string;
   outcome: string;
   errorCode?: string;
@@ -52,13 +53,13 @@ export interface PushOutcome {
   at?: Timestamp;
 }
 
-/** `calls/{guid}/deliveries/{deviceId}`, readable by the device's owner. */
-export interface Delivery {
+/** A device record: `calls/{guid}/deliveries/{deviceId}`, readable by the device's owner. */
+export interface DeviceRecord {
   uid: string;
   deviceId: string;
   platform: string;
-  ring?: PushOutcome;
-  stop?: PushOutcome;
+  ring?: PushRecord;
+  stop?: PushRecord;
   ack?: Partial<Record<AckEvent, Timestamp>>;
 }
 

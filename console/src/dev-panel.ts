@@ -6,7 +6,7 @@ import type { User } from "firebase/auth";
 import type { CallsView } from "./calls-view";
 import { h, onSubmit, problem, render, when } from "./dom";
 
-/** ButterflyMX deliveries the panel plays (the server maps each to a webhook body). */
+/** ButterflyMX events the panel plays (the server maps each to a webhook body). */
 const PLAYS = [
   ["call", "Visitor calls"],
   ["answer", "Answer"],

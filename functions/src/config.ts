@@ -15,7 +15,7 @@ export const WEBHOOK_OPERATOR_SECRET = defineSecret("WEBHOOK_OPERATOR_SECRET");
 /** How long call documents live before Firestore's TTL policy on `expireAt` deletes them. */
 export const CALL_RETENTION_DAYS = defineInt("CALL_RETENTION_DAYS", {
   default: 30,
-  description: "Days a call document (and its deliveries) is kept before TTL deletion.",
+  description: "Days a call document (and its device records) is kept before TTL deletion.",
   input: { text: { validationRegex: "^[1-9][0-9]{0,3}$", validationErrorMessage: "1 to 9999 days" } },
 });
 

@@ -21,8 +21,12 @@ export const logs = {
   ringSkipped(fields: { guid: string; reason: string }) {
     logger.info("ring skipped", fields);
   },
-  ringReleaseFailed(fields: { guid: string }, error: unknown) {
-    logger.error("ring claim not given back: the call will not ring on retry", { ...fields, error: errorSummary(error) });
+  /**
+   * A failed ring or stop could not give its claim back (or end its lease early): its retry, or another instance,
+   * waits for the lease to expire (LEASE_MS) before it takes over.
+   */
+  claimNotReleased(fields: { guid: string; kind: "ring" | "stop" }, error: unknown) {
+    logger.error("claim not released after a failure: a retry waits for its lease to expire", { ...fields, error: errorSummary(error) });
   },
   /** A ring died too late to ring again; `stopsSent` when its devices were stopped here (a stop had already run). */
   ringInterrupted(fields: { guid: string; stopsSent: boolean }) {
@@ -75,7 +79,7 @@ export const logs = {
     logger.info("stop finished", fields);
   },
   /** Credentials, quota and payload failures need a human: error level, so that alerting picks them up. */
-  pushNeedsAttention(fields: { guid: string; kind: "ring" | "stop"; channel: string; disposition: string; errorCode?: string; devices: number }) {
+  pushNeedsAttention(fields: { guid: string; kind: "ring" | "stop"; channel: string; outcome: string; errorCode?: string; devices: number }) {
     logger.error("push failed for a reason retries cannot fix", fields);
   },
   tokenPruned(fields: { guid: string; uid: string; deviceId: string; kind: string; result: string; errorCode?: string }) {

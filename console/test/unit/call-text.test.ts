@@ -1,6 +1,6 @@
 import { Timestamp } from "firebase/firestore";
 import { ackWords, outcomeWords, ringingFor, ringWords, statusWords, stopWords } from "../../src/call-text";
-import type { Call, Delivery } from "../../src/contract";
+import type { Call, DeviceRecord } from "../../src/contract";
 
 const at = (ms: number) => Timestamp.fromMillis(ms);
 const call = (delivery: Call["delivery"], status: Call["status"] = "ringing"): Call => ({
@@ -44,12 +44,12 @@ describe("device words", () => {
   it("describes push outcomes and acknowledgements in order", () => {
     expect(outcomeWords(undefined)).toBe("—");
     expect(outcomeWords({ channel: "fcm_android", outcome: "sent", latencyMs: 12 })).toBe("sent via fcm_android in 12 ms");
-    expect(outcomeWords({ channel: "apns_voip", outcome: "invalid_token", errorCode: "BadDeviceToken", unacknowledged: true })).toBe(
-      "invalid_token via apns_voip: BadDeviceToken (never acknowledged)",
+    expect(outcomeWords({ channel: "apns_voip", outcome: "prune", errorCode: "BadDeviceToken", unacknowledged: true })).toBe(
+      "prune via apns_voip: BadDeviceToken (never acknowledged)",
     );
-    const delivery: Delivery = { uid: "me", deviceId: "d", platform: "android", ack: { displayed: at(3_000), received: at(2_000) } };
-    expect(ackWords(delivery)).toBe("received → displayed");
-    expect(ackWords({ ...delivery, ack: undefined })).toBe("—");
+    const record: DeviceRecord = { uid: "me", deviceId: "d", platform: "android", ack: { displayed: at(3_000), received: at(2_000) } };
+    expect(ackWords(record)).toBe("received → displayed");
+    expect(ackWords({ ...record, ack: undefined })).toBe("—");
   });
   it("words statuses, raw ones as they are, and counts ringing seconds", () => {
     expect(statusWords("canceled")).toBe("Cancelled by the visitor");

@@ -20,7 +20,7 @@ export interface BuildingRegistration {
 
 /**
  * Registers `<webhookBaseUrl>/<operatorSecret>` on the building (v4), reusing an identical integration and
- * deleting others that point at this webhook. Deliveries through it are routed by ButterflyMX user id / email.
+ * deleting others that point at this webhook. Events through it are routed by ButterflyMX user id / email.
  */
 export async function registerBuilding(target: BuildingTarget, operatorSecret: string): Promise<BuildingRegistration> {
   if (!isWebhookSecret(operatorSecret)) {

@@ -13,7 +13,8 @@ import { Conflict, InvalidInput, PreconditionFailed } from "../shared/errors";
 import { AccountDeps } from "./account-deps";
 import { LinkAccountInput } from "./link-schemas";
 
-export interface LinkedTenant {
+/** What linking did for one tenancy (`users/{uid}.butterflymx.tenants` holds the tenancy itself: `LinkedTenant`). */
+export interface TenantWebhook {
   tenantId: string;
   unitLabel?: string;
   buildingName?: string;
@@ -24,7 +25,7 @@ export interface LinkedTenant {
 export interface LinkResult {
   bmxUserId: string;
   region: string;
-  tenants: LinkedTenant[];
+  tenants: TenantWebhook[];
   /** App users the ButterflyMX account was moved away from (`takeOver`). */
   movedFrom: number;
 }

@@ -1,6 +1,6 @@
 import { FieldPath, FieldValue, Firestore } from "firebase-admin/firestore";
 import { CALLS } from "../calls/call-repository";
-import { deliveriesOf } from "../calls/delivery-records";
+import { deviceRecordsOf } from "../calls/device-records";
 import { devicesRef } from "../devices/device-registry";
 import { userRef } from "../devices/user-profile";
 import { accessLogsOf } from "../doors/access-logs";
@@ -89,7 +89,7 @@ export interface DeletionResult extends UnlinkResult {
 /**
  * A deleted Firebase Auth user leaves nothing behind: the ButterflyMX link (as unlinkAccount), their profile
  * and devices, their access logs, and their place in calls (a call rung for them alone is deleted with its
- * deliveries; in shared calls they leave `recipients` and their deliveries go). Idempotent.
+ * device records; in shared calls they leave `recipients` and their device records go). Idempotent.
  */
 export async function deleteUserData(deps: AccountDeps, uid: string): Promise<DeletionResult> {
   const { db } = deps;
@@ -106,9 +106,9 @@ export async function deleteUserData(deps: AccountDeps, uid: string): Promise<De
         callsDeleted++;
         return;
       }
-      const deliveries = await deliveriesOf(call.ref).where("uid", "==", uid).get();
+      const records = await deviceRecordsOf(call.ref).where("uid", "==", uid).get();
       const batch = db.batch();
-      for (const delivery of deliveries.docs) batch.delete(delivery.ref);
+      for (const record of records.docs) batch.delete(record.ref);
       batch.update(call.ref, "recipients", FieldValue.arrayRemove(uid), new FieldPath("delivery", "recipients", uid), FieldValue.delete());
       await batch.commit();
       callsLeft++;

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { DocumentReference, FieldValue, Firestore, Timestamp, WriteBatch } from "firebase-admin/firestore";
 import { CallDocument, DeliverySummary, Lease } from "./call-document";
 import { callRef, commitAlongside, Decision, decideOnCall, SeenCall } from "./call-repository";
-import { deliveriesOf, DeliveryDocument, deliveryRef, PushRecord } from "./delivery-records";
+import { deviceRecordsOf, DeviceRecord, deviceRecordRef, PushRecord } from "./device-records";
 
 /*
  * The ring and the stop each run once per call: each claims its turn on `calls/{guid}` (`delivery.ringLease`,
@@ -40,7 +40,7 @@ const FINISHED: ReadonlySet<DeliverySummary["state"]> = new Set(["rung", "failed
 /**
  * What a ring trigger may do with the call:
  * - `ring`: the claim is ours (`lease`); ring the recipients not rung yet, skipping devices already recorded
- *   (`takeover`: a ring that died left some). `claimed` is the call as the claim wrote it: the ring's record decides
+ *   (`takeover`: a ring that died left some). `version` is the call as the claim wrote it: the ring's record decides
  *   on it first, so that it needs no read when nobody else wrote the call meanwhile;
  * - `held`: a live ring holds the claim (it rings recipients added meanwhile before it lets go);
  * - `interrupted`: a ring died, and it is too late to ring again (the call ended, or its window passed): the
@@ -48,7 +48,7 @@ const FINISHED: ReadonlySet<DeliverySummary["state"]> = new Set(["rung", "failed
  * - `skip`: nothing to do.
  */
 export type RingClaim =
-  | { kind: "ring"; call: CallDocument; lease: Lease; takeover: boolean; claimed: SeenCall }
+  | { kind: "ring"; call: CallDocument; lease: Lease; takeover: boolean; version: SeenCall }
   | { kind: "held"; until: Timestamp }
   | { kind: "interrupted"; call: CallDocument; lease: Lease }
   | { kind: "skip"; reason: string };
@@ -67,8 +67,8 @@ export function claimRing(db: Firestore, guid: string, now: number, ringWindowMs
     const claim = (lease: Lease, takeover: boolean): Decision<RingClaim> => ({
       update: { "delivery.state": "ringing", "delivery.ringClaimedAt": claimedAt, "delivery.ringLease": lease },
       written: (updateTime) => {
-        const claimed = { ...call, delivery: { ...delivery, state: "ringing" as const, ringClaimedAt: claimedAt, ringLease: lease } };
-        return { kind: "ring", call, lease, takeover, claimed: { call: claimed, updateTime } };
+        const written = { ...call, delivery: { ...delivery, state: "ringing" as const, ringClaimedAt: claimedAt, ringLease: lease } };
+        return { kind: "ring", call, lease, takeover, version: { call: written, updateTime } };
       },
     });
     if (delivery.state === "ringing") {
@@ -190,7 +190,7 @@ export function closeInterruptedRing(db: Firestore, guid: string, lease: Lease, 
 }
 
 /** What one ring (a first ring, a later one for new recipients, or a takeover) reached. */
-export interface RingOutcome {
+export interface RingTally {
   /** Per recipient uid this ring covered: `rung`, `failed`, `no_devices`, `do_not_disturb` or `phone_call`. */
   recipients: Record<string, string>;
   /** Per recipient uid: their devices this ring pushed to, and how many a provider accepted. */
@@ -203,8 +203,8 @@ export interface RingOutcome {
   firstRingMs?: number;
 }
 
-/** The call's ring summary once recorded: this ring's outcome merged into what earlier rings of the call reached. */
-export interface RingSummary extends RingOutcome {
+/** The call's ring summary once recorded: this ring's tally merged into what earlier rings of the call reached. */
+export interface RingSummary extends RingTally {
   state: "rung" | "failed" | "undeliverable";
   reason?: string;
 }
@@ -223,8 +223,8 @@ export interface RingRecorded {
 }
 
 /**
- * Records the ring's per-device outcomes and merges its outcome into the call's summary, on the version of the call
- * its claim wrote (`claimed`) when nobody wrote the call since, otherwise on the version read just before; releases
+ * Records the ring's device records and merges its tally into the call's summary, on the version of the call
+ * its claim wrote (`version`) when nobody wrote the call since, otherwise on the version read just before; releases
  * the claim. It is ordered with `claimStop` through that version: when the stop was claimed first, it could not
  * see these devices, so the caller must stop them itself (`stopClaimed`). When the call ended while we sent and
  * nobody has claimed its stop yet, and these are all the call's rung devices (`soleRing`), the stop is claimed here
@@ -236,21 +236,21 @@ export async function recordRing(
   db: Firestore,
   guid: string,
   lease: Lease,
-  deliveries: DeliveryDocument[],
-  outcome: RingOutcome,
+  records: DeviceRecord[],
+  tally: RingTally,
   now: Timestamp,
-  claimed: SeenCall,
+  version: SeenCall,
   soleRing = false,
 ): Promise<RingRecorded | undefined> {
   const ref = callRef(db, guid);
-  const chunks = chunked(deliveries, RECORDS_PER_BATCH);
+  const chunks = chunked(records, RECORDS_PER_BATCH);
   const last = chunks.pop() ?? [];
   for (const chunk of chunks) await commitAlongside(db, setRecords(ref, chunk));
-  return decideOnCall<RingRecorded | undefined>(db, guid, claimed, undefined, ({ call }) => {
+  return decideOnCall<RingRecorded | undefined>(db, guid, version, undefined, ({ call }) => {
     const stop = call.delivery.stop;
     const recorded = { call, stopClaimed: stop !== undefined, stopReachedAll: stop?.allDevices === true };
     if (call.delivery.ringLease?.holder !== lease.holder) return { result: recorded, alongside: setRecords(ref, last) };
-    const summary = mergeSummary(call.delivery, outcome);
+    const summary = mergeSummary(call.delivery, tally);
     // A stop that ran without these devices leaves them to us: the claim stays ours (and `ringing`) until they are
     // stopped (`finishRing`), so that if we die first, the retried trigger finds an interrupted ring and stops them.
     const stopsOwed = recorded.stopClaimed && !recorded.stopReachedAll;
@@ -286,24 +286,24 @@ export function finishRing(db: Firestore, guid: string, lease: Lease, state: Rin
   );
 }
 
-function setRecords(call: DocumentReference, deliveries: DeliveryDocument[]): (batch: WriteBatch) => void {
+function setRecords(call: DocumentReference, records: DeviceRecord[]): (batch: WriteBatch) => void {
   return (batch) => {
-    for (const delivery of deliveries) batch.set(deliveryRef(call, delivery.deviceId), delivery, { merge: true });
+    for (const record of records) batch.set(deviceRecordRef(call, record.deviceId), record, { merge: true });
   };
 }
 
-/** This ring's outcome added to what the call's earlier rings reached; the state follows from the totals. */
-export function mergeSummary(earlier: DeliverySummary, outcome: RingOutcome): RingSummary {
-  const recipients = { ...(earlier.recipients ?? {}), ...outcome.recipients };
+/** This ring's tally added to what the call's earlier rings reached; the state follows from the totals. */
+export function mergeSummary(earlier: DeliverySummary, tally: RingTally): RingSummary {
+  const recipients = { ...(earlier.recipients ?? {}), ...tally.recipients };
   const recipientDevices = { ...(earlier.recipientDevices ?? {}) };
-  for (const [uid, count] of Object.entries(outcome.recipientDevices)) {
+  for (const [uid, count] of Object.entries(tally.recipientDevices)) {
     const before = recipientDevices[uid] ?? { devices: 0, sent: 0 };
     recipientDevices[uid] = { devices: before.devices + count.devices, sent: before.sent + count.sent };
   }
-  const devices = (earlier.devices ?? 0) + outcome.devices;
-  const sent = (earlier.sent ?? 0) + outcome.sent;
-  const totals = { recipients, recipientDevices, devices, sent, failed: (earlier.failed ?? 0) + outcome.failed, pruned: (earlier.pruned ?? 0) + outcome.pruned };
-  const firstRingMs = earlier.firstRingMs ?? outcome.firstRingMs;
+  const devices = (earlier.devices ?? 0) + tally.devices;
+  const sent = (earlier.sent ?? 0) + tally.sent;
+  const totals = { recipients, recipientDevices, devices, sent, failed: (earlier.failed ?? 0) + tally.failed, pruned: (earlier.pruned ?? 0) + tally.pruned };
+  const firstRingMs = earlier.firstRingMs ?? tally.firstRingMs;
   if (sent > 0) return { ...totals, state: "rung", ...(firstRingMs !== undefined ? { firstRingMs } : {}) };
   if (devices > 0) return { ...totals, state: "failed", reason: "no_push_accepted" };
   const reasons = new Set(Object.values(recipients));
@@ -312,7 +312,7 @@ export function mergeSummary(earlier: DeliverySummary, outcome: RingOutcome): Ri
 
 /** The devices that already have a ring record, with its outcome (a takeover or a later ring does not ring them again). */
 export async function devicesWithRingRecords(db: Firestore, guid: string): Promise<Map<string, PushRecord["outcome"]>> {
-  const records = await deliveriesOf(callRef(db, guid)).get();
+  const records = await deviceRecordsOf(callRef(db, guid)).get();
   return new Map(records.docs.filter((doc) => doc.get("ring") !== undefined).map((doc) => [doc.id, doc.get("ring.outcome") as PushRecord["outcome"]]));
 }
 
@@ -371,18 +371,18 @@ export interface StopRecord {
 
 /**
  * Adds stop outcomes to the devices' records (merged, in batches Firestore accepts) and the call's stop counters.
- * With `lease` (the claimed pass), the counters and the close are written only while the claim is still ours: a
- * stop that lost its lease records its devices only. Without it (devices the ring recorded after the claim), the
- * counters only grow.
+ * With `close` (the stop's claimed pass: its lease and when it finished), the counters and the close are written only
+ * while the claim is still ours: a stop that lost its lease records its devices only. Without it (devices the ring
+ * recorded after the claim), the counters only grow.
  */
-export async function recordStops(db: Firestore, guid: string, stops: StopRecord[], expireAt: Timestamp, claimed?: { lease: Lease; finishedAt: Timestamp }): Promise<void> {
-  if (stops.length === 0 && !claimed) return;
+export async function recordStops(db: Firestore, guid: string, stops: StopRecord[], expireAt: Timestamp, close?: { lease: Lease; finishedAt: Timestamp }): Promise<void> {
+  if (stops.length === 0 && !close) return;
   const ref = callRef(db, guid);
   const chunks = chunked(stops, RECORDS_PER_BATCH);
   const last = chunks.pop() ?? [];
   const records = (chunk: StopRecord[]) => (batch: WriteBatch) => {
     for (const { uid, deviceId, platform, stop } of chunk) {
-      batch.set(deliveryRef(ref, deviceId), { uid, deviceId, ...(platform ? { platform } : {}), stop, expireAt }, { merge: true });
+      batch.set(deviceRecordRef(ref, deviceId), { uid, deviceId, ...(platform ? { platform } : {}), stop, expireAt }, { merge: true });
     }
   };
   for (const chunk of chunks) await commitAlongside(db, records(chunk));
@@ -392,7 +392,7 @@ export async function recordStops(db: Firestore, guid: string, stops: StopRecord
     "delivery.stop.failed": FieldValue.increment(stops.filter((s) => s.stop.outcome !== "sent" && !UNREACHABLE.has(s.stop.outcome)).length),
     "delivery.stop.unreachable": FieldValue.increment(stops.filter((s) => UNREACHABLE.has(s.stop.outcome)).length),
   };
-  if (!claimed) {
+  if (!close) {
     const batch = db.batch();
     records(last)(batch);
     batch.update(ref, counters);
@@ -400,11 +400,11 @@ export async function recordStops(db: Firestore, guid: string, stops: StopRecord
     return;
   }
   await decideOnCall<void>(db, guid, undefined, undefined, ({ call }) =>
-    call.delivery.stop?.lease?.holder === claimed.lease.holder
+    call.delivery.stop?.lease?.holder === close.lease.holder
       ? {
           result: undefined,
           alongside: records(last),
-          update: { ...counters, "delivery.stop.state": "stopped", "delivery.stop.finishedAt": claimed.finishedAt, "delivery.stop.lease": FieldValue.delete() },
+          update: { ...counters, "delivery.stop.state": "stopped", "delivery.stop.finishedAt": close.finishedAt, "delivery.stop.lease": FieldValue.delete() },
         }
       : { result: undefined, alongside: records(last) },
   );

@@ -9,8 +9,11 @@ import { CallStatus, isTerminal, nextStatus, statusFromBmx } from "./call-status
  */
 export type EndReason = "butterflymx" | "ring_timeout" | "reconciled";
 
-/** Who ends a call that ButterflyMX left ringing: the ring timeout or reconciliation (`via` in its history). */
-export type Repairer = "ring_timeout" | "reconcile";
+/** Why we ended a call ButterflyMX left ringing, in its own words (`endReason`): our ring timeout, or reconciliation. */
+export type OwnEnding = Exclude<EndReason, "butterflymx">;
+
+/** The history's `via` for what each of them writes: the path an entry came by, not a reason. */
+const VIA: Readonly<Record<OwnEnding, string>> = { ring_timeout: "ring_timeout", reconciled: "reconcile" };
 
 /** One event as the call remembers it. `applied` says whether it set the call's status. */
 export interface HistoryEntry {
@@ -119,7 +122,8 @@ export type CallChange =
   | { kind: "update"; fields: Partial<CallDocument> }
   | { kind: "none" };
 
-export interface EventOutcome {
+/** What one event does to the call: the change to write, and what the webhook answers. */
+export interface AppliedEvent {
   change: CallChange;
   status: CallStatus;
   /** The call's recipients after the event. */
@@ -137,7 +141,7 @@ export interface EventOutcome {
  * Applies one ButterflyMX event to the call as stored (undefined when first seen). Pure: the repository writes
  * the result only onto the version it was decided on, so concurrent and repeated events converge on one document.
  */
-export function applyCallEvent(existing: CallDocument | undefined, context: EventContext): EventOutcome {
+export function applyCallEvent(existing: CallDocument | undefined, context: EventContext): AppliedEvent {
   const { event, now } = context;
   const incoming = statusFromBmx(event.bmxStatus);
   if (!existing) {
@@ -249,18 +253,17 @@ export function httpsUrl(value: unknown): string | undefined {
  * status when it has one (`bmxStatus`, asked just before), otherwise as `missed`. A later ButterflyMX status is
  * recorded but never reopens it (`applyCallEvent`).
  */
-export function timeoutEnding(existing: CallDocument, bmxStatus: string | undefined, now: Timestamp, by: Repairer = "ring_timeout"): Partial<CallDocument> {
+export function timeoutEnding(existing: CallDocument, bmxStatus: string | undefined, now: Timestamp, reason: OwnEnding = "ring_timeout"): Partial<CallDocument> {
   const told = bmxStatus !== undefined && isTerminal(statusFromBmx(bmxStatus)) ? bmxStatus : undefined;
   const status: CallStatus = told ? statusFromBmx(told) : "missed";
-  const ownReason = by === "ring_timeout" ? "ring_timeout" : "reconciled";
   const entry: HistoryEntry = told
-    ? { event: "status_update", bmxStatus: told, status, applied: true, via: by, at: now }
-    : { event: ownReason, bmxStatus: existing.bmxStatus, status, applied: true, via: by, at: now };
+    ? { event: "status_update", bmxStatus: told, status, applied: true, via: VIA[reason], at: now }
+    : { event: reason, bmxStatus: existing.bmxStatus, status, applied: true, via: VIA[reason], at: now };
   return {
     status,
     ...(told ? { bmxStatus: told } : {}),
     endedAt: now,
-    endReason: told ? "butterflymx" : ownReason,
+    endReason: told ? "butterflymx" : reason,
     updatedAt: now,
     ...(existing.history.length < MAX_HISTORY ? { history: [...existing.history, entry] } : {}),
   };
@@ -306,7 +309,7 @@ export function reconciledCall(logged: LoggedCall, now: Timestamp, retentionDays
     updatedAt: now,
     endedAt: now,
     endReason: "reconciled",
-    history: [{ event: "reconciled", bmxStatus, status, applied: true, via: "reconcile", at: now }],
+    history: [{ event: "reconciled", bmxStatus, status, applied: true, via: VIA.reconciled, at: now }],
     delivery: { state: "not_rung", reason: "reconciled" },
     expireAt: Timestamp.fromMillis(logged.at + retentionDays * 86_400_000),
   };
@@ -320,6 +323,6 @@ export function lateStatus(existing: CallDocument, bmxStatus: string, now: Times
   const status = statusFromBmx(bmxStatus);
   if (!endedWithoutButterflyMx(existing) || !isTerminal(status)) return undefined;
   if (existing.bmxStatus === bmxStatus || existing.history.some((h) => h.bmxStatus === bmxStatus)) return undefined;
-  const entry: HistoryEntry = { event: "status_update", bmxStatus, status, applied: false, via: "reconcile", at: now };
+  const entry: HistoryEntry = { event: "status_update", bmxStatus, status, applied: false, via: VIA.reconciled, at: now };
   return { bmxStatus, updatedAt: now, ...(existing.history.length < MAX_HISTORY ? { history: [...existing.history, entry] } : {}) };
 }

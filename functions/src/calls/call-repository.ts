@@ -2,7 +2,7 @@ import { DocumentData, DocumentReference, DocumentSnapshot, Firestore, Timestamp
 import type { CallEvent } from "../butterflymx/call-events";
 import { bmxUserRef, linkedUids } from "../links/bmx-users";
 import { ifUnchanged, OPTIMISTIC_ATTEMPTS, stillContended } from "../shared/firebase";
-import { applyCallEvent, CallDocument, canonicalGuid, DoorReleaseMark, EventOutcome, lateStatus, Repairer, timeoutEnding } from "./call-document";
+import { applyCallEvent, CallDocument, canonicalGuid, AppliedEvent, DoorReleaseMark, lateStatus, OwnEnding, timeoutEnding } from "./call-document";
 
 /** `calls/{guid}`: one ButterflyMX call, its state and the summary of its ring and stop (docs/architecture.md). */
 export const CALLS = "calls";
@@ -23,8 +23,8 @@ export function rawCallRef(db: Firestore, guid: string): DocumentReference {
  * is still the version read and still ringing: a ButterflyMX status that lands first wins. Returns how it ended, or
  * undefined when it was not ringing any more.
  */
-export async function endRingingCall(db: Firestore, guid: string, bmxStatus: string | undefined, now: Timestamp, by: Repairer = "ring_timeout"): Promise<CallDocument["status"] | undefined> {
-  const fields = await updateCall(db, guid, (call) => (call.status === "ringing" ? timeoutEnding(call, bmxStatus, now, by) : undefined));
+export async function endRingingCall(db: Firestore, guid: string, bmxStatus: string | undefined, now: Timestamp, reason: OwnEnding = "ring_timeout"): Promise<CallDocument["status"] | undefined> {
+  const fields = await updateCall(db, guid, (call) => (call.status === "ringing" ? timeoutEnding(call, bmxStatus, now, reason) : undefined));
   return fields?.status;
 }
 
@@ -144,7 +144,7 @@ export interface RecordCallEventInput {
   retentionDays: number;
 }
 
-export interface RecordedEvent extends EventOutcome {
+export interface RecordedEvent extends AppliedEvent {
   guid: string;
   via: string;
 }

@@ -1,9 +1,9 @@
-import { DeviceRecord, TokenKind } from "../devices/device-registry";
+import { Device, TokenKind } from "../devices/device-registry";
 import { PushSend } from "../push/fan-out";
 import { apnsVoipRing, fcmAndroidRing, fcmAndroidStop, fcmIosRing, fcmIosStop, RingInfo, StopInfo } from "../push/push-payloads";
 import { CallDocument } from "./call-document";
 import { isTerminal, TerminalStatus } from "./call-status";
-import { Channel } from "./delivery-records";
+import { Channel } from "./device-records";
 
 /** What a ring says about the call. */
 export function ringInfo(call: CallDocument): RingInfo {
@@ -43,7 +43,7 @@ export function stopInfo(call: CallDocument, alertRing = false): StopInfo {
 
 /** How one device is reached for one push, or `none` when it has no usable token for it. */
 export interface PushPlan {
-  device: DeviceRecord;
+  device: Device;
   channel: Channel | "none";
   send?: PushSend;
   tokenKind?: TokenKind;
@@ -54,7 +54,7 @@ export interface PushPlan {
  * Ring channel per device: PushKit VoIP for iOS apps that registered a VoIP token (falling back to an FCM alert
  * when APNs is not configured), FCM data for Android, an FCM alert for iOS apps without PushKit.
  */
-export function ringPlan(device: DeviceRecord, info: RingInfo, apnsConfigured: boolean): PushPlan {
+export function ringPlan(device: Device, info: RingInfo, apnsConfigured: boolean): PushPlan {
   const { deviceId, platform, fcmToken, voipToken, bundleId, apnsEnvironment } = device;
   if (platform === "ios" && voipToken && bundleId && apnsConfigured) {
     const environment = apnsEnvironment ?? "production";
@@ -85,7 +85,7 @@ export function ringPlan(device: DeviceRecord, info: RingInfo, apnsConfigured: b
  * PushKit). An iOS app registered with a VoIP token only cannot be reached; it ends the call from the call
  * document it watches.
  */
-export function stopPlan(device: DeviceRecord, call: CallDocument, ttlMs: number, ringChannel?: Channel | "none"): PushPlan {
+export function stopPlan(device: Device, call: CallDocument, ttlMs: number, ringChannel?: Channel | "none"): PushPlan {
   const { deviceId, platform, fcmToken } = device;
   if (!fcmToken) return { device, channel: "none" };
   const info = stopInfo(call, ringChannel === "fcm_ios" || (ringChannel === undefined && !device.voipToken));

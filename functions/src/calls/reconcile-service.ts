@@ -52,17 +52,20 @@ export const RECONCILE_DEFAULTS: ReconcileOptions = {
 
 /** Entries per page of a call log. */
 const PER_PAGE = 50;
-/** Calls younger than the ring window plus this are left to the webhook and the ring timeout, still on their way. */
-const SETTLE_MS = 60_000;
+/**
+ * Past the ring window and the ring timeout's grace, how much longer a call is left to its webhook and its ring
+ * timeout (still on their way) before reconciliation looks at it.
+ */
+const RECONCILE_AFTER_MS = 60_000;
 
-/** What happened to one resident in a run. */
-export type ResidentOutcome =
-  | { uid: string; outcome: "reconciled"; recorded: number; ended: number; statuses: number }
-  | { uid: string; outcome: "skipped"; reason: "inactive" | "not_linked" | "grant_invalid" }
-  | { uid: string; outcome: "failed"; reason: string };
+/** What a run did for one resident: their log checked (and repaired where it had to be), skipped, or failed. */
+export type ResidentReport =
+  | { uid: string; result: "checked"; recorded: number; ended: number; statuses: number }
+  | { uid: string; result: "skipped"; reason: "inactive" | "not_linked" | "grant_invalid" }
+  | { uid: string; result: "failed"; reason: string };
 
 export interface ReconcileReport {
-  residents: ResidentOutcome[];
+  residents: ResidentReport[];
   /** Calls recorded from ButterflyMX's log that never reached us. */
   recorded: number;
   /** Calls left ringing that ended here. */
@@ -91,7 +94,7 @@ export async function reconcileCalls(deps: ReconcileDeps, options: Partial<Recon
   const uids = opts.uids ?? (await residentsAfter(deps.db, cursor, opts.maxResidents));
   const wrapped = !opts.uids && uids.length < opts.maxResidents;
 
-  const residents: ResidentOutcome[] = [];
+  const residents: ResidentReport[] = [];
   let outOfTime = false;
   for (let i = 0; i < uids.length; i += opts.concurrency) {
     if (deps.now() - startedAt > opts.budgetMs) {
@@ -107,7 +110,7 @@ export async function reconcileCalls(deps: ReconcileDeps, options: Partial<Recon
   if (!opts.uids && report.wrapped) await stateRef.set({ cursor: "", wrappedAt: Timestamp.fromMillis(deps.now()) }, { merge: true });
   logs.reconcileFinished({
     residents: residents.length,
-    failed: residents.filter((r) => r.outcome === "failed").length,
+    failed: residents.filter((r) => r.result === "failed").length,
     recorded: report.recorded,
     ended: report.ended,
     statuses: report.statuses,
@@ -124,23 +127,23 @@ async function residentsAfter(db: Firestore, cursor: string | undefined, limit: 
   return (await query.limit(limit).get()).docs.map((doc) => doc.id);
 }
 
-function summarise(residents: ResidentOutcome[], wrapped: boolean, outOfTime: boolean): ReconcileReport {
-  const sum = (key: "recorded" | "ended" | "statuses") => residents.reduce((n, r) => n + (r.outcome === "reconciled" ? r[key] : 0), 0);
+function summarise(residents: ResidentReport[], wrapped: boolean, outOfTime: boolean): ReconcileReport {
+  const sum = (key: "recorded" | "ended" | "statuses") => residents.reduce((n, r) => n + (r.result === "checked" ? r[key] : 0), 0);
   return { residents, recorded: sum("recorded"), ended: sum("ended"), statuses: sum("statuses"), wrapped, outOfTime };
 }
 
-async function reconcileResident(deps: ReconcileDeps, opts: ReconcileOptions, uid: string): Promise<ResidentOutcome> {
+async function reconcileResident(deps: ReconcileDeps, opts: ReconcileOptions, uid: string): Promise<ResidentReport> {
   try {
     return await repairResident(deps, opts, uid);
   } catch (error) {
     // One resident's dead grant, unreadable log or failed write never stops the others.
     const reason = error instanceof BmxError ? `butterflymx_${error.kind}` : "error";
     logs.reconcileResidentFailed({ uid, reason }, error);
-    return { uid, outcome: "failed", reason };
+    return { uid, result: "failed", reason };
   }
 }
 
-async function repairResident(deps: ReconcileDeps, opts: ReconcileOptions, uid: string): Promise<ResidentOutcome> {
+async function repairResident(deps: ReconcileDeps, opts: ReconcileOptions, uid: string): Promise<ResidentReport> {
   const { db } = deps;
   const now = deps.now();
   const [profile, recentDevices, session] = await Promise.all([
@@ -155,7 +158,7 @@ async function repairResident(deps: ReconcileDeps, opts: ReconcileOptions, uid: 
   if (!opts.uids && recentDevices.empty && !linkedRecently) return skipped(uid, "inactive");
 
   const since = Math.max(now - opts.lookbackMs, link.linkedAt?.toMillis() ?? 0);
-  const settled = now - deps.ringWindowMs - RING_TIMEOUT_GRACE_MS - SETTLE_MS;
+  const settled = now - deps.ringWindowMs - RING_TIMEOUT_GRACE_MS - RECONCILE_AFTER_MS;
   const counts = { recorded: 0, ended: 0, statuses: 0 };
   let recipients: string[] | undefined;
   for (let page = 1; page <= opts.maxPages; page++) {
@@ -174,12 +177,12 @@ async function repairResident(deps: ReconcileDeps, opts: ReconcileOptions, uid: 
     }
     if (!more || calls.some((c) => c.at < since)) break;
   }
-  return { uid, outcome: "reconciled", ...counts };
+  return { uid, result: "checked", ...counts };
 }
 
-function skipped(uid: string, reason: "inactive" | "not_linked" | "grant_invalid"): ResidentOutcome {
+function skipped(uid: string, reason: "inactive" | "not_linked" | "grant_invalid"): ResidentReport {
   logs.reconcileResidentSkipped({ uid, reason });
-  return { uid, outcome: "skipped", reason };
+  return { uid, result: "skipped", reason };
 }
 
 async function recordMissing(
@@ -222,7 +225,7 @@ async function repairKnown(
   const now = Timestamp.fromMillis(deps.now());
   if (call.status === "ringing") {
     if (call.createdAt.toMillis() > settled) return undefined;
-    const ended = await endRingingCall(deps.db, call.guid, entry.status, now, "reconcile");
+    const ended = await endRingingCall(deps.db, call.guid, entry.status, now, "reconciled");
     if (ended) logs.callReconciled({ guid: call.guid, repair: "ended", status: ended, bmxStatus: entry.status ?? null });
     return ended ? "ended" : undefined;
   }

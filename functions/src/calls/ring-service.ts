@@ -14,13 +14,13 @@ import {
   releaseRing,
   renewRingLease,
   RingClaim,
-  RingOutcome,
+  RingTally,
   RingSummary,
   unrungRecipients,
 } from "./call-claims";
 import { CallDocument } from "./call-document";
 import { SeenCall } from "./call-repository";
-import { DeliveryDocument, PushRecord } from "./delivery-records";
+import { DeviceRecord, PushRecord } from "./device-records";
 import { PushDeps } from "./push-deps";
 import { PushPlan, ringInfo, ringPlan } from "./push-plan";
 import { RING_TIMEOUT_GRACE_MS } from "./ring-timeout-queue";
@@ -53,13 +53,13 @@ export async function ringCall(guid: string, deps: PushDeps, seen?: SeenCall, op
   for (let ring = 0; ring < MAX_RINGS; ring++) {
     // With the trigger's version of a new call, the recipients' devices are read while the claim is written.
     const early = version && version.call.status === "ringing" && version.call.delivery.state === "pending" ? version.call.recipients : undefined;
-    const [claimed, audience] = await Promise.allSettled([
+    const [claiming, audience] = await Promise.allSettled([
       claimWaiting("ring", guid, deps, options.whenHeld ?? "wait", (current) => claimRing(deps.db, guid, deps.now(), deps.ringWindowMs, current), version),
       early ? loadAudience(deps.db, early) : Promise.resolve(undefined),
     ]);
     version = undefined;
-    if (claimed.status === "rejected") throw claimed.reason;
-    const claim = claimed.value;
+    if (claiming.status === "rejected") throw claiming.reason;
+    const claim = claiming.value;
     if (claim.kind !== "ring") {
       if (claim.kind === "interrupted") await stopInterruptedRing(guid, deps, claim);
       const reason = claim.kind === "interrupted" ? "ring_interrupted" : claim.kind === "held" ? "ring_in_progress" : claim.reason;
@@ -96,7 +96,7 @@ async function ringOnce(
     ]);
   } catch (error) {
     // Nobody has been rung yet: give the claim back, or the retried trigger would find it taken and ring nobody.
-    await releaseRing(db, guid, lease, deps.now()).catch((releaseError: unknown) => logs.ringReleaseFailed({ guid }, releaseError));
+    await releaseRing(db, guid, lease, deps.now()).catch((releaseError: unknown) => logs.claimNotReleased({ guid, kind: "ring" }, releaseError));
     throw error;
   }
 
@@ -127,35 +127,35 @@ async function ringOnce(
     });
 
     const finishedAt = Timestamp.fromMillis(deps.now());
-    const deliveries: DeliveryDocument[] = plans.map((plan, i) => ({
+    const records: DeviceRecord[] = plans.map((plan, i) => ({
       uid: plan.device.uid,
       deviceId: plan.device.deviceId,
       platform: plan.device.platform,
       ring: pushRecord(plan, results[i], finishedAt, pruned.has(plan.device.deviceId)),
       expireAt: call.expireAt,
     }));
-    const reached = new Set(deliveries.filter((d) => d.ring.outcome === "sent").map((d) => d.uid));
+    const reached = new Set(records.filter((r) => r.ring.outcome === "sent").map((r) => r.uid));
     for (const uid of Object.keys(recipients)) {
       if (recipients[uid] === "ringing") recipients[uid] = reached.has(uid) ? "rung" : "failed";
     }
-    const outcome = ringOutcome(call, recipients, deliveries, results, fanOutStartedAt, pruned.size);
-    const record = await recordRing(db, guid, lease, deliveries, outcome, finishedAt, claim.claimed, !again);
+    const tally = ringTally(call, recipients, records, results, fanOutStartedAt, pruned.size);
+    const record = await recordRing(db, guid, lease, records, tally, finishedAt, claim.version, !again);
     await scheduled;
     if (!record) return { more: false };
     const { summary } = record;
     if (summary) {
-      logs.ringFinished({ guid, state: summary.state, reason: summary.reason, devices: outcome.devices, sent: outcome.sent, failed: outcome.failed, pruned: outcome.pruned, firstRingMs: summary.firstRingMs });
+      logs.ringFinished({ guid, state: summary.state, reason: summary.reason, devices: tally.devices, sent: tally.sent, failed: tally.failed, pruned: tally.pruned, firstRingMs: summary.firstRingMs });
     }
 
     // The devices as just rung: stopping them needs no read (one here could fail after the record, and then nobody
     // would stop them).
     const rung = new Map(plans.map((plan) => [plan.device.deviceId, plan.device]));
-    const targets = () => unstoppedTargets(deliveries, (_, deviceId) => rung.get(deviceId));
+    const targets = () => unstoppedTargets(records, (_, deviceId) => rung.get(deviceId));
     if (record.stopLease) {
       // The call ended while we were sending, before anyone claimed its stop: we did, in the record; stop them now.
       const stopLease = record.stopLease;
       await stopDevices(record.call, targets(), deps, { lease: stopLease }).catch(async (error: unknown) => {
-        await lapseLease(db, guid, "stop", stopLease, deps.now()).catch((lapseError: unknown) => logs.triggerFailed({ guid, trigger: "stop lease" }, lapseError));
+        await lapseLease(db, guid, "stop", stopLease, deps.now()).catch((lapseError: unknown) => logs.claimNotReleased({ guid, kind: "stop" }, lapseError));
         throw error;
       });
     } else if (record.stopClaimed && !record.stopReachedAll) {
@@ -166,7 +166,7 @@ async function ringOnce(
     return { summary, more: summary !== undefined && record.call.status === "ringing" && unrungRecipients(record.call.recipients, summary.recipients).length > 0 };
   } catch (error) {
     // Pushes may have gone out: the lease ends now, so that a retried trigger takes over without waiting for it.
-    await lapseLease(db, guid, "ring", lease, deps.now()).catch((lapseError: unknown) => logs.ringReleaseFailed({ guid }, lapseError));
+    await lapseLease(db, guid, "ring", lease, deps.now()).catch((lapseError: unknown) => logs.claimNotReleased({ guid, kind: "ring" }, lapseError));
     throw error;
   }
 }
@@ -187,16 +187,16 @@ function sameMembers(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((uid) => b.includes(uid));
 }
 
-function ringOutcome(call: CallDocument, recipients: Record<string, string>, deliveries: DeliveryDocument[], results: PushResult[], fanOutStartedAt: number, pruned: number): RingOutcome {
-  const sent = results.filter((r) => r.disposition === "sent");
-  const recipientDevices: RingOutcome["recipientDevices"] = {};
-  for (const { uid, ring } of deliveries) {
+function ringTally(call: CallDocument, recipients: Record<string, string>, records: DeviceRecord[], results: PushResult[], fanOutStartedAt: number, pruned: number): RingTally {
+  const accepted = results.filter((r) => r.outcome === "sent");
+  const recipientDevices: RingTally["recipientDevices"] = {};
+  for (const { uid, ring } of records) {
     const count = (recipientDevices[uid] ??= { devices: 0, sent: 0 });
     count.devices++;
     if (ring.outcome === "sent") count.sent++;
   }
-  const outcome: RingOutcome = { recipients, recipientDevices, devices: results.length, sent: sent.length, failed: results.length - sent.length, pruned };
-  if (sent.length === 0) return outcome;
-  const firstAccepted = Math.min(...sent.map((r) => r.latencyMs ?? 0));
-  return { ...outcome, firstRingMs: fanOutStartedAt + firstAccepted - call.createdAt.toMillis() };
+  const tally: RingTally = { recipients, recipientDevices, devices: results.length, sent: accepted.length, failed: results.length - accepted.length, pruned };
+  if (accepted.length === 0) return tally;
+  const firstAccepted = Math.min(...accepted.map((r) => r.latencyMs ?? 0));
+  return { ...tally, firstRingMs: fanOutStartedAt + firstAccepted - call.createdAt.toMillis() };
 }

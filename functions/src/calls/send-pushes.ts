@@ -2,7 +2,7 @@ import { Firestore, Timestamp } from "firebase-admin/firestore";
 import { pruneToken } from "../devices/device-registry";
 import { logs } from "../logs";
 import { fanOut, PushResult, PushSend } from "../push/fan-out";
-import { PushRecord } from "./delivery-records";
+import { PushRecord } from "./device-records";
 import { DEFAULT_BACKOFF_MS, PushDeps } from "./push-deps";
 import { PushPlan } from "./push-plan";
 
@@ -36,7 +36,7 @@ async function pruneDeadTokens(db: Firestore, guid: string, plans: PushPlan[], r
   await Promise.all(
     plans.map(async (plan, i) => {
       const result = results[i];
-      if (result.disposition !== "prune" || !plan.tokenKind || !plan.token) return;
+      if (result.outcome !== "prune" || !plan.tokenKind || !plan.token) return;
       const outcome = await pruneToken(db, plan.device, plan.tokenKind, plan.token, result.invalidSince);
       if (outcome !== "kept") pruned.add(plan.device.deviceId);
       logs.tokenPruned({ guid, uid: plan.device.uid, deviceId: plan.device.deviceId, kind: plan.tokenKind, result: outcome, errorCode: result.errorCode });
@@ -48,7 +48,7 @@ async function pruneDeadTokens(db: Firestore, guid: string, plans: PushPlan[], r
 export function pushRecord(plan: PushPlan, result: PushResult, at: Timestamp, tokenPruned: boolean): PushRecord {
   return {
     channel: plan.channel,
-    outcome: result.disposition,
+    outcome: result.outcome,
     attempts: result.attempts,
     at,
     ...(result.errorCode ? { errorCode: result.errorCode } : {}),
@@ -61,11 +61,11 @@ export function pushRecord(plan: PushPlan, result: PushResult, at: Timestamp, to
 
 /** One error-level line per channel and failure kind that retries cannot fix (bad credentials, quota, payload). */
 function reportProblems(guid: string, kind: "ring" | "stop", plans: PushPlan[], results: PushResult[]): void {
-  const groups = new Map<string, { channel: string; disposition: string; errorCode?: string; devices: number }>();
+  const groups = new Map<string, { channel: string; outcome: string; errorCode?: string; devices: number }>();
   results.forEach((result, i) => {
-    if (!NEEDS_ATTENTION.has(result.disposition)) return;
-    const key = `${plans[i].channel}/${result.disposition}/${result.errorCode}`;
-    const group = groups.get(key) ?? { channel: plans[i].channel, disposition: result.disposition, errorCode: result.errorCode, devices: 0 };
+    if (!NEEDS_ATTENTION.has(result.outcome)) return;
+    const key = `${plans[i].channel}/${result.outcome}/${result.errorCode}`;
+    const group = groups.get(key) ?? { channel: plans[i].channel, outcome: result.outcome, errorCode: result.errorCode, devices: 0 };
     group.devices++;
     groups.set(key, group);
   });

@@ -1,10 +1,10 @@
 import { Firestore, Timestamp } from "firebase-admin/firestore";
-import { DeviceRecord, devicesOf } from "../devices/device-registry";
+import { Device, devicesOf } from "../devices/device-registry";
 import { logs } from "../logs";
 import { claimStop, claimWaiting, lapseLease, recordStops, renewStopLease, StopRecord } from "./call-claims";
 import { CallDocument, Lease } from "./call-document";
 import { callRef, SeenCall } from "./call-repository";
-import { Channel, deliveriesOf, DeliveryDocument } from "./delivery-records";
+import { Channel, deviceRecordsOf, DeviceRecord } from "./device-records";
 import { PushDeps, STOP_WINDOW_MS } from "./push-deps";
 import { PushPlan, stopPlan } from "./push-plan";
 import { pushRecord, sendPushes } from "./send-pushes";
@@ -16,7 +16,7 @@ import { pushRecord, sendPushes } from "./send-pushes";
 export interface StopTarget {
   uid: string;
   deviceId: string;
-  device?: DeviceRecord;
+  device?: Device;
   ringChannel?: Channel | "none";
 }
 
@@ -40,7 +40,7 @@ export async function stopCall(guid: string, deps: PushDeps, seen?: SeenCall): P
     targets = await claim.prepared;
     await stopDevices(claim.call, targets, deps, { lease: claim.lease });
   } catch (error) {
-    await lapseLease(db, guid, "stop", claim.lease, deps.now()).catch((lapseError: unknown) => logs.triggerFailed({ guid, trigger: "stop lease" }, lapseError));
+    await lapseLease(db, guid, "stop", claim.lease, deps.now()).catch((lapseError: unknown) => logs.claimNotReleased({ guid, kind: "stop" }, lapseError));
     throw error;
   }
   return { stopped: targets.length };
@@ -52,9 +52,9 @@ export async function stopCall(guid: string, deps: PushDeps, seen?: SeenCall): P
  * side by side.
  */
 async function stopTargets(db: Firestore, call: CallDocument, allDevices: boolean): Promise<StopTarget[]> {
-  const [snapshot, current] = await Promise.all([deliveriesOf(callRef(db, call.guid)).get(), currentDevices(db, call.recipients)]);
+  const [snapshot, current] = await Promise.all([deviceRecordsOf(callRef(db, call.guid)).get(), currentDevices(db, call.recipients)]);
   const registered = new Map(current.map((target) => [`${target.uid}/${target.deviceId}`, target.device]));
-  const records = snapshot.docs.map((doc) => doc.data() as DeliveryDocument);
+  const records = snapshot.docs.map((doc) => doc.data() as DeviceRecord);
   const targets = unstoppedTargets(records, (uid, deviceId) => registered.get(`${uid}/${deviceId}`));
   if (!allDevices) return targets;
   const known = new Set(targets.map((t) => t.deviceId));
@@ -65,7 +65,7 @@ async function stopTargets(db: Firestore, call: CallDocument, allDevices: boolea
  * The devices of these ring records that a stop must reach: all but those whose token the ring pruned and those
  * stopped already, each as `deviceOf` finds it (undefined: unregistered since).
  */
-export function unstoppedTargets(records: DeliveryDocument[], deviceOf: (uid: string, deviceId: string) => DeviceRecord | undefined): StopTarget[] {
+export function unstoppedTargets(records: DeviceRecord[], deviceOf: (uid: string, deviceId: string) => Device | undefined): StopTarget[] {
   return records
     .filter((record) => record.ring?.outcome !== "prune" && !record.stop)
     .map((record) => ({ uid: record.uid, deviceId: record.deviceId, device: deviceOf(record.uid, record.deviceId), ringChannel: record.ring?.channel }));
@@ -81,7 +81,7 @@ export async function currentDevices(db: Firestore, uids: readonly string[]): Pr
  * Sends the stop to these devices and records each outcome; reads nothing before the pushes. With `lease` (the
  * claimed stop), renews it between retry rounds and closes the stop in the same write as its outcomes.
  */
-export async function stopDevices(call: CallDocument, targets: StopTarget[], deps: PushDeps, claimed: { lease?: Lease }): Promise<void> {
+export async function stopDevices(call: CallDocument, targets: StopTarget[], deps: PushDeps, options: { lease?: Lease }): Promise<void> {
   const { db } = deps;
   const now = deps.now();
   const at = Timestamp.fromMillis(now);
@@ -98,7 +98,7 @@ export async function stopDevices(call: CallDocument, targets: StopTarget[], dep
     else records.push({ uid, deviceId, platform: device.platform, stop: { channel: "none", outcome: "no_channel", attempts: 0, at } });
   });
 
-  const { lease } = claimed;
+  const { lease } = options;
   const { results, pruned } = await sendPushes(call.guid, "stop", plans, deps, {
     deadlineAt: now + STOP_WINDOW_MS,
     stillWanted: lease ? () => renewStopLease(db, call.guid, lease, deps.now()) : async () => true,

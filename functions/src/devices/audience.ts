@@ -1,5 +1,5 @@
 import { Firestore } from "firebase-admin/firestore";
-import { DeviceRecord, devicesOf } from "./device-registry";
+import { Device, devicesOf } from "./device-registry";
 import { Preferences, userRef } from "./user-profile";
 
 /** Why a recipient gets no push: their own settings, applied before fan-out. */
@@ -8,7 +8,7 @@ export type SkipReason = "do_not_disturb" | "phone_call";
 export interface AudienceMember {
   uid: string;
   skip?: SkipReason;
-  devices: DeviceRecord[];
+  devices: Device[];
 }
 
 /**

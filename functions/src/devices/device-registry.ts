@@ -125,19 +125,19 @@ export interface StoredDevice {
   bundleId?: string;
 }
 
-export interface DeviceRecord extends StoredDevice {
+export interface Device extends StoredDevice {
   uid: string;
   updatedAt?: Timestamp;
 }
 
 /** A user's devices; documents that do not parse are skipped (they cannot be rung). */
-export async function devicesOf(db: Firestore, uid: string): Promise<DeviceRecord[]> {
+export async function devicesOf(db: Firestore, uid: string): Promise<Device[]> {
   const snapshot = await devicesRef(db, uid).get();
-  return snapshot.docs.flatMap((doc) => toDeviceRecord(uid, doc) ?? []);
+  return snapshot.docs.flatMap((doc) => toDevice(uid, doc) ?? []);
 }
 
-/** A stored device document as a DeviceRecord; undefined when it is missing or does not parse. */
-export function toDeviceRecord(uid: string, doc: DocumentSnapshot): DeviceRecord | undefined {
+/** A stored device document as a Device; undefined when it is missing or does not parse. */
+export function toDevice(uid: string, doc: DocumentSnapshot): Device | undefined {
   if (!doc.exists) return undefined;
   const device = storedDevice(doc.id, doc.data());
   return device && { ...device, uid, updatedAt: doc.get("updatedAt") };

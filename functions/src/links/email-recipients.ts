@@ -15,7 +15,7 @@ export async function verifiedUidsForEmail(email: string, auth: Auth = defaultAu
   }
 }
 
-// Loaded on the first building-wide delivery only: per-tenant deliveries never pay for firebase-admin/auth.
+// Loaded on the first building-wide event only: events through a resident's URL never pay for firebase-admin/auth.
 function defaultAuth(): Auth {
   firestore(); // initialises the default app
   const { getAuth } = require("firebase-admin/auth") as typeof import("firebase-admin/auth");

@@ -1,7 +1,7 @@
 import type { TokenMessage } from "firebase-admin/messaging";
 import { DeadlineExceeded, withDeadline } from "../shared/deadline";
 import type { PushGateway } from "./push-gateway";
-import { AttemptResult, Disposition } from "./push-outcomes";
+import { AttemptResult, PushOutcome } from "./push-outcomes";
 import { ApnsRequest } from "./push-payloads";
 
 /** One device's push; `build` is called per attempt with the time left, so ttl/expiration shrink with it. */
@@ -12,7 +12,7 @@ export type PushSend =
 /** Where a device's push ended: a final attempt result, or `expired` / `canceled` before one was accepted. */
 export interface PushResult {
   key: string;
-  disposition: Disposition | "expired" | "canceled";
+  outcome: PushOutcome;
   errorCode?: string;
   providerId?: string;
   invalidSince?: number;
@@ -72,12 +72,12 @@ export async function fanOut(sends: readonly PushSend[], options: FanOutOptions)
     last = attempt;
     const retry: PushSend[] = [];
     for (const send of pending) {
-      const outcome = attempt.get(send.key)!;
-      if (outcome.disposition === "retry") {
+      const answer = attempt.get(send.key)!;
+      if (answer.outcome === "retry") {
         retry.push(send);
-        retriedOn.set(send.key, [...(retriedOn.get(send.key) ?? []), outcome.errorCode ?? "unknown"]);
+        retriedOn.set(send.key, [...(retriedOn.get(send.key) ?? []), answer.errorCode ?? "unknown"]);
       } else {
-        results.set(send.key, { key: send.key, ...outcome, attempts: round + 1, ...why(send.key, round + 1), ...(outcome.disposition === "sent" ? { latencyMs: options.now() - started } : {}) });
+        results.set(send.key, { key: send.key, ...answer, attempts: round + 1, ...why(send.key, round + 1), ...(answer.outcome === "sent" ? { latencyMs: options.now() - started } : {}) });
       }
     }
     pending = retry;
@@ -100,10 +100,10 @@ export async function fanOut(sends: readonly PushSend[], options: FanOutOptions)
   }
   return sends.map((send) => results.get(send.key)!);
 
-  function settle(sendsLeft: PushSend[], disposition: PushResult["disposition"], attempts: number) {
+  function settle(sendsLeft: PushSend[], outcome: PushOutcome, attempts: number) {
     for (const send of sendsLeft) {
       const previous = last.get(send.key);
-      results.set(send.key, { key: send.key, disposition, attempts, ...why(send.key, attempts), ...(previous?.errorCode ? { errorCode: previous.errorCode } : {}) });
+      results.set(send.key, { key: send.key, outcome, attempts, ...why(send.key, attempts), ...(previous?.errorCode ? { errorCode: previous.errorCode } : {}) });
     }
   }
 }
@@ -129,6 +129,6 @@ async function bounded(work: Promise<AttemptResult[]>, count: number, ms: number
     return await withDeadline(work, ms, "push provider");
   } catch (error) {
     const errorCode = error instanceof DeadlineExceeded ? "timeout" : "send-failed";
-    return Array.from({ length: count }, () => ({ disposition: "retry" as const, errorCode }));
+    return Array.from({ length: count }, () => ({ outcome: "retry" as const, errorCode }));
   }
 }

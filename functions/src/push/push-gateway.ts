@@ -36,7 +36,7 @@ export function providerGateway(options: ProviderGatewayOptions): PushGateway {
     },
     async sendApns(requests, timeoutMs) {
       const client = options.apns();
-      if (!client) return requests.map(() => ({ disposition: "credentials", errorCode: "apns-not-configured" }));
+      if (!client) return requests.map(() => ({ outcome: "credentials", errorCode: "apns-not-configured" }));
       return mapWithConcurrency(requests, APNS_IN_FLIGHT_PER_FAN_OUT, async (request) => {
         const response = await client.send(request, timeoutMs);
         return classifyApnsResponse(response.status, response.reason ?? response.error, response.apnsId, response.timestamp);
@@ -58,5 +58,5 @@ async function sendFcmChunk(messaging: Messaging, chunk: TokenMessage[]): Promis
 }
 
 function attemptResults(batch: FcmBatch): AttemptResult[] {
-  return batch.responses.map((r) => (r.success ? { disposition: "sent", providerId: r.messageId } : classifyFcmError(r.error)));
+  return batch.responses.map((r) => (r.success ? { outcome: "sent", providerId: r.messageId } : classifyFcmError(r.error)));
 }

@@ -18,7 +18,7 @@ export function outboxGateway(db: Firestore, now: () => number): PushGateway {
       request: JSON.parse(JSON.stringify(request)),
       createdAt: Timestamp.fromMillis(now()),
     });
-    return { disposition: "sent" as const, providerId: `outbox/${ref.id}` };
+    return { outcome: "sent" as const, providerId: `outbox/${ref.id}` };
   };
   return {
     sendFcm: (messages) => Promise.all(messages.map((message) => write("fcm", message))),

@@ -1,11 +1,15 @@
 /**
- * What one push attempt came to, by the push platform rules: `retry` only for transient failures, `prune` when
- * the token is dead, and never a retry or a prune for credential, quota or payload problems.
+ * A push's outcome (the README's glossary): what one attempt came to, by the push platform rules (`retry` only for
+ * transient failures, `prune` when the token is dead, never a retry or a prune for credential, quota or payload
+ * problems), and, for a push that was never accepted, `expired` (its time ran out) or `canceled` (no longer wanted).
  */
-export type Disposition = "sent" | "retry" | "prune" | "throttled" | "credentials" | "payload" | "failed";
+export type PushOutcome = AttemptOutcome | "expired" | "canceled";
+
+/** What one attempt, one request to a provider, came to. */
+export type AttemptOutcome = "sent" | "retry" | "prune" | "throttled" | "credentials" | "payload" | "failed";
 
 export interface AttemptResult {
-  disposition: Disposition;
+  outcome: AttemptOutcome;
   /** The provider's error code (firebase-admin's `messaging/...` code or the APNs reason). */
   errorCode?: string;
   /** FCM message name or `apns-id`. */
@@ -14,7 +18,7 @@ export interface AttemptResult {
   invalidSince?: number;
 }
 
-const FCM_DISPOSITIONS: Readonly<Record<string, Disposition>> = {
+const FCM_OUTCOMES: Readonly<Record<string, AttemptOutcome>> = {
   "messaging/registration-token-not-registered": "prune",
   "messaging/invalid-registration-token": "prune",
   "messaging/server-unavailable": "retry",
@@ -40,26 +44,26 @@ const FCM_DISPOSITIONS: Readonly<Record<string, Disposition>> = {
 export function classifyFcmError(error: unknown): AttemptResult {
   const { code, message } = errorCodeAndMessage(error);
   if (code === "messaging/mismatched-credential") {
-    return { disposition: /sender ?id mismatch/i.test(message) ? "prune" : "credentials", errorCode: code };
+    return { outcome: /sender ?id mismatch/i.test(message) ? "prune" : "credentials", errorCode: code };
   }
   if (code === "messaging/invalid-argument") {
-    return { disposition: /registration token/i.test(message) ? "prune" : "payload", errorCode: code };
+    return { outcome: /registration token/i.test(message) ? "prune" : "payload", errorCode: code };
   }
-  return { disposition: FCM_DISPOSITIONS[code] ?? "failed", errorCode: code || "unknown" };
+  return { outcome: FCM_OUTCOMES[code] ?? "failed", errorCode: code || "unknown" };
 }
 
 /** An APNs answer (status and `reason`), or a transport failure (status undefined). */
 export function classifyApnsResponse(status: number | undefined, reason: string | undefined, apnsId?: string, timestamp?: number): AttemptResult {
-  if (status === 200) return { disposition: "sent", providerId: apnsId };
+  if (status === 200) return { outcome: "sent", providerId: apnsId };
   const errorCode = reason ?? (status === undefined ? "network-error" : `http-${status}`);
-  if (status === undefined || status === 500 || status === 503) return { disposition: "retry", errorCode };
+  if (status === undefined || status === 500 || status === 503) return { outcome: "retry", errorCode };
   if (status === 410 || reason === "BadDeviceToken" || reason === "DeviceTokenNotForTopic") {
-    return { disposition: "prune", errorCode, ...(timestamp !== undefined ? { invalidSince: timestamp } : {}) };
+    return { outcome: "prune", errorCode, ...(timestamp !== undefined ? { invalidSince: timestamp } : {}) };
   }
-  if (status === 403) return { disposition: "credentials", errorCode };
-  if (status === 429) return { disposition: reason === "TooManyProviderTokenUpdates" ? "credentials" : "throttled", errorCode };
-  if (status === 413) return { disposition: "payload", errorCode };
-  return { disposition: "failed", errorCode };
+  if (status === 403) return { outcome: "credentials", errorCode };
+  if (status === 429) return { outcome: reason === "TooManyProviderTokenUpdates" ? "credentials" : "throttled", errorCode };
+  if (status === 413) return { outcome: "payload", errorCode };
+  return { outcome: "failed", errorCode };
 }
 
 function errorCodeAndMessage(error: unknown): { code: string; message: string } {

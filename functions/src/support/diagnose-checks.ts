@@ -1,6 +1,6 @@
 import { Timestamp } from "firebase-admin/firestore";
 import type { CallDocument } from "../calls/call-document";
-import type { DeliveryDocument, PushRecord } from "../calls/delivery-records";
+import type { DeviceRecord, PushRecord } from "../calls/device-records";
 import { Facts } from "./diagnose-facts";
 
 export const CHECK_IDS = [
@@ -45,12 +45,12 @@ export interface DeviceSteps {
   deviceId: string;
   platform: string;
   channel: string;
-  /** The ring went to the provider; `accepted` when the provider took it (else its error). */
-  sent: string;
+  /** When the ring went to the provider; `accepted` when the provider took it (else its error). */
+  ringAt: string;
   accepted: boolean;
   errorCode?: string;
   received?: string;
-  shown?: string;
+  displayed?: string;
   answered?: string;
   declined?: string;
   unacknowledged?: boolean;
@@ -60,11 +60,14 @@ export interface DeviceSteps {
 
 /** Calls older than this are history, not evidence of a problem now. */
 export const RECENT_MS = 7 * 86_400_000;
-/** A call this young may still be on its way (ring window plus the ring timeout's grace). */
-const SETTLING_MS = 2 * 60_000;
+/**
+ * How old a call in ButterflyMX's log must be before `webhook_received` counts it as never delivered: a younger one
+ * may still be on its way (the ring window, the ring timeout's grace and some margin).
+ */
+const UNDELIVERED_AFTER_MS = 2 * 60_000;
 
 export function runChecks(facts: Facts): { checks: Check[]; calls: CallReport[] } {
-  const calls = facts.calls.map(({ call, deliveries }) => callReport(facts.uid, call, deliveries));
+  const calls = facts.calls.map(({ call, records }) => callReport(facts.uid, call, records));
   const rings = lastRings(facts);
   return {
     checks: [
@@ -139,7 +142,7 @@ function webhookReceived(facts: Facts): Check {
   const viaWebhook = facts.calls.find(({ call }) => receivedBy(call) === "webhook")?.call;
   const since = facts.link?.linkedAt?.toMillis() ?? Infinity;
   const missing = facts.bmx.log.ok
-    ? facts.bmx.log.value.filter((c) => c.at >= since && c.at <= facts.now - SETTLING_MS && (!c.recorded || receivedBy(c.recorded) === "reconciled"))
+    ? facts.bmx.log.value.filter((c) => c.at >= since && c.at <= facts.now - UNDELIVERED_AFTER_MS && (!c.recorded || receivedBy(c.recorded) === "reconciled"))
     : [];
   const evidence = {
     lastReceivedAt: iso(viaWebhook?.createdAt) ?? null,
@@ -170,11 +173,11 @@ type LastRings = Map<string, { guid: string; ring: PushRecord; deviceGone: boole
 function lastRings(facts: Facts): LastRings {
   const registered = new Set(facts.devices.map((d) => d.deviceId));
   const last: LastRings = new Map();
-  for (const { call, deliveries } of facts.calls) {
-    for (const delivery of deliveries) {
-      const seen = last.get(delivery.deviceId);
-      if (!seen || seen.ring.at.toMillis() < delivery.ring.at.toMillis()) {
-        last.set(delivery.deviceId, { guid: call.guid, ring: delivery.ring, deviceGone: !registered.has(delivery.deviceId) });
+  for (const { call, records } of facts.calls) {
+    for (const record of records) {
+      const seen = last.get(record.deviceId);
+      if (!seen || seen.ring.at.toMillis() < record.ring.at.toMillis()) {
+        last.set(record.deviceId, { guid: call.guid, ring: record.ring, deviceGone: !registered.has(record.deviceId) });
       }
     }
   }
@@ -254,15 +257,15 @@ function recentCalls(facts: Facts, calls: CallReport[]): Check {
 }
 
 function receivedBy(call: CallDocument): "webhook" | "reconciled" {
-  return call.history[0]?.via === "reconcile" ? "reconciled" : "webhook";
+  return call.history[0]?.event === "reconciled" ? "reconciled" : "webhook";
 }
 
 /** Recipient outcomes that are by design, reported by their own checks. */
 const BY_DESIGN = new Set(["do_not_disturb", "phone_call"]);
 
-function callReport(uid: string, call: CallDocument, deliveries: DeliveryDocument[]): CallReport {
+function callReport(uid: string, call: CallDocument, records: DeviceRecord[]): CallReport {
   const resident = call.delivery.recipients?.[uid];
-  const devices = deliveries.map(deviceSteps);
+  const devices = records.map(deviceSteps);
   const received = receivedBy(call);
   return {
     guid: call.guid,
@@ -293,17 +296,17 @@ function problemOf(call: CallDocument, received: string, resident: string | unde
   return undefined;
 }
 
-function deviceSteps(delivery: DeliveryDocument): DeviceSteps {
-  const { ring, stop, ack } = delivery;
+function deviceSteps(record: DeviceRecord): DeviceSteps {
+  const { ring, stop, ack } = record;
   return {
-    deviceId: delivery.deviceId,
-    platform: delivery.platform,
+    deviceId: record.deviceId,
+    platform: record.platform,
     channel: ring.channel,
-    sent: iso(ring.at)!,
+    ringAt: iso(ring.at)!,
     accepted: ring.outcome === "sent",
     ...(ring.outcome !== "sent" ? { errorCode: ring.errorCode ?? ring.outcome } : {}),
     ...(ack?.received ? { received: iso(ack.received) } : {}),
-    ...(ack?.displayed ? { shown: iso(ack.displayed) } : {}),
+    ...(ack?.displayed ? { displayed: iso(ack.displayed) } : {}),
     ...(ack?.answered ? { answered: iso(ack.answered) } : {}),
     ...(ack?.declined ? { declined: iso(ack.declined) } : {}),
     ...(ring.unacknowledged ? { unacknowledged: true } : {}),

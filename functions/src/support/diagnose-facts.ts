@@ -3,8 +3,8 @@ import type { BmxCallLogEntry, BmxProfile, ButterflyMxClient } from "../butterfl
 import { BmxError } from "../butterflymx/butterflymx-errors";
 import { CallDocument } from "../calls/call-document";
 import { CALLS, callRef } from "../calls/call-repository";
-import { DeliveryDocument, deliveriesOf } from "../calls/delivery-records";
-import { DeviceRecord, devicesOf } from "../devices/device-registry";
+import { DeviceRecord, deviceRecordsOf } from "../calls/device-records";
+import { Device, devicesOf } from "../devices/device-registry";
 import { ButterflyMxLinkInfo, Preferences, userRef } from "../devices/user-profile";
 import { GrantSession } from "../links/grant-store";
 import { registrationsOf, readRegistration } from "../links/registrations";
@@ -27,14 +27,14 @@ export interface Facts {
   link?: ButterflyMxLinkInfo;
   preferences: Preferences;
   grant?: { live: boolean; invalidSince?: Timestamp };
-  devices: DeviceRecord[];
+  devices: Device[];
   /** Our registrations of the resident's webhook URLs, by tenant: the SHA-256s of their secrets. */
   registrations: Map<string, string[]>;
   /**
    * The resident's latest calls, newest first, with their devices' ring records (a record with a stop only, from a
    * stop that reached every current device, is about no ring and left out).
    */
-  calls: Array<{ call: CallDocument; deliveries: DeliveryDocument[] }>;
+  calls: Array<{ call: CallDocument; records: DeviceRecord[] }>;
   bmx: {
     profile: Asked<BmxProfile>;
     /** Per linked tenant: whether ButterflyMX holds an integration whose URL carries one of our registered secrets. */
@@ -72,7 +72,7 @@ export async function gatherFacts(deps: DiagnoseDeps, uid: string, recentCalls: 
     registrations: byTenant,
     calls: await mapWithConcurrency(calls.docs, 5, async (doc) => ({
       call: doc.data() as CallDocument,
-      deliveries: (await deliveriesOf(doc.ref).where("uid", "==", uid).get()).docs.map((d) => d.data() as DeliveryDocument).filter((d) => d.ring !== undefined),
+      records: (await deviceRecordsOf(doc.ref).where("uid", "==", uid).get()).docs.map((d) => d.data() as DeviceRecord).filter((d) => d.ring !== undefined),
     })),
     bmx: { profile: notAsked("not_linked"), integrations: new Map(), log: notAsked("not_linked") },
   };

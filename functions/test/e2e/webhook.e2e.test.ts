@@ -7,6 +7,7 @@ import { REGION } from "../../src/config";
 import { hashSecret, newWebhookSecret } from "../../src/links/webhook-secrets";
 import { createBody, statusBody } from "../helpers/butterflymx-payloads";
 import { allDocumentPaths, functionsOrigin, FUNCTIONS_PROJECT_ID, testFirestore, waitFor } from "../helpers/emulators";
+import { readCall } from "../helpers/fixtures";
 
 // The emulated functions' own project: documents written here are what the deployed code reads and writes.
 const firestore = testFirestore(FUNCTIONS_PROJECT_ID);
@@ -52,7 +53,7 @@ describe("butterflymxWebhook in the functions emulator", () => {
 
     // The resident has no device: once the ring trigger has looked, the call says so.
     const call = await waitFor(async () => {
-      const data = (await db.doc(`calls/${body.guid}`).get()).data();
+      const data = await readCall(db, body.guid as string);
       return data?.delivery.state === "undeliverable" ? data : undefined;
     }, "the call document after the ring trigger");
     expect(call).toMatchObject({
@@ -69,14 +70,14 @@ describe("butterflymxWebhook in the functions emulator", () => {
     expect(await answered.json()).toEqual({ ok: true, guid: body.guid, status: "answered", duplicate: false });
     const duplicate = await post(body);
     expect(await duplicate.json()).toMatchObject({ duplicate: true, status: "answered" });
-    expect((await db.doc(`calls/${body.guid}`).get()).data()).toMatchObject({ status: "answered", bmxStatus: "connecting_sip" });
+    expect(await readCall(db, body.guid as string)).toMatchObject({ status: "answered", bmxStatus: "connecting_sip" });
   });
 
   it("accepts the operator's building-wide secret", async () => {
     const body = createBody();
     const response = await post(body, { secret: operatorSecret() });
     expect(response.status).toBe(200);
-    const call = (await db.doc(`calls/${body.guid}`).get()).data();
+    const call = await readCall(db, body.guid as string);
     expect(call).toMatchObject({ recipients: ["e2e-resident"], history: [{ via: "operator" }] });
   });
 

@@ -3,7 +3,7 @@ import { Firestore, Timestamp } from "firebase-admin/firestore";
 import { parseCallEvent } from "../../src/butterflymx/call-events";
 import { CallDocument } from "../../src/calls/call-document";
 import { recordCallEvent, SeenCall } from "../../src/calls/call-repository";
-import { DeliveryDocument } from "../../src/calls/delivery-records";
+import { DeviceRecord } from "../../src/calls/device-records";
 import { REGION } from "../../src/config";
 import { hashSecret, newWebhookSecret } from "../../src/links/webhook-secrets";
 import { TEST_APNS } from "../fakes/tls";
@@ -83,8 +83,8 @@ export async function seenCall(db: Firestore, guid: string): Promise<SeenCall> {
 }
 
 /** `calls/{guid}/deliveries/{deviceId}`, the device record of one device on one call. */
-export async function readDeviceRecord(db: Firestore, guid: string, deviceId: string): Promise<DeliveryDocument | undefined> {
-  return (await db.doc(`calls/${guid}/deliveries/${deviceId}`).get()).data() as DeliveryDocument | undefined;
+export async function readDeviceRecord(db: Firestore, guid: string, deviceId: string): Promise<DeviceRecord | undefined> {
+  return (await db.doc(`calls/${guid}/deliveries/${deviceId}`).get()).data() as DeviceRecord | undefined;
 }
 
 /** An app user of the emulated functions, signed in, whose webhook URL is registered as linking leaves it. */
@@ -113,4 +113,13 @@ export async function registeredResident(db: Firestore, bmxUserId: number): Prom
   await db.doc(`bmxUsers/${bmxUserId}`).set({ uids: [uid] });
   const url = `${await functionsOrigin()}/${FUNCTIONS_PROJECT_ID}/${REGION}/butterflymxWebhook/${secret}`;
   return { uid, idToken, post: (body) => fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }) };
+}
+
+/**
+ * The environment the functions emulator gives the deployed functions, for a test file that loads them itself (the
+ * `wrap()` suites): the emulator flag (which lets `PUSH_*` and `BUTTERFLYMX_*` overrides through), the project, the
+ * params at their defaults, and `extra`.
+ */
+export function configureAsEmulated(projectId: string, extra: Record<string, string>): void {
+  Object.assign(process.env, { FUNCTIONS_EMULATOR: "true", GCLOUD_PROJECT: projectId, RING_WINDOW_SECONDS: "40", CALL_RETENTION_DAYS: "30", ...extra });
 }

@@ -1,16 +1,13 @@
 import { App, deleteApp, initializeApp } from "firebase-admin/app";
-import { Firestore, Timestamp } from "firebase-admin/firestore";
+import { Firestore } from "firebase-admin/firestore";
 import type { Messaging } from "firebase-admin/messaging";
 import { ApnsClient } from "../../src/push/apns-client";
 import { fcmAgent, keepAliveMessaging } from "../../src/push/fcm-messaging";
 import { providerGateway } from "../../src/push/push-gateway";
 import { PushDeps } from "../../src/calls/push-deps";
-import { recordCallEvent } from "../../src/calls/call-repository";
-import { parseCallEvent } from "../../src/butterflymx/call-events";
 import { ApnsFake } from "../fakes/apns-fake";
 import { FcmFake } from "../fakes/fcm-fake";
 import { TEST_APNS, TEST_TLS } from "../fakes/tls";
-import { createBody } from "./butterflymx-payloads";
 
 export interface PushHarness {
   fcm: FcmFake;
@@ -67,47 +64,4 @@ export async function startPushHarness(projectId: string): Promise<PushHarness> 
       await Promise.all([fcm.close(), apns.close()]);
     },
   };
-}
-
-export const VOIP_TOKEN = (n: number) => n.toString(16).padStart(2, "0").repeat(32);
-
-/** A resident with devices (as registerDevice stores them) and optional preferences. */
-export async function seedResident(
-  db: Firestore,
-  uid: string,
-  devices: Array<Record<string, unknown> & { deviceId: string }>,
-  preferences: Record<string, unknown> = {},
-): Promise<void> {
-  const now = Timestamp.now();
-  const batch = db.batch();
-  batch.set(db.doc(`users/${uid}`), { preferences: { doNotDisturb: false, contactPreference: "mobile_app", ...preferences } });
-  for (const device of devices) batch.set(db.doc(`users/${uid}/devices/${device.deviceId}`), { uid, createdAt: now, updatedAt: now, ...device });
-  await batch.commit();
-}
-
-/** A ringing call for these recipients, written the way the webhook writes it. Returns the guid. */
-export async function seedRingingCall(
-  db: Firestore,
-  recipients: string[],
-  options: { createdAt?: number; body?: Record<string, unknown> } = {},
-): Promise<string> {
-  const body = options.body ?? createBody({ user: { id: 777 } });
-  const parsed = parseCallEvent(body);
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
-  await db.doc("bmxUsers/777").set({ uids: recipients });
-  const recorded = await recordCallEvent(db, {
-    event: parsed.event,
-    source: () => ({ via: "tenant:test" }),
-    now: Timestamp.fromMillis(options.createdAt ?? Date.now()),
-    retentionDays: 30,
-  });
-  return recorded.guid;
-}
-
-/** Applies a ButterflyMX status update to the call exactly as the webhook does. */
-export async function endCall(db: Firestore, guid: string, bmxStatus: string): Promise<void> {
-  const call = JSON.parse((await db.doc(`calls/${guid}/raw/butterflymx`).get()).get("call")) as Record<string, unknown>;
-  const parsed = parseCallEvent({ call, status: bmxStatus });
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
-  await recordCallEvent(db, { event: parsed.event, source: () => ({ via: "tenant:test" }), now: Timestamp.now(), retentionDays: 30 });
 }

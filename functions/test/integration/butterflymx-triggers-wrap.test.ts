@@ -5,6 +5,7 @@ import { linkAccount } from "../../src/accounts/link-service";
 import { ButterflyMxFake } from "../fakes/butterflymx-fake";
 import { accountDeps, resident, signInAtButterflyMx } from "../helpers/accounts-harness";
 import { isolatedProjectId, snapshotDatabase, testFirestore } from "../helpers/emulators";
+import { configureAsEmulated, readCall } from "../helpers/fixtures";
 
 /**
  * The deployed functions that work with ButterflyMX on their own, run by firebase-functions-test `wrap()`:
@@ -22,16 +23,12 @@ let reconcileCalls: typeof import("../../src/calls/reconcile-calls.function").re
 
 beforeAll(async () => {
   fake = await ButterflyMxFake.start();
-  Object.assign(process.env, {
-    FUNCTIONS_EMULATOR: "true",
-    GCLOUD_PROJECT: projectId,
+  configureAsEmulated(projectId, {
     BUTTERFLYMX_ACCOUNTS_ORIGIN: fake.origins.accounts,
     BUTTERFLYMX_API_ORIGIN_NA: fake.origins.na,
     BUTTERFLYMX_API_ORIGIN_EU: fake.origins.eu,
     BUTTERFLYMX_CLIENT_ID: fake.clientId,
     BUTTERFLYMX_CLIENT_SECRET: fake.clientSecret,
-    RING_WINDOW_SECONDS: "40",
-    CALL_RETENTION_DAYS: "30",
   });
   ({ onUserDeleted } = await import("../../src/accounts/on-user-deleted.function"));
   ({ reconcileCalls } = await import("../../src/calls/reconcile-calls.function"));
@@ -77,7 +74,7 @@ describe("reconcileCalls (wrapped)", () => {
     // firebase-functions-test 3.5 has no wrap() type for scheduled functions; `run` is what wrap() would call.
     await reconcileCalls.run({ scheduleTime: new Date().toISOString(), jobName: "reconcileCalls" });
 
-    expect((await db.doc(`calls/${guid}`).get()).data()).toMatchObject({ status: "canceled", endReason: "reconciled", recipients: ["late"] });
+    expect(await readCall(db, guid)).toMatchObject({ status: "canceled", endReason: "reconciled", recipients: ["late"] });
     expect((await db.doc("system/reconcileCalls").get()).get("cursor")).toBe("");
   });
 });

@@ -3,7 +3,7 @@ import { devicesOf, MAX_DEVICES_PER_USER, pruneToken, registerDevice, unregister
 import { RegisterDeviceInput } from "../../src/devices/device-schemas";
 import { Conflict, InvalidInput, LimitReached } from "../../src/shared/errors";
 import { isolatedProjectId, testFirestore } from "../helpers/emulators";
-import { VOIP_TOKEN } from "../helpers/push-harness";
+import { VOIP_TOKEN } from "../helpers/fixtures";
 
 const firestore = testFirestore(isolatedProjectId(__filename));
 const db = firestore.db;

@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { FieldValue, Timestamp } from "firebase-admin/firestore";
 import { linkAccount } from "../../src/accounts/link-service";
-import { CallDocument } from "../../src/calls/call-document";
 import { reconcileCalls, ReconcileDeps, ReconcileOptions } from "../../src/calls/reconcile-service";
 import { ringCall } from "../../src/calls/ring-service";
 import { ringTimedOut } from "../../src/calls/ring-timeout-service";
@@ -10,7 +9,8 @@ import { callHistory } from "../../src/history/call-history-service";
 import { ButterflyMxFake } from "../fakes/butterflymx-fake";
 import { useFeatureFakes } from "../helpers/feature-fakes";
 import { accountDeps, resident, signInAtButterflyMx } from "../helpers/accounts-harness";
-import { PushHarness, seedResident, seedRingingCall } from "../helpers/push-harness";
+import { PushHarness } from "../helpers/push-harness";
+import { ANDROID, readCall, seedResident, seedRingingCall } from "../helpers/fixtures";
 
 /** Reconciliation against the ButterflyMX fake's call logs, through the real Firestore emulator. */
 const fakes = useFeatureFakes(__filename);
@@ -19,7 +19,6 @@ let fake: ButterflyMxFake;
 let push: PushHarness;
 beforeAll(() => void ({ fake, push } = fakes));
 
-const ANDROID = { deviceId: "pixel", platform: "android", fcmToken: "fcm-reconcile-android-01" };
 const MINUTE = 60_000;
 const deps = (overrides: Partial<ReconcileDeps> = {}): ReconcileDeps => ({
   db,
@@ -30,7 +29,6 @@ const deps = (overrides: Partial<ReconcileDeps> = {}): ReconcileDeps => ({
   ...overrides,
 });
 const run = (options: Partial<ReconcileOptions> = {}, overrides: Partial<ReconcileDeps> = {}) => reconcileCalls(deps(overrides), options);
-const call = async (guid: string) => (await db.doc(`calls/${guid}`).get()).data() as CallDocument | undefined;
 const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
 
 /** A resident who linked ButterflyMX user `bmxUserId` two hours ago, with a device registered just now. */
@@ -49,8 +47,8 @@ describe("a call ButterflyMX logged that never reached us", () => {
     const calledAt = ago(5 * MINUTE);
     fake.addCallLogs("501", { id: "1", guid, loggedAt: calledAt, panelId: "28516", panelName: "Lobby", status: "timeout_online_signal", mediumUrl: "https://img.example/v.jpg" });
 
-    await expect(run()).resolves.toMatchObject({ recorded: 1, ended: 0, statuses: 0, residents: [{ uid: "ana", outcome: "reconciled", recorded: 1 }] });
-    const recorded = (await call(guid))!;
+    await expect(run()).resolves.toMatchObject({ recorded: 1, ended: 0, statuses: 0, residents: [{ uid: "ana", result: "checked", recorded: 1 }] });
+    const recorded = (await readCall(db, guid))!;
     expect(recorded).toMatchObject({
       status: "missed",
       bmxStatus: "timeout_online_signal",
@@ -70,7 +68,7 @@ describe("a call ButterflyMX logged that never reached us", () => {
     const history = await callHistory({ db, bmx: accountDeps(db, fake).bmx, now: Date.now }, "ana", {});
     expect(history.calls).toEqual([expect.objectContaining({ guid, status: "missed", at: calledAt, source: "both" })]);
     await expect(run()).resolves.toMatchObject({ recorded: 0, ended: 0, statuses: 0 });
-    expect((await call(guid))!.history).toHaveLength(1);
+    expect((await readCall(db, guid))!.history).toHaveLength(1);
   });
 
   it("takes ButterflyMX's terminal status when its log has one, and missed when it has none", async () => {
@@ -80,8 +78,8 @@ describe("a call ButterflyMX logged that never reached us", () => {
       { id: "1", guid: answered, loggedAt: ago(10 * MINUTE), panelId: "1", status: "connecting_sip" },
       { id: "2", guid: unknown, loggedAt: ago(9 * MINUTE), panelId: "1", status: "initializing" });
     await run();
-    expect(await call(answered)).toMatchObject({ status: "answered", endReason: "reconciled" });
-    expect(await call(unknown)).toMatchObject({ status: "missed", bmxStatus: "initializing", endReason: "reconciled" });
+    expect(await readCall(db, answered)).toMatchObject({ status: "answered", endReason: "reconciled" });
+    expect(await readCall(db, unknown)).toMatchObject({ status: "missed", bmxStatus: "initializing", endReason: "reconciled" });
   });
 
   it("leaves calls still within their ring window to the webhook, and calls before the lookback or the link alone", async () => {
@@ -94,9 +92,9 @@ describe("a call ButterflyMX logged that never reached us", () => {
     await expect(run()).resolves.toMatchObject({ recorded: 0 });
     await db.doc("users/cam").update({ "butterflymx.linkedAt": Timestamp.fromMillis(Date.now() - 7 * 86_400_000) });
     await expect(run()).resolves.toMatchObject({ recorded: 1 });
-    expect(await call(fresh)).toBeUndefined();
-    expect(await call(beforeLink)).toMatchObject({ status: "canceled" });
-    expect(await call(old)).toBeUndefined();
+    expect(await readCall(db, fresh)).toBeUndefined();
+    expect(await readCall(db, beforeLink)).toMatchObject({ status: "canceled" });
+    expect(await readCall(db, old)).toBeUndefined();
   });
 });
 
@@ -110,8 +108,8 @@ describe("a call whose final status never came", () => {
     fake.addCallLogs("504", { id: "1", guid, loggedAt: ago(5 * MINUTE), panelId: "1", status: "canceled" });
 
     await expect(run()).resolves.toMatchObject({ ended: 1, recorded: 0 });
-    expect(await call(guid)).toMatchObject({ status: "canceled", bmxStatus: "canceled", endReason: "butterflymx" });
-    expect((await call(guid))!.history.at(-1)).toMatchObject({ event: "status_update", via: "reconcile", applied: true });
+    expect(await readCall(db, guid)).toMatchObject({ status: "canceled", bmxStatus: "canceled", endReason: "butterflymx" });
+    expect((await readCall(db, guid))!.history.at(-1)).toMatchObject({ event: "status_update", via: "reconcile", applied: true });
     await expect(stopCall(guid, push.deps(db))).resolves.toEqual({ stopped: 1 });
     expect(push.fcm.requests.map((r) => r.message.data?.type)).toEqual(["call.ring", "call.end"]);
   });
@@ -124,21 +122,21 @@ describe("a call whose final status never came", () => {
       { id: "1", guid: stale, loggedAt: ago(5 * MINUTE), panelId: "1", status: "initializing" },
       { id: "2", guid: live, loggedAt: ago(5 * MINUTE), panelId: "1", status: "canceled" });
     await expect(run()).resolves.toMatchObject({ ended: 1 });
-    expect(await call(stale)).toMatchObject({ status: "missed", endReason: "reconciled" });
-    expect((await call(stale))!.history.at(-1)).toMatchObject({ event: "reconciled", via: "reconcile" });
-    expect(await call(live)).toMatchObject({ status: "ringing" });
+    expect(await readCall(db, stale)).toMatchObject({ status: "missed", endReason: "reconciled" });
+    expect((await readCall(db, stale))!.history.at(-1)).toMatchObject({ event: "reconciled", via: "reconcile" });
+    expect(await readCall(db, live)).toMatchObject({ status: "ringing" });
   });
 
   it("gives a call our timeout ended its final ButterflyMX status, without changing how it ended; once", async () => {
     await linkedResident("fin", "506");
     const guid = await seedRingingCall(db, ["fin"], { createdAt: Date.now() - 5 * MINUTE });
     await ringTimedOut({ db, bmx: accountDeps(db, fake).bmx, now: Date.now, ringWindowMs: 40_000 }, guid);
-    expect(await call(guid)).toMatchObject({ status: "missed", endReason: "ring_timeout" });
+    expect(await readCall(db, guid)).toMatchObject({ status: "missed", endReason: "ring_timeout" });
     fake.addCallLogs("506", { id: "1", guid, loggedAt: ago(5 * MINUTE), panelId: "1", status: "canceled" });
 
     await expect(run()).resolves.toMatchObject({ statuses: 1 });
-    expect(await call(guid)).toMatchObject({ status: "missed", bmxStatus: "canceled", endReason: "ring_timeout" });
-    expect((await call(guid))!.history.at(-1)).toMatchObject({ event: "status_update", bmxStatus: "canceled", applied: false, via: "reconcile" });
+    expect(await readCall(db, guid)).toMatchObject({ status: "missed", bmxStatus: "canceled", endReason: "ring_timeout" });
+    expect((await readCall(db, guid))!.history.at(-1)).toMatchObject({ event: "status_update", bmxStatus: "canceled", applied: false, via: "reconcile" });
     await expect(run()).resolves.toMatchObject({ statuses: 0 });
   });
 
@@ -151,8 +149,8 @@ describe("a call whose final status never came", () => {
       { id: "1", guid: answered, loggedAt: ago(5 * MINUTE), panelId: "1", status: "canceled" },
       { id: "2", guid: theirs, loggedAt: ago(5 * MINUTE), panelId: "1", status: "canceled" });
     await expect(run()).resolves.toMatchObject({ recorded: 0, ended: 0, statuses: 0 });
-    expect(await call(answered)).toMatchObject({ status: "answered", bmxStatus: "connecting_sip" });
-    expect(await call(theirs)).toMatchObject({ status: "ringing", recipients: ["someone-else"] });
+    expect(await readCall(db, answered)).toMatchObject({ status: "answered", bmxStatus: "connecting_sip" });
+    expect(await readCall(db, theirs)).toMatchObject({ status: "ringing", recipients: ["someone-else"] });
   });
 });
 
@@ -168,11 +166,11 @@ describe("a run", () => {
 
     const report = await run({ concurrency: 1 });
     expect(report.residents).toEqual([
-      { uid: "hana", outcome: "skipped", reason: "grant_invalid" },
-      { uid: "ivan", outcome: "failed", reason: "butterflymx_unavailable" },
-      { uid: "jude", outcome: "reconciled", recorded: 1, ended: 0, statuses: 0 },
+      { uid: "hana", result: "skipped", reason: "grant_invalid" },
+      { uid: "ivan", result: "failed", reason: "butterflymx_unavailable" },
+      { uid: "jude", result: "checked", recorded: 1, ended: 0, statuses: 0 },
     ]);
-    expect(await call(guid)).toMatchObject({ status: "canceled", recipients: ["jude"] });
+    expect(await readCall(db, guid)).toMatchObject({ status: "canceled", recipients: ["jude"] });
   });
 
   it("skips residents with no recent activity (no device refreshed, not linked) unless named", async () => {
@@ -181,7 +179,7 @@ describe("a run", () => {
     await db.doc(`users/kai/devices/${ANDROID.deviceId}`).update({ updatedAt: longAgo });
     await db.doc("users/kai").update({ "butterflymx.linkedAt": longAgo });
     fake.addCallLogs("511", { id: "1", guid: randomUUID(), loggedAt: ago(5 * MINUTE), panelId: "1", status: "canceled" });
-    await expect(run()).resolves.toMatchObject({ recorded: 0, residents: [{ uid: "kai", outcome: "skipped", reason: "inactive" }] });
+    await expect(run()).resolves.toMatchObject({ recorded: 0, residents: [{ uid: "kai", result: "skipped", reason: "inactive" }] });
     await expect(run({ uids: ["kai"] })).resolves.toMatchObject({ recorded: 1 });
   });
 

@@ -1,14 +1,14 @@
 import fc from "fast-check";
 import { BMX_RINGING_STATUS } from "../../src/butterflymx/call-statuses";
 import { isTerminal, statusFromBmx } from "../../src/calls/call-status";
-import { CallDocument } from "../../src/calls/call-document";
 import { ringCall } from "../../src/calls/ring-service";
 import { stopCall } from "../../src/calls/stop-service";
 import { handleWebhook, MAX_BODY_BYTES, WebhookRequest } from "../../src/webhook/webhook-service";
 import { BMX_STATUSES, createBody, statusBody } from "../helpers/butterflymx-payloads";
 import { isolatedProjectId, testFirestore } from "../helpers/emulators";
 import { captureLogs } from "../helpers/log-capture";
-import { PushHarness, seedResident, startPushHarness, VOIP_TOKEN } from "../helpers/push-harness";
+import { PushHarness, startPushHarness } from "../helpers/push-harness";
+import { ANDROID, IPHONE, readCall, seedResident } from "../helpers/fixtures";
 
 /**
  * The reliability suite: what must hold whatever ButterflyMX, the trigger runtime and the network do — racing
@@ -19,8 +19,6 @@ const firestore = testFirestore(projectId);
 const db = firestore.db;
 const OPERATOR_SECRET = "operator-secret-for-the-reliability-suite-0123";
 const BMX_USER = 3220259; // createBody's user
-const ANDROID = { deviceId: "pixel", platform: "android", fcmToken: "fcm-reliability-android-1" };
-const IPHONE = { deviceId: "iphone", platform: "ios", voipToken: VOIP_TOKEN(9), fcmToken: "fcm-reliability-iphone-01", bundleId: "com.example.intercom", apnsEnvironment: "production" };
 const TERMINAL_BMX = BMX_STATUSES.filter((s) => s !== BMX_RINGING_STATUS);
 let push: PushHarness;
 
@@ -33,7 +31,6 @@ const request = (body: unknown, overrides: Partial<WebhookRequest> = {}): Webhoo
 });
 const deliver = (req: WebhookRequest) => handleWebhook(req, { db, operatorSecret: OPERATOR_SECRET, retentionDays: 30, now: Date.now });
 const post = (body: unknown) => deliver(request(body));
-const callDoc = async (guid: string) => (await db.doc(`calls/${guid}`).get()).data() as CallDocument | undefined;
 const ringsFor = (guid: string) => [...push.fcm.requests.filter((r) => r.message.data?.guid === guid && r.message.data?.type === "call.ring"), ...push.apns.requests.filter((r) => (r.payload as { guid?: string }).guid === guid)];
 
 /** Every distinct ordering of a multiset of events. */
@@ -100,7 +97,7 @@ describe("every delivery order", () => {
       for (const event of order) {
         const answer = await post(event === "create" ? call : statusBody(call, bmxStatus));
         expect(answer.status).toBe(200);
-        const status = (await callDoc(guid))!.status;
+        const status = (await readCall(db, guid))!.status;
         seen.push(status);
         if (event === "create" && !ringRan) {
           // The ring trigger runs once the first create is stored, racing whatever comes next.
@@ -129,7 +126,7 @@ describe("every delivery order", () => {
           const statuses: string[] = [];
           for (const event of order) {
             await post(event === "create" ? call : statusBody(call, event));
-            statuses.push((await callDoc(call.guid as string))!.status);
+            statuses.push((await readCall(db, call.guid as string))!.status);
           }
           const firstEnding = order.find((e) => e !== "create")!;
           const ended = statuses.findIndex((s) => isTerminal(s as never));

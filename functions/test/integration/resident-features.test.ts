@@ -14,7 +14,8 @@ import { ButterflyMxFake } from "../fakes/butterflymx-fake";
 import { useFeatureFakes } from "../helpers/feature-fakes";
 import { accountDeps, resident, signInAtButterflyMx, tenant } from "../helpers/accounts-harness";
 import { createBody } from "../helpers/butterflymx-payloads";
-import { endCall, PushHarness, seedResident, seedRingingCall } from "../helpers/push-harness";
+import { PushHarness } from "../helpers/push-harness";
+import { ANDROID, endCall, seedResident, seedRingingCall } from "../helpers/fixtures";
 
 /** Door release, histories and preferences against the local ButterflyMX and the Firestore emulator. */
 const fakes = useFeatureFakes(__filename);
@@ -28,7 +29,6 @@ const doorDeps = (overrides: Partial<DoorDeps> = {}): DoorDeps => ({ db, bmx: de
 const docs = async (collection: string) => (await db.collection(collection).get()).docs.map((d) => d.data());
 let requestCounter = 0;
 const requestId = () => `request-${Date.now()}-${++requestCounter}`;
-const ANDROID = { deviceId: "pixel", platform: "android", fcmToken: "fcm-features-android-1" };
 
 /** A resident linked to ButterflyMX user `bmxUserId` with one tenancy, as `linkButterflyMxAccount` leaves them. */
 async function linked(uid: string, bmxUserId: string, extra: Parameters<typeof tenant>[1] = {}) {

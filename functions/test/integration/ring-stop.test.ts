@@ -1,29 +1,16 @@
 import { DocumentReference, Firestore, Query } from "firebase-admin/firestore";
-import { CallDocument } from "../../src/calls/call-document";
 import { LEASE_MS } from "../../src/calls/call-claims";
-import { SeenCall } from "../../src/calls/call-repository";
-import { DeliveryDocument } from "../../src/calls/delivery-records";
 import { ringCall } from "../../src/calls/ring-service";
 import { stopCall } from "../../src/calls/stop-service";
 import { isolatedProjectId, testFirestore, waitFor } from "../helpers/emulators";
-import { endCall, PushHarness, seedResident, seedRingingCall, startPushHarness, VOIP_TOKEN } from "../helpers/push-harness";
+import { PushHarness, startPushHarness } from "../helpers/push-harness";
+import { ANDROID, endCall, IPAD_FCM_ONLY, IPHONE, IPHONE_VOIP_ONLY, readDeviceRecord, seedResident, seedRingingCall, seenCall, storedCall, VOIP_TOKEN } from "../helpers/fixtures";
 
 const firestore = testFirestore(isolatedProjectId(__filename));
 const db = firestore.db;
 let push: PushHarness;
 
-const ANDROID = { deviceId: "pixel", platform: "android", fcmToken: "fcm-android-000001" };
-const IPHONE = { deviceId: "iphone", platform: "ios", voipToken: VOIP_TOKEN(1), fcmToken: "fcm-iphone-0000001", apnsEnvironment: "sandbox", bundleId: "com.example.intercom" };
-const IPAD_FCM_ONLY = { deviceId: "ipad", platform: "ios", fcmToken: "fcm-ipad-00000001" };
-const IPHONE_VOIP_ONLY = { deviceId: "old-iphone", platform: "ios", voipToken: VOIP_TOKEN(2), apnsEnvironment: "production", bundleId: "com.example.intercom" };
 
-const call = async (guid: string) => (await db.doc(`calls/${guid}`).get()).data() as CallDocument;
-const delivery = async (guid: string, deviceId: string) => (await db.doc(`calls/${guid}/deliveries/${deviceId}`).get()).data() as DeliveryDocument;
-/** The call's current version, as a trigger's event would carry it. */
-const seen = async (guid: string): Promise<SeenCall> => {
-  const snapshot = await db.doc(`calls/${guid}`).get();
-  return { call: snapshot.data() as CallDocument, updateTime: snapshot.updateTime! };
-};
 /** The real Firestore client, except that its next batched document read fails (as after its own retries ran out). */
 const failingNextRead = (): Firestore => {
   let fail = true;
@@ -97,13 +84,13 @@ describe("ring", () => {
     expect(voip.payload).toMatchObject({ type: "call.ring", guid });
     expect(push.fcm.for(IPHONE.fcmToken)).toHaveLength(0); // PushKit rings it; no second ring over FCM
 
-    expect(await delivery(guid, "pixel")).toMatchObject({ uid: "alice", platform: "android", ring: { channel: "fcm_android", outcome: "sent", attempts: 1 } });
-    expect(await delivery(guid, "iphone")).toMatchObject({ ring: { channel: "apns_voip", outcome: "sent", providerId: expect.any(String) } });
-    expect(await delivery(guid, "ipad")).toMatchObject({ uid: "bob", ring: { channel: "fcm_ios", outcome: "sent" } });
-    const stored = await call(guid);
+    expect(await readDeviceRecord(db, guid, "pixel"))!.toMatchObject({ uid: "alice", platform: "android", ring: { channel: "fcm_android", outcome: "sent", attempts: 1 } });
+    expect(await readDeviceRecord(db, guid, "iphone"))!.toMatchObject({ ring: { channel: "apns_voip", outcome: "sent", providerId: expect.any(String) } });
+    expect(await readDeviceRecord(db, guid, "ipad"))!.toMatchObject({ uid: "bob", ring: { channel: "fcm_ios", outcome: "sent" } });
+    const stored = await storedCall(db, guid);
     expect(stored.delivery).toMatchObject({ state: "rung", devices: 3, sent: 3, recipients: { alice: "rung", bob: "rung" } });
     expect(stored.delivery.firstRingMs).toBeGreaterThanOrEqual(0);
-    expect((await delivery(guid, "pixel")).expireAt).toEqual(stored.expireAt);
+    expect((await readDeviceRecord(db, guid, "pixel"))!.expireAt).toEqual(stored.expireAt);
   });
 
   it("skips recipients with Do Not Disturb or a phone-call preference, and says why", async () => {
@@ -113,7 +100,7 @@ describe("ring", () => {
     const guid = await seedRingingCall(db, ["alice", "bob", "carol"]);
     await ringCall(guid, push.deps(db));
     expect(push.fcm.requests).toHaveLength(0);
-    expect((await call(guid)).delivery).toMatchObject({
+    expect((await storedCall(db, guid)).delivery).toMatchObject({
       state: "undeliverable",
       reason: "nothing_to_ring",
       recipients: { alice: "do_not_disturb", bob: "phone_call", carol: "no_devices" },
@@ -125,7 +112,7 @@ describe("ring", () => {
     await seedResident(db, "alice", [ANDROID], { doNotDisturb: true });
     const guid = await seedRingingCall(db, ["alice"]);
     await ringCall(guid, push.deps(db));
-    expect((await call(guid)).delivery).toMatchObject({ state: "undeliverable", reason: "do_not_disturb" });
+    expect((await storedCall(db, guid)).delivery).toMatchObject({ state: "undeliverable", reason: "do_not_disturb" });
   });
 
   it("rings each device once when the trigger runs twice, even at the same time", async () => {
@@ -145,19 +132,19 @@ describe("ring", () => {
     await expect(ringCall(ended, push.deps(db))).resolves.toEqual({ skipped: "call_canceled" });
     const stale = await seedRingingCall(db, ["alice"], { createdAt: Date.now() - 41_000 });
     await expect(ringCall(stale, push.deps(db))).resolves.toEqual({ skipped: "ring_window_passed" });
-    expect((await call(stale)).delivery).toMatchObject({ state: "not_rung", reason: "ring_window_passed" });
+    expect((await storedCall(db, stale)).delivery).toMatchObject({ state: "not_rung", reason: "ring_window_passed" });
     expect(push.fcm.requests).toHaveLength(0);
   });
 
   it("gives the claim back when the recipients cannot be read, so the retried trigger rings", async () => {
     await seedResident(db, "alice", [ANDROID, IPHONE]);
     const guid = await seedRingingCall(db, ["alice"]);
-    const version = await seen(guid);
+    const version = await seenCall(db, guid);
     await expect(ringCall(guid, push.deps(failingNextRead()), version)).rejects.toThrow("injected read failure");
     expect(push.fcm.requests).toHaveLength(0);
     expect(push.apns.requests).toHaveLength(0);
-    expect((await call(guid)).delivery).toMatchObject({ state: "pending" });
-    expect((await call(guid)).delivery).not.toHaveProperty("ringClaimedAt");
+    expect((await storedCall(db, guid)).delivery).toMatchObject({ state: "pending" });
+    expect((await storedCall(db, guid)).delivery).not.toHaveProperty("ringClaimedAt");
 
     await expect(ringCall(guid, push.deps(db), version)).resolves.toMatchObject({ state: "rung", devices: 2, sent: 2 });
     expect(push.fcm.for(ANDROID.fcmToken)).toHaveLength(1);
@@ -168,19 +155,19 @@ describe("ring", () => {
     it("claims with one conditional write and rings each device once, even when the trigger runs twice at once", async () => {
       await seedResident(db, "alice", [ANDROID, IPHONE]);
       const guid = await seedRingingCall(db, ["alice"]);
-      const version = await seen(guid);
+      const version = await seenCall(db, guid);
       const outcomes = await Promise.all([ringCall(guid, push.deps(db), version), ringCall(guid, push.deps(db), version)]);
       expect(outcomes.filter((o) => "skipped" in o)).toEqual([{ skipped: expect.stringMatching(/^delivery_(ringing|rung)$/) }]);
       expect(await ringCall(guid, push.deps(db), version)).toEqual({ skipped: expect.stringMatching(/^delivery_/) });
       expect(push.fcm.for(ANDROID.fcmToken)).toHaveLength(1);
       expect(push.apns.for(IPHONE.voipToken)).toHaveLength(1);
-      expect((await call(guid)).delivery).toMatchObject({ state: "rung", ringClaimedAt: expect.anything() });
+      expect((await storedCall(db, guid)).delivery).toMatchObject({ state: "rung", ringClaimedAt: expect.anything() });
     });
 
     it("decides on the current call when it changed after the trigger's snapshot: an answered call rings nobody", async () => {
       await seedResident(db, "alice", [ANDROID]);
       const guid = await seedRingingCall(db, ["alice"]);
-      const version = await seen(guid);
+      const version = await seenCall(db, guid);
       await endCall(db, guid, "connecting_sip");
       await expect(ringCall(guid, push.deps(db), version)).resolves.toEqual({ skipped: "call_answered" });
       expect(push.fcm.requests).toHaveLength(0);
@@ -190,7 +177,7 @@ describe("ring", () => {
       await seedResident(db, "alice", [ANDROID]);
       await seedResident(db, "bob", [IPAD_FCM_ONLY]);
       const guid = await seedRingingCall(db, ["alice"]);
-      const version = await seen(guid);
+      const version = await seenCall(db, guid);
       await db.doc(`calls/${guid}`).update({ recipients: ["alice", "bob"] });
       expect(await ringCall(guid, push.deps(db), version)).toMatchObject({ state: "rung", recipients: { alice: "rung", bob: "rung" } });
       expect(push.fcm.for(IPAD_FCM_ONLY.fcmToken)).toHaveLength(1);
@@ -199,8 +186,8 @@ describe("ring", () => {
     it("closes a call whose ring window passed as not_rung, and rings nobody", async () => {
       await seedResident(db, "alice", [ANDROID]);
       const guid = await seedRingingCall(db, ["alice"], { createdAt: Date.now() - 41_000 });
-      await expect(ringCall(guid, push.deps(db), await seen(guid))).resolves.toEqual({ skipped: "ring_window_passed" });
-      expect((await call(guid)).delivery).toMatchObject({ state: "not_rung", reason: "ring_window_passed" });
+      await expect(ringCall(guid, push.deps(db), await seenCall(db, guid))).resolves.toEqual({ skipped: "ring_window_passed" });
+      expect((await storedCall(db, guid)).delivery).toMatchObject({ state: "not_rung", reason: "ring_window_passed" });
       expect(push.fcm.requests).toHaveLength(0);
     });
   });
@@ -214,8 +201,8 @@ describe("ring", () => {
     expect(summary).toMatchObject({ state: "rung", sent: 2 });
     expect(push.fcm.for(ANDROID.fcmToken)).toHaveLength(2);
     expect(push.apns.for(IPHONE.voipToken)).toHaveLength(2);
-    expect(await delivery(guid, "pixel")).toMatchObject({ ring: { outcome: "sent", attempts: 2 } });
-    expect(await delivery(guid, "iphone")).toMatchObject({ ring: { outcome: "sent", attempts: 2 } });
+    expect(await readDeviceRecord(db, guid, "pixel"))!.toMatchObject({ ring: { outcome: "sent", attempts: 2 } });
+    expect(await readDeviceRecord(db, guid, "iphone"))!.toMatchObject({ ring: { outcome: "sent", attempts: 2 } });
   });
 
   it("retries an APNs 500 (InternalServerError) and succeeds", async () => {
@@ -224,7 +211,7 @@ describe("ring", () => {
     const guid = await seedRingingCall(db, ["alice"]);
     expect(await ringCall(guid, push.deps(db))).toMatchObject({ state: "rung", sent: 1 });
     expect(push.apns.for(IPHONE.voipToken).map((r) => r.status)).toEqual([500, 200]);
-    expect(await delivery(guid, "iphone")).toMatchObject({ ring: { outcome: "sent", attempts: 2 } });
+    expect(await readDeviceRecord(db, guid, "iphone"))!.toMatchObject({ ring: { outcome: "sent", attempts: 2 } });
   });
 
   it("lets firebase-admin retry an FCM 503 itself, then records one attempt", async () => {
@@ -233,7 +220,7 @@ describe("ring", () => {
     const guid = await seedRingingCall(db, ["alice"]);
     await ringCall(guid, push.deps(db));
     expect(push.fcm.for(ANDROID.fcmToken).map((r) => r.reply)).toEqual(["UNAVAILABLE", "ok"]);
-    expect(await delivery(guid, "pixel")).toMatchObject({ ring: { outcome: "sent", attempts: 1 } });
+    expect(await readDeviceRecord(db, guid, "pixel"))!.toMatchObject({ ring: { outcome: "sent", attempts: 1 } });
   });
 
   it("stops retrying when the call leaves ringing", async () => {
@@ -243,7 +230,7 @@ describe("ring", () => {
     const deps = push.deps(db, { sleep: async () => endCall(db, guid, "connecting_sip") });
     await ringCall(guid, deps);
     expect(push.fcm.for(ANDROID.fcmToken).filter((r) => r.message.data?.type === "call.ring")).toHaveLength(1);
-    expect(await delivery(guid, "pixel")).toMatchObject({ ring: { outcome: "canceled", errorCode: "messaging/internal-error" } });
+    expect(await readDeviceRecord(db, guid, "pixel"))!.toMatchObject({ ring: { outcome: "canceled", errorCode: "messaging/internal-error" } });
   });
 
   it("gives up on a device whose provider answers after the ring window", async () => {
@@ -251,8 +238,8 @@ describe("ring", () => {
     push.apns.replyAlways(IPHONE.voipToken, { status: 200, delayMs: 5000 });
     const guid = await seedRingingCall(db, ["alice"], { createdAt: Date.now() - 37_000 });
     await ringCall(guid, push.deps(db));
-    expect(await delivery(guid, "iphone")).toMatchObject({ ring: { outcome: "expired", errorCode: "timeout" } });
-    expect(await delivery(guid, "pixel")).toMatchObject({ ring: { outcome: "sent" } });
+    expect(await readDeviceRecord(db, guid, "iphone"))!.toMatchObject({ ring: { outcome: "expired", errorCode: "timeout" } });
+    expect(await readDeviceRecord(db, guid, "pixel"))!.toMatchObject({ ring: { outcome: "sent" } });
   });
 
   it("rings Android when APNs is unreachable (one platform never blocks the other)", async () => {
@@ -268,7 +255,7 @@ describe("ring", () => {
     const summary = await ringCall(guid, deps);
     unreachable.close();
     expect(summary).toMatchObject({ state: "rung", sent: 1, failed: 1 });
-    expect(await delivery(guid, "iphone")).toMatchObject({ ring: { outcome: "failed", attempts: 4 } });
+    expect(await readDeviceRecord(db, guid, "iphone"))!.toMatchObject({ ring: { outcome: "failed", attempts: 4 } });
     expect(await deviceDoc("alice", "iphone")).toMatchObject({ voipToken: IPHONE.voipToken });
   });
 
@@ -278,7 +265,7 @@ describe("ring", () => {
     await ringCall(guid, push.deps(db, { apnsConfigured: false }));
     expect(push.apns.requests).toHaveLength(0);
     expect(push.fcm.for(IPHONE.fcmToken)[0].message.apns?.headers).toMatchObject({ "apns-push-type": "alert" });
-    expect(await delivery(guid, "iphone")).toMatchObject({ ring: { channel: "fcm_ios", outcome: "sent" } });
+    expect(await readDeviceRecord(db, guid, "iphone"))!.toMatchObject({ ring: { channel: "fcm_ios", outcome: "sent" } });
   });
 });
 
@@ -298,12 +285,12 @@ describe("token hygiene", () => {
     expect(summary).toMatchObject({ state: "failed", pruned: 3 });
     for (const n of [1, 2, 3]) {
       expect(await deviceDoc("alice", `android-${n}`)).toBeUndefined();
-      expect(await delivery(guid, `android-${n}`)).toMatchObject({ ring: { outcome: "prune", tokenPruned: true } });
+      expect(await readDeviceRecord(db, guid, `android-${n}`))!.toMatchObject({ ring: { outcome: "prune", tokenPruned: true } });
     }
     expect(await deviceDoc("alice", "android-4")).toBeDefined();
-    expect(await delivery(guid, "android-4")).toMatchObject({ ring: { outcome: "credentials", errorCode: "messaging/mismatched-credential" } });
+    expect(await readDeviceRecord(db, guid, "android-4"))!.toMatchObject({ ring: { outcome: "credentials", errorCode: "messaging/mismatched-credential" } });
     expect(await deviceDoc("alice", "android-5")).toBeDefined();
-    expect(await delivery(guid, "android-5")).toMatchObject({ ring: { outcome: "throttled", attempts: 1 } });
+    expect(await readDeviceRecord(db, guid, "android-5"))!.toMatchObject({ ring: { outcome: "throttled", attempts: 1 } });
   });
 
   it("prunes VoIP tokens on 410 / BadDeviceToken / DeviceTokenNotForTopic, keeps them on provider-token errors and 429", async () => {
@@ -321,8 +308,8 @@ describe("token hygiene", () => {
     expect(await deviceDoc("alice", "iphone-5")).toBeDefined();
     // Re-registered after APNs' 410 timestamp: the token is newer than the verdict.
     expect(await deviceDoc("alice", "iphone-6")).toBeDefined();
-    expect(await delivery(guid, "iphone-4")).toMatchObject({ ring: { outcome: "credentials", errorCode: "ExpiredProviderToken" } });
-    expect(await delivery(guid, "iphone-5")).toMatchObject({ ring: { outcome: "throttled" } });
+    expect(await readDeviceRecord(db, guid, "iphone-4"))!.toMatchObject({ ring: { outcome: "credentials", errorCode: "ExpiredProviderToken" } });
+    expect(await readDeviceRecord(db, guid, "iphone-5"))!.toMatchObject({ ring: { outcome: "throttled" } });
   });
 });
 
@@ -436,10 +423,10 @@ describe("stop", () => {
     const [alertRung] = push.fcm.for(IPAD_FCM_ONLY.fcmToken);
     expect(alertRung.message.apns?.headers).toEqual({ "apns-push-type": "alert", "apns-priority": "10", "apns-collapse-id": guid });
     expect(alertRung.message.apns?.payload).toMatchObject({ aps: { alert: { title: "Call answered", body: "Front Door · unit 4B" } } });
-    expect(await delivery(guid, "pixel")).toMatchObject({ stop: { channel: "fcm_android", outcome: "sent" } });
-    expect(await delivery(guid, "iphone")).toMatchObject({ stop: { channel: "fcm_ios", outcome: "sent" } });
-    expect(await delivery(guid, "old-iphone")).toMatchObject({ stop: { channel: "none", outcome: "no_channel" } });
-    expect((await call(guid)).delivery.stop).toMatchObject({ state: "stopped", devices: 4, sent: 3, failed: 0, unreachable: 1 });
+    expect(await readDeviceRecord(db, guid, "pixel"))!.toMatchObject({ stop: { channel: "fcm_android", outcome: "sent" } });
+    expect(await readDeviceRecord(db, guid, "iphone"))!.toMatchObject({ stop: { channel: "fcm_ios", outcome: "sent" } });
+    expect(await readDeviceRecord(db, guid, "old-iphone"))!.toMatchObject({ stop: { channel: "none", outcome: "no_channel" } });
+    expect((await storedCall(db, guid)).delivery.stop).toMatchObject({ state: "stopped", devices: 4, sent: 3, failed: 0, unreachable: 1 });
   });
 
   it("gives the stop's claim back when the devices cannot be read, so the retried trigger stops every device", async () => {
@@ -447,14 +434,14 @@ describe("stop", () => {
     await endCall(db, guid, "canceled");
     await expect(stopCall(guid, push.deps(failingNextQuery()))).rejects.toThrow("injected read failure");
     expect(push.fcm.requests).toHaveLength(0);
-    const given = (await call(guid)).delivery.stop!;
+    const given = (await storedCall(db, guid)).delivery.stop!;
     expect(given).toMatchObject({ state: "stopping", devices: 0 });
     expect(given.lease!.until.toMillis()).toBeLessThanOrEqual(Date.now());
 
     await expect(stopCall(guid, push.deps(db))).resolves.toEqual({ stopped: 2 });
     expect(push.fcm.for(ANDROID.fcmToken)).toHaveLength(1);
     expect(push.fcm.for(IPAD_FCM_ONLY.fcmToken)).toHaveLength(1);
-    expect((await call(guid)).delivery.stop).toMatchObject({ state: "stopped", devices: 2, sent: 2 });
+    expect((await storedCall(db, guid)).delivery.stop).toMatchObject({ state: "stopped", devices: 2, sent: 2 });
   });
 
   it("shows a missed call on iOS when nobody answered", async () => {
@@ -485,13 +472,13 @@ describe("stop", () => {
     await endCall(db, guid, "canceled");
     await stopCall(guid, push.deps(db));
     expect(push.fcm.for(ANDROID.fcmToken)).toHaveLength(0);
-    expect(await delivery(guid, "pixel")).toMatchObject({ stop: { outcome: "unregistered" } });
+    expect(await readDeviceRecord(db, guid, "pixel"))!.toMatchObject({ stop: { outcome: "unregistered" } });
   });
 
   it("stops with the version the trigger saw, once, even when the trigger runs twice at once", async () => {
     const guid = await rungCall([ANDROID, IPHONE]);
     await endCall(db, guid, "canceled");
-    const version = await seen(guid);
+    const version = await seenCall(db, guid);
     const outcomes = await Promise.all([stopCall(guid, push.deps(db), version), stopCall(guid, push.deps(db), version)]);
     expect(outcomes).toEqual(expect.arrayContaining([{ stopped: 2 }, { skipped: "stop_claimed" }]));
     expect(push.fcm.for(ANDROID.fcmToken)).toHaveLength(1);
@@ -500,12 +487,12 @@ describe("stop", () => {
 
   it("stops what it rang itself when the call ended while it sent and nobody had claimed the stop; the trigger then finds it done", async () => {
     const { guid, finishRing } = await endedDuringRing();
-    const ended = await seen(guid);
+    const ended = await seenCall(db, guid);
     await finishRing();
-    expect((await call(guid)).delivery).toMatchObject({ state: "rung", devices: 2, stop: { state: "stopped", devices: 2, sent: 2, allDevices: false } });
+    expect((await storedCall(db, guid)).delivery).toMatchObject({ state: "rung", devices: 2, stop: { state: "stopped", devices: 2, sent: 2, allDevices: false } });
     expect(push.fcm.for(ANDROID.fcmToken).map((r) => r.message.data?.type)).toEqual(["call.ring", "call.end"]);
     expect(push.fcm.for(IPHONE.fcmToken).map((r) => r.message.data?.type)).toEqual(["call.end"]);
-    expect(await delivery(guid, ANDROID.deviceId)).toMatchObject({ ring: { outcome: "sent" }, stop: { outcome: "sent" } });
+    expect(await readDeviceRecord(db, guid, ANDROID.deviceId))!.toMatchObject({ ring: { outcome: "sent" }, stop: { outcome: "sent" } });
 
     await expect(stopCall(guid, push.deps(db), ended)).resolves.toEqual({ skipped: "stop_claimed" });
     expect(push.fcm.requests.filter((r) => r.message.data?.type === "call.end")).toHaveLength(2);
@@ -518,7 +505,7 @@ describe("stop", () => {
     const androidPushes = push.fcm.for(ANDROID.fcmToken).map((r) => r.message.data?.type);
     expect(androidPushes).toEqual(["call.ring", "call.end"]);
     expect(push.fcm.for(IPHONE.fcmToken).map((r) => r.message.data?.type)).toEqual(["call.end"]);
-    expect((await call(guid)).delivery.stop).toMatchObject({ state: "stopped", devices: 2, sent: 2 });
+    expect((await storedCall(db, guid)).delivery.stop).toMatchObject({ state: "stopped", devices: 2, sent: 2 });
   });
 });
 
@@ -610,7 +597,7 @@ describe("crashes and leases", () => {
     expect(time.now() - Date.now()).toBeGreaterThanOrEqual(LEASE_MS - 1000);
     expect(pushesTo(ANDROID)).toEqual(["ring"]);
     expect(pushesTo(IPHONE)).toEqual(["ring"]);
-    expect((await call(guid)).delivery).not.toHaveProperty("ringLease");
+    expect((await storedCall(db, guid)).delivery).not.toHaveProperty("ringLease");
   });
 
   it("takes over a ring killed after its pushes (trigger timeout): rings again, and the stop reaches every device", async () => {
@@ -631,8 +618,8 @@ describe("crashes and leases", () => {
     // The killed instance comes back to life late: it records its devices but no longer owns the summary.
     killed.release();
     await dead;
-    expect((await call(guid)).delivery.stop?.devices).toBe(6);
-    expect((await call(guid)).delivery).toMatchObject({ state: "rung", devices: 3, sent: 3 });
+    expect((await storedCall(db, guid)).delivery.stop?.devices).toBe(6);
+    expect((await storedCall(db, guid)).delivery).toMatchObject({ state: "rung", devices: 3, sent: 3 });
     expectStoppedEverywhere([ANDROID, IPHONE, IPAD_FCM_ONLY], endedAt);
   });
 
@@ -649,11 +636,11 @@ describe("crashes and leases", () => {
     await endCall(db, guid, "canceled");
     open();
     await expect(dying).rejects.toThrow("injected commit failure");
-    expect((await call(guid)).delivery).toMatchObject({ state: "rung", stop: { state: "stopping" } });
+    expect((await storedCall(db, guid)).delivery).toMatchObject({ state: "rung", stop: { state: "stopping" } });
 
     await expect(stopCall(guid, push.deps(db, time))).resolves.toEqual({ stopped: 2 });
     expect(time.now() - Date.now()).toBeGreaterThanOrEqual(LEASE_MS - 1000);
-    expect((await call(guid)).delivery.stop).toMatchObject({ state: "stopped", devices: 2, sent: 2 });
+    expect((await storedCall(db, guid)).delivery.stop).toMatchObject({ state: "stopped", devices: 2, sent: 2 });
     expect(pushesTo(ANDROID)).toEqual(["ring", "end", "end"]);
     expect(pushesTo(IPHONE)).toEqual(["ring", "end", "end"]);
   });
@@ -663,7 +650,7 @@ describe("crashes and leases", () => {
     const guid = await seedRingingCall(db, ["alice"]);
     const time = clock();
     await expect(ringCall(guid, push.deps(commitsFailAfter(1), time))).rejects.toThrow("injected commit failure");
-    expect((await call(guid)).delivery).toMatchObject({ state: "ringing" });
+    expect((await storedCall(db, guid)).delivery).toMatchObject({ state: "ringing" });
 
     time.advance(LEASE_MS + 1);
     await expect(ringCall(guid, push.deps(db, time))).resolves.toMatchObject({ state: "rung", sent: 2 });
@@ -702,11 +689,11 @@ describe("crashes and leases", () => {
 
     time.advance(LEASE_MS + 1);
     await expect(stopCall(guid, push.deps(db, time))).resolves.toEqual({ stopped: 2 });
-    expect((await call(guid)).delivery.stop).toMatchObject({ state: "stopped", allDevices: true });
+    expect((await storedCall(db, guid)).delivery.stop).toMatchObject({ state: "stopped", allDevices: true });
     expectStoppedEverywhere([ANDROID, IPHONE], endedAt);
     // The ring's retried trigger closes the dead ring and rings nobody.
     await expect(ringCall(guid, push.deps(db, time))).resolves.toEqual({ skipped: "ring_interrupted" });
-    expect((await call(guid)).delivery).toMatchObject({ state: "failed", reason: "ring_interrupted", interrupted: true });
+    expect((await storedCall(db, guid)).delivery).toMatchObject({ state: "failed", reason: "ring_interrupted", interrupted: true });
     expectStoppedEverywhere([ANDROID, IPHONE], endedAt);
     killed.release();
     await dead;
@@ -754,8 +741,8 @@ describe("crashes and leases", () => {
     await endCall(db, guid, "canceled");
     await expect(stopCall(guid, push.deps(db, time))).resolves.toEqual({ stopped: 0 });
     open();
-    await waitFor(async () => ((await call(guid)).delivery.devices === 2 ? true : undefined), "the ring's record");
-    expect((await call(guid)).delivery).toMatchObject({ state: "ringing", ringLease: expect.anything() });
+    await waitFor(async () => ((await storedCall(db, guid)).delivery.devices === 2 ? true : undefined), "the ring's record");
+    expect((await storedCall(db, guid)).delivery).toMatchObject({ state: "ringing", ringLease: expect.anything() });
 
     time.advance(LEASE_MS + 1);
     await expect(ringCall(guid, push.deps(db, time))).resolves.toEqual({ skipped: "ring_interrupted" });
@@ -774,11 +761,11 @@ describe("crashes and leases", () => {
     const killed = hangingGateway();
     const dead = stopCall(guid, push.deps(db, { ...time, gateway: killed.gateway })).catch(() => undefined);
     await waitFor(async () => push.fcm.requests.filter((r) => r.message.data?.type === "call.end").length === 2 || undefined, "the killed stop's pushes");
-    expect((await call(guid)).delivery.stop).toMatchObject({ state: "stopping" });
+    expect((await storedCall(db, guid)).delivery.stop).toMatchObject({ state: "stopping" });
 
     // Retried before the lease expired, it waits for it, then takes over.
     await expect(stopCall(guid, push.deps(db, time))).resolves.toEqual({ stopped: 2 });
-    expect((await call(guid)).delivery.stop).toMatchObject({ state: "stopped", devices: 2, sent: 2 });
+    expect((await storedCall(db, guid)).delivery.stop).toMatchObject({ state: "stopped", devices: 2, sent: 2 });
     expectStoppedEverywhere([ANDROID, IPAD_FCM_ONLY], endedAt);
     killed.release();
     await dead;
@@ -816,7 +803,7 @@ describe("pushes under load", () => {
     expect(retried).toBeDefined();
     expect(retried.session).not.toBe(stalled.session);
     expect(retried.receivedAt - stalled.receivedAt).toBeLessThan(2000);
-    expect(await delivery(guid, "iphone")).toMatchObject({ ring: { outcome: "sent", attempts: 2, retriedOn: ["timeout"] } });
+    expect(await readDeviceRecord(db, guid, "iphone"))!.toMatchObject({ ring: { outcome: "sent", attempts: 2, retriedOn: ["timeout"] } });
   });
 
   it("keeps at most 50 FCM requests of one ring in flight, so that another call's pushes never queue behind it", async () => {

@@ -2,8 +2,6 @@ import { randomUUID } from "node:crypto";
 import { Timestamp } from "firebase-admin/firestore";
 import { linkAccount } from "../../src/accounts/link-service";
 import { acknowledgeDelivery } from "../../src/calls/acknowledgements";
-import { CallDocument } from "../../src/calls/call-document";
-import { DeliveryDocument } from "../../src/calls/delivery-records";
 import { ringCall } from "../../src/calls/ring-service";
 import { ringTimedOut } from "../../src/calls/ring-timeout-service";
 import { stopCall } from "../../src/calls/stop-service";
@@ -11,7 +9,8 @@ import { NotAllowed } from "../../src/shared/errors";
 import { ButterflyMxFake } from "../fakes/butterflymx-fake";
 import { useFeatureFakes } from "../helpers/feature-fakes";
 import { accountDeps, resident, signInAtButterflyMx } from "../helpers/accounts-harness";
-import { endCall, PushHarness, seedResident, seedRingingCall } from "../helpers/push-harness";
+import { PushHarness } from "../helpers/push-harness";
+import { ANDROID, endCall, IPAD_FCM_ONLY, readDeviceRecord, seedResident, seedRingingCall, storedCall } from "../helpers/fixtures";
 
 /** The missed-call timeout, invoked directly (the Cloud Tasks emulation runs it in the e2e suite). */
 const fakes = useFeatureFakes(__filename);
@@ -20,11 +19,8 @@ let fake: ButterflyMxFake;
 let push: PushHarness;
 beforeAll(() => void ({ fake, push } = fakes));
 
-const ANDROID = { deviceId: "pixel", platform: "android", fcmToken: "fcm-timeout-android-01" };
-const IPAD = { deviceId: "ipad", platform: "ios", fcmToken: "fcm-timeout-ipad-0001" };
 /** A clock already past every test call's ring window, as when the task runs on time. */
 const timeoutDeps = () => ({ db, bmx: accountDeps(db, fake).bmx, now: () => Date.now() + 44_000, ringWindowMs: 40_000 });
-const call = async (guid: string) => (await db.doc(`calls/${guid}`).get()).data() as CallDocument;
 
 
 describe("scheduling", () => {
@@ -47,16 +43,16 @@ describe("scheduling", () => {
 
 describe("ringTimedOut", () => {
   it("ends a call whose final status was lost as missed, and the stop reaches every device", async () => {
-    await seedResident(db, "bo", [ANDROID, IPAD]);
+    await seedResident(db, "bo", [ANDROID, IPAD_FCM_ONLY]);
     const guid = await seedRingingCall(db, ["bo"]);
     await ringCall(guid, push.deps(db));
     await expect(ringTimedOut(timeoutDeps(), guid)).resolves.toEqual({ ended: "missed", askedButterflyMx: false });
-    expect(await call(guid)).toMatchObject({ status: "missed", bmxStatus: "initializing", endReason: "ring_timeout" });
-    expect((await call(guid)).history.at(-1)).toMatchObject({ event: "ring_timeout", status: "missed", via: "ring_timeout" });
+    expect(await storedCall(db, guid)).toMatchObject({ status: "missed", bmxStatus: "initializing", endReason: "ring_timeout" });
+    expect((await storedCall(db, guid)).history.at(-1)).toMatchObject({ event: "ring_timeout", status: "missed", via: "ring_timeout" });
 
     await expect(stopCall(guid, push.deps(db))).resolves.toEqual({ stopped: 2 });
     expect(push.fcm.for(ANDROID.fcmToken).map((r) => r.message.data?.type)).toEqual(["call.ring", "call.end"]);
-    expect(push.fcm.for(IPAD.fcmToken).at(-1)?.message.apns?.payload).toMatchObject({ aps: { alert: { title: "Missed call" } } });
+    expect(push.fcm.for(IPAD_FCM_ONLY.fcmToken).at(-1)?.message.apns?.payload).toMatchObject({ aps: { alert: { title: "Missed call" } } });
   });
 
   it("waits for the end of the window when its task is dispatched early", async () => {
@@ -68,7 +64,7 @@ describe("ringTimedOut", () => {
     const early = { ...timeoutDeps(), now: () => now, sleep: async (ms: number) => void (waited.push(ms), (now += ms)) };
     await expect(ringTimedOut(early, guid)).resolves.toMatchObject({ ended: "missed" });
     expect(waited).toEqual([42_000]);
-    expect((await call(guid)).endedAt?.toMillis()).toBe(createdAt + 43_000);
+    expect((await storedCall(db, guid)).endedAt?.toMillis()).toBe(createdAt + 43_000);
   });
 
   it("fires once and only for calls still ringing", async () => {
@@ -76,12 +72,12 @@ describe("ringTimedOut", () => {
     const answered = await seedRingingCall(db, ["cy"]);
     await endCall(db, answered, "connecting_sip");
     await expect(ringTimedOut(timeoutDeps(), answered)).resolves.toEqual({ skipped: "call_answered" });
-    expect(await call(answered)).toMatchObject({ status: "answered", endReason: "butterflymx" });
+    expect(await storedCall(db, answered)).toMatchObject({ status: "answered", endReason: "butterflymx" });
 
     const lost = await seedRingingCall(db, ["cy"]);
     await ringTimedOut(timeoutDeps(), lost);
     await expect(ringTimedOut(timeoutDeps(), lost)).resolves.toEqual({ skipped: "call_missed" });
-    expect((await call(lost)).history.filter((h) => h.event === "ring_timeout")).toHaveLength(1);
+    expect((await storedCall(db, lost)).history.filter((h) => h.event === "ring_timeout")).toHaveLength(1);
   });
 
   it("asks ButterflyMX with a recipient's sign-in and takes its terminal status", async () => {
@@ -90,7 +86,7 @@ describe("ringTimedOut", () => {
     const guid = await seedRingingCall(db, ["dee"]);
     fake.addCallLogs("911", { id: "1", guid, loggedAt: new Date().toISOString(), panelId: "28516", status: "canceled" });
     await expect(ringTimedOut(timeoutDeps(), guid)).resolves.toEqual({ ended: "canceled", askedButterflyMx: true });
-    expect(await call(guid)).toMatchObject({ status: "canceled", bmxStatus: "canceled", endReason: "butterflymx" });
+    expect(await storedCall(db, guid)).toMatchObject({ status: "canceled", bmxStatus: "canceled", endReason: "butterflymx" });
   });
 
   it("ends as missed when ButterflyMX says the call is still initializing, or cannot say", async () => {
@@ -110,19 +106,18 @@ describe("ringTimedOut", () => {
     const guid = await seedRingingCall(db, ["fay"]);
     await ringTimedOut(timeoutDeps(), guid);
     await endCall(db, guid, "timeout_online_signal");
-    expect(await call(guid)).toMatchObject({ status: "missed", bmxStatus: "timeout_online_signal", endReason: "ring_timeout" });
-    expect((await call(guid)).history.at(-1)).toMatchObject({ event: "status_update", bmxStatus: "timeout_online_signal", applied: false });
+    expect(await storedCall(db, guid)).toMatchObject({ status: "missed", bmxStatus: "timeout_online_signal", endReason: "ring_timeout" });
+    expect((await storedCall(db, guid)).history.at(-1)).toMatchObject({ event: "status_update", bmxStatus: "timeout_online_signal", applied: false });
   });
 });
 
 describe("acknowledgeDelivery", () => {
   const ack = (uid: string, guid: string, deviceId: string, event: "received" | "displayed" | "answered" | "declined", at = Date.now()) =>
     acknowledgeDelivery(db, uid, { guid, deviceId, event }, Timestamp.fromMillis(at));
-  const record = async (guid: string, deviceId: string) => (await db.doc(`calls/${guid}/deliveries/${deviceId}`).get()).data() as DeliveryDocument;
 
   it("records each event on the device's own record once, and refuses another user's device", async () => {
     await seedResident(db, "hal", [ANDROID]);
-    await seedResident(db, "ivy", [IPAD]);
+    await seedResident(db, "ivy", [IPAD_FCM_ONLY]);
     const guid = await seedRingingCall(db, ["hal", "ivy"]);
     await ringCall(guid, push.deps(db));
     const t = Date.now();
@@ -130,30 +125,30 @@ describe("acknowledgeDelivery", () => {
     await expect(ack("hal", guid, ANDROID.deviceId, "received", t)).resolves.toEqual({ recorded: true, at: new Date(t).toISOString() });
     await expect(ack("hal", guid, ANDROID.deviceId, "received", t + 500)).resolves.toEqual({ recorded: false, at: new Date(t).toISOString() });
     await ack("hal", guid, ANDROID.deviceId, "displayed", t + 800);
-    expect((await record(guid, ANDROID.deviceId)).ack).toEqual({ received: Timestamp.fromMillis(t), displayed: Timestamp.fromMillis(t + 800) });
+    expect((await readDeviceRecord(db, guid, ANDROID.deviceId))!.ack).toEqual({ received: Timestamp.fromMillis(t), displayed: Timestamp.fromMillis(t + 800) });
     expect((await db.doc(`users/hal/devices/${ANDROID.deviceId}`).get()).get("acknowledges")).toBe(true);
 
     const stolen = ack("ivy", guid, ANDROID.deviceId, "answered");
     await expect(stolen).rejects.toThrow(NotAllowed);
     await expect(stolen).rejects.toThrow("did not go to one of your devices");
-    await expect(ack("hal", guid, IPAD.deviceId, "received")).rejects.toThrow(NotAllowed);
+    await expect(ack("hal", guid, IPAD_FCM_ONLY.deviceId, "received")).rejects.toThrow(NotAllowed);
     await expect(ack("hal", randomUUID(), ANDROID.deviceId, "received")).rejects.toThrow(NotAllowed);
-    expect((await record(guid, ANDROID.deviceId)).ack).not.toHaveProperty("answered");
+    expect((await readDeviceRecord(db, guid, ANDROID.deviceId))!.ack).not.toHaveProperty("answered");
   });
 
   it("flags a ring the provider accepted but an acknowledging device never received, and spares apps that never acknowledge", async () => {
-    await seedResident(db, "jo", [ANDROID, IPAD]);
+    await seedResident(db, "jo", [ANDROID, IPAD_FCM_ONLY]);
     await db.doc(`users/jo/devices/${ANDROID.deviceId}`).update({ acknowledges: true });
     const guid = await seedRingingCall(db, ["jo"]);
     await ringCall(guid, push.deps(db));
     await ringTimedOut(timeoutDeps(), guid);
-    expect((await record(guid, ANDROID.deviceId)).ring).toMatchObject({ outcome: "sent", unacknowledged: true });
-    expect((await record(guid, IPAD.deviceId)).ring).not.toHaveProperty("unacknowledged");
+    expect((await readDeviceRecord(db, guid, ANDROID.deviceId))!.ring).toMatchObject({ outcome: "sent", unacknowledged: true });
+    expect((await readDeviceRecord(db, guid, IPAD_FCM_ONLY.deviceId))!.ring).not.toHaveProperty("unacknowledged");
 
     const heard = await seedRingingCall(db, ["jo"]);
     await ringCall(heard, push.deps(db));
     await ack("jo", heard, ANDROID.deviceId, "received");
     await ringTimedOut(timeoutDeps(), heard);
-    expect((await record(heard, ANDROID.deviceId)).ring).not.toHaveProperty("unacknowledged");
+    expect((await readDeviceRecord(db, heard, ANDROID.deviceId))!.ring).not.toHaveProperty("unacknowledged");
   });
 });

@@ -8,7 +8,7 @@ import { linkAccount } from "../../src/accounts/link-service";
 import { ButterflyMxFake } from "../fakes/butterflymx-fake";
 import { accountDeps, resident, signInAtButterflyMx } from "../helpers/accounts-harness";
 import { isolatedProjectId, testFirestore } from "../helpers/emulators";
-import { seedResident } from "../helpers/push-harness";
+import { readCall, seedResident } from "../helpers/fixtures";
 
 /**
  * `npm run diagnose` and `npm run reconcile` as support runs them, as processes: inside the emulators they find the
@@ -73,7 +73,7 @@ describe("support commands", () => {
     const reconciled = await command("reconcile.mjs", ["--uid", uid]);
     expect(reconciled.stdout).toContain(`${uid}  1 recorded, 0 ended, 0 final status(es)`);
     expect(reconciled.stderr).toContain(`call reconciled with ButterflyMX's call log (guid=${guid}`);
-    expect((await db.doc(`calls/${guid}`).get()).data()).toMatchObject({ status: "canceled", endReason: "reconciled", recipients: [uid] });
+    expect(await readCall(db, guid)).toMatchObject({ status: "canceled", endReason: "reconciled", recipients: [uid] });
 
     const after = JSON.parse((await command("diagnose.mjs", ["--uid", uid, "--json"])).stdout) as { checks: Array<{ id: string; ok: boolean }>; calls: unknown[] };
     expect(after.checks.filter((c) => !c.ok).map((c) => c.id)).toEqual(["webhook_received", "recent_calls"]);

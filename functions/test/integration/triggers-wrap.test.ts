@@ -1,12 +1,11 @@
 import { join } from "node:path";
 import { Timestamp } from "firebase-admin/firestore";
 import functionsTest from "firebase-functions-test";
-import { CallDocument } from "../../src/calls/call-document";
 import { ApnsFake } from "../fakes/apns-fake";
 import { FcmFake } from "../fakes/fcm-fake";
 import { TEST_APNS } from "../fakes/tls";
 import { isolatedProjectId, testFirestore, waitFor } from "../helpers/emulators";
-import { endCall, seedResident, seedRingingCall, VOIP_TOKEN } from "../helpers/push-harness";
+import { ANDROID, configureAsEmulated, endCall, IPHONE, seedResident, seedRingingCall, storedCall } from "../helpers/fixtures";
 
 /**
  * The deployed trigger functions, run by firebase-functions-test `wrap()` with real snapshots, configured the
@@ -24,8 +23,6 @@ let triggers: {
   onCallUpdated: typeof import("../../src/calls/on-call-updated.function").onCallUpdated;
 };
 
-const ANDROID = { deviceId: "pixel", platform: "android", fcmToken: "fcm-wrap-android-01" };
-const IPHONE = { deviceId: "iphone", platform: "ios", voipToken: VOIP_TOKEN(4), fcmToken: "fcm-wrap-iphone-001", bundleId: TEST_APNS.bundleId, apnsEnvironment: "production" };
 /** The stored call as the trigger receives it, with its real update time to the nanosecond. */
 const snapshot = async (guid: string) => {
   const stored = await db.doc(`calls/${guid}`).get();
@@ -35,13 +32,10 @@ const snapshot = async (guid: string) => {
 
 beforeAll(async () => {
   [fcm, apns] = await Promise.all([FcmFake.start(), ApnsFake.start()]);
-  Object.assign(process.env, {
-    FUNCTIONS_EMULATOR: "true",
-    GCLOUD_PROJECT: projectId,
+  configureAsEmulated(projectId, {
     PUSH_FCM_ORIGIN: fcm.origin,
     PUSH_APNS_ORIGIN: apns.origin,
     PUSH_CA_FILE: join(__dirname, "../fakes/tls/ca.pem"),
-    RING_WINDOW_SECONDS: "40",
     APNS_KEY: TEST_APNS.key,
     APNS_KEY_ID: TEST_APNS.keyId,
     APNS_TEAM_ID: TEST_APNS.teamId,
@@ -71,7 +65,7 @@ describe("onCallCreated (wrapped)", () => {
     expect(ring).toMatchObject({ projectId, httpVersion: "1.1", authorization: "Bearer emulator-access-token" });
     expect(ring.message.data).toMatchObject({ type: "call.ring", guid });
     expect(apns.for(IPHONE.voipToken)[0].headers).toMatchObject({ "apns-push-type": "voip", "apns-topic": `${TEST_APNS.bundleId}.voip` });
-    expect(((await db.doc(`calls/${guid}`).get()).data() as CallDocument).delivery).toMatchObject({ state: "rung", sent: 2 });
+    expect((await storedCall(db, guid)).delivery).toMatchObject({ state: "rung", sent: 2 });
   });
 
   it("rings nobody when the same event is delivered again (retried trigger, the original snapshot)", async () => {
@@ -101,7 +95,7 @@ describe("onCallUpdated (wrapped)", () => {
     expect(fcm.for(ANDROID.fcmToken).map((r) => r.message.data?.type)).toEqual(["call.ring", "call.end"]);
     expect(fcm.for(IPHONE.fcmToken).map((r) => r.message.data?.type)).toEqual(["call.end"]);
     expect(apns.requests).toHaveLength(1);
-    const stop = await waitFor(async () => ((await db.doc(`calls/${guid}`).get()).data() as CallDocument).delivery.stop, "the stop summary");
+    const stop = await waitFor(async () => (await storedCall(db, guid)).delivery.stop, "the stop summary");
     expect(stop).toMatchObject({ state: "stopped", devices: 2, sent: 2 });
   });
 
@@ -117,6 +111,6 @@ describe("onCallUpdated (wrapped)", () => {
 
     expect(fcm.for(BOB_PHONE.fcmToken).map((r) => r.message.data?.type)).toEqual(["call.ring"]);
     expect(fcm.for(ANDROID.fcmToken).map((r) => r.message.data?.type)).toEqual(["call.ring"]);
-    expect(((await db.doc(`calls/${guid}`).get()).data() as CallDocument).delivery).toMatchObject({ state: "rung", devices: 2, recipients: { alice: "rung", bob: "rung" } });
+    expect((await storedCall(db, guid)).delivery).toMatchObject({ state: "rung", devices: 2, recipients: { alice: "rung", bob: "rung" } });
   });
 });

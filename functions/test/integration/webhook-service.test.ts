@@ -5,6 +5,7 @@ import { hashSecret, newWebhookSecret } from "../../src/links/webhook-secrets";
 import { createBody, statusBody } from "../helpers/butterflymx-payloads";
 import { isolatedProjectId, snapshotDatabase, testFirestore, waitFor } from "../helpers/emulators";
 import { captureLogs } from "../helpers/log-capture";
+import { readCall } from "../helpers/fixtures";
 
 const firestore = testFirestore(isolatedProjectId(__filename));
 const db = firestore.db;
@@ -33,10 +34,6 @@ function request(body: unknown, overrides: Partial<WebhookRequest> = {}): Webhoo
 const post = (body: unknown, overrides: Partial<WebhookRequest> = {}, depOverrides: Partial<WebhookDeps> = {}) =>
   handleWebhook(request(body, overrides), deps(depOverrides));
 
-async function callDoc(guid: string): Promise<CallDocument | undefined> {
-  return (await db.doc(`calls/${guid}`).get()).data() as CallDocument | undefined;
-}
-
 async function seed(database: Firestore = db): Promise<void> {
   await database.doc(`webhookRegistrations/${hashSecret(SECRET)}`).set({
     uid: "resident-1",
@@ -60,7 +57,7 @@ describe("butterflymxWebhook handler on the Firestore emulator", () => {
     const body = createBody({ visitor_snapshot: { w: 640 } });
     const response = await post(body);
     expect(response).toEqual({ status: 200, body: { ok: true, guid: body.guid, status: "ringing", duplicate: false } });
-    const call = await callDoc(body.guid as string);
+    const call = await readCall(db, body.guid as string);
     expect(call).toMatchObject({
       guid: body.guid,
       status: "ringing",
@@ -85,7 +82,7 @@ describe("butterflymxWebhook handler on the Firestore emulator", () => {
     await post(body);
     const response = await post(statusBody(body, "connecting_sip"));
     expect(response.body).toEqual({ ok: true, guid: body.guid, status: "answered", duplicate: false });
-    expect(await callDoc(body.guid as string)).toMatchObject({ status: "answered", bmxStatus: "connecting_sip", endReason: "butterflymx" });
+    expect(await readCall(db, body.guid as string)).toMatchObject({ status: "answered", bmxStatus: "connecting_sip", endReason: "butterflymx" });
   });
 
   it("answers a repeated delivery as a duplicate and leaves the document untouched", async () => {
@@ -104,7 +101,7 @@ describe("butterflymxWebhook handler on the Firestore emulator", () => {
     const body = createBody();
     expect((await post(statusBody(body, "timeout_online_signal"))).body).toMatchObject({ status: "missed", duplicate: false });
     expect((await post(body)).body).toMatchObject({ status: "missed", duplicate: false });
-    const call = await callDoc(body.guid as string);
+    const call = await readCall(db, body.guid as string);
     expect(call).toMatchObject({ status: "missed", delivery: { state: "not_rung", reason: "ended_before_create" } });
     expect(call!.history.map((h) => `${h.event}:${h.applied}`)).toEqual(["status_update:true", "create:false"]);
   });
@@ -124,7 +121,7 @@ describe("butterflymxWebhook handler on the Firestore emulator", () => {
     const deliveries = [body, statusBody(body, "canceled"), body, statusBody(body, "canceled"), statusBody(body, "initializing")];
     const responses = await Promise.all(deliveries.map((d) => post(d)));
     expect(responses.every((r) => r.status === 200)).toBe(true);
-    const call = await callDoc(body.guid as string);
+    const call = await readCall(db, body.guid as string);
     expect(call).toMatchObject({ status: "canceled", bmxStatus: "canceled" });
     expect(call!.history).toHaveLength(3);
   });
@@ -133,7 +130,7 @@ describe("butterflymxWebhook handler on the Firestore emulator", () => {
     const body = createBody({ user: { id: 999 } });
     const response = await post(body, { path: `/${OPERATOR_SECRET}` });
     expect(response.body).toMatchObject({ ok: true, status: "ringing" });
-    expect(await callDoc(body.guid as string)).toMatchObject({
+    expect(await readCall(db, body.guid as string)).toMatchObject({
       recipients: [],
       delivery: { state: "undeliverable", reason: "no_recipients" },
       history: [{ via: "operator" }],
@@ -143,21 +140,21 @@ describe("butterflymxWebhook handler on the Firestore emulator", () => {
   it("routes the operator integration through bmxUsers only", async () => {
     const body = createBody();
     await post(body, { path: `/butterflymxWebhook/${OPERATOR_SECRET}` });
-    expect(await callDoc(body.guid as string)).toMatchObject({ recipients: ["resident-1", "resident-2"] });
+    expect(await readCall(db, body.guid as string)).toMatchObject({ recipients: ["resident-1", "resident-2"] });
   });
 
   it("still rings the registration's owner when bmxUsers is malformed", async () => {
     await db.doc("bmxUsers/3220259").set({ uids: "resident-2" });
     const body = createBody();
     await post(body);
-    expect(await callDoc(body.guid as string)).toMatchObject({ recipients: ["resident-1"], delivery: { state: "pending" } });
+    expect(await readCall(db, body.guid as string)).toMatchObject({ recipients: ["resident-1"], delivery: { state: "pending" } });
   });
 
   it("stores an unknown status and ends ringing", async () => {
     const body = createBody();
     await post(body);
     expect((await post(statusBody(body, "some_new_status"))).body).toMatchObject({ ok: true, status: "ended" });
-    expect(await callDoc(body.guid as string)).toMatchObject({ status: "ended", bmxStatus: "some_new_status" });
+    expect(await readCall(db, body.guid as string)).toMatchObject({ status: "ended", bmxStatus: "some_new_status" });
   });
 
   it("files every spelling of a guid under its lowercase form", async () => {
@@ -209,14 +206,14 @@ describe("a resident's webhook URL speaks for that resident only", () => {
       expect(response).toMatchObject({ status: 403, body: { ok: false, error: { code: "forbidden", message: expect.stringMatching(/belongs to another ButterflyMX user/) } } });
     }
     expect(await snapshotDatabase(db)).toEqual(before);
-    expect(await callDoc(body.guid as string)).toMatchObject({ status: "ringing", recipients: ["victim"] });
+    expect(await readCall(db, body.guid as string)).toMatchObject({ status: "ringing", recipients: ["victim"] });
   });
 
   it("rings only the owner of a registration that names no ButterflyMX user, and touches only the owner's calls", async () => {
     const legacy = (b: unknown) => post(b, { path: `/${LEGACY_SECRET}` });
     const own = createBody({ user: { id: 999 } });
     expect((await legacy(own)).status).toBe(200);
-    expect(await callDoc(own.guid as string)).toMatchObject({ recipients: ["resident-1"] });
+    expect(await readCall(db, own.guid as string)).toMatchObject({ recipients: ["resident-1"] });
 
     const body = await victimsCall();
     const before = await snapshotDatabase(db);

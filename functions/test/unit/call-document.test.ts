@@ -145,10 +145,10 @@ describe("repairs: the ring timeout, reconciliation", () => {
 
   it("ends a call left ringing as missed, naming who ended it, or with ButterflyMX's terminal status", () => {
     expect(timeoutEnding(ringing(), undefined, later(50))).toMatchObject({ status: "missed", endReason: "ring_timeout" });
-    const reconciled = timeoutEnding(ringing(), "initializing", later(300), "reconcile");
+    const reconciled = timeoutEnding(ringing(), "initializing", later(300), "reconciled");
     expect(reconciled).toMatchObject({ status: "missed", endReason: "reconciled" });
     expect(reconciled.history!.at(-1)).toMatchObject({ event: "reconciled", via: "reconcile", applied: true });
-    expect(timeoutEnding(ringing(), "rejected", later(300), "reconcile")).toMatchObject({ status: "declined", bmxStatus: "rejected", endReason: "butterflymx" });
+    expect(timeoutEnding(ringing(), "rejected", later(300), "reconciled")).toMatchObject({ status: "declined", bmxStatus: "rejected", endReason: "butterflymx" });
   });
 
   it("records a logged call as over, never rung, dated when the visitor called", () => {

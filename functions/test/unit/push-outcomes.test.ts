@@ -19,13 +19,13 @@ describe("classifyFcmError", () => {
     ["app/invalid-credential", "", "credentials"],
     ["messaging/payload-size-limit-exceeded", "", "payload"],
     ["messaging/unknown-error", "", "failed"],
-  ])("%s (%s) → %s", (code, message, disposition) => {
-    expect(classifyFcmError(fcmError(code, message))).toEqual({ disposition, errorCode: code });
+  ])("%s (%s) → %s", (code, message, outcome) => {
+    expect(classifyFcmError(fcmError(code, message))).toEqual({ outcome, errorCode: code });
   });
 
   it("reads firebase-admin's errorInfo and survives non-errors", () => {
-    expect(classifyFcmError({ errorInfo: { code: "messaging/server-unavailable" } })).toMatchObject({ disposition: "retry" });
-    expect(classifyFcmError("boom")).toEqual({ disposition: "failed", errorCode: "unknown" });
+    expect(classifyFcmError({ errorInfo: { code: "messaging/server-unavailable" } })).toMatchObject({ outcome: "retry" });
+    expect(classifyFcmError("boom")).toEqual({ outcome: "failed", errorCode: "unknown" });
   });
 });
 
@@ -45,14 +45,14 @@ describe("classifyApnsResponse", () => {
     [500, "InternalServerError", "retry"],
     [503, "ServiceUnavailable", "retry"],
     [undefined, "timeout", "retry"],
-  ])("%s %s → %s", (status, reason, disposition) => {
-    expect(classifyApnsResponse(status, reason).disposition).toBe(disposition);
+  ])("%s %s → %s", (status, reason, outcome) => {
+    expect(classifyApnsResponse(status, reason).outcome).toBe(outcome);
   });
 
   it("keeps the apns-id of a sent push and the invalidation time of a 410", () => {
-    expect(classifyApnsResponse(200, undefined, "apns-1")).toEqual({ disposition: "sent", providerId: "apns-1" });
+    expect(classifyApnsResponse(200, undefined, "apns-1")).toEqual({ outcome: "sent", providerId: "apns-1" });
     expect(classifyApnsResponse(410, "Unregistered", undefined, 1700000000000)).toEqual({
-      disposition: "prune",
+      outcome: "prune",
       errorCode: "Unregistered",
       invalidSince: 1700000000000,
     });

@@ -1,11 +1,11 @@
 import { CollectionReference, DocumentReference, Timestamp } from "firebase-admin/firestore";
-import type { PushResult } from "../push/fan-out";
+import type { PushOutcome } from "../push/push-outcomes";
 
 /**
  * `calls/{guid}/deliveries/{deviceId}`: what the ring and the stop did on one device of a recipient. Written by the
  * call triggers (and removed with a deleted user); read by the device's owner when a recipient of the call.
  */
-export const DELIVERIES = "deliveries";
+export const DEVICE_RECORDS = "deliveries";
 
 /** How a device is reached: FCM data (Android), FCM with APNs alert overrides (iOS), PushKit VoIP (iOS). */
 export type Channel = "fcm_android" | "fcm_ios" | "apns_voip";
@@ -13,7 +13,8 @@ export type Channel = "fcm_android" | "fcm_ios" | "apns_voip";
 /** One push to one device as recorded under `ring` or `stop` of `calls/{guid}/deliveries/{deviceId}`. */
 export interface PushRecord {
   channel: Channel | "none";
-  outcome: PushResult["disposition"] | "no_channel" | "unregistered";
+  /** The push's outcome, or why no push went: the device has no channel for it, or was unregistered since the ring. */
+  outcome: PushOutcome | "no_channel" | "unregistered";
   errorCode?: string;
   attempts: number;
   /** Why earlier attempts were retried (e.g. `timeout`, `messaging/internal-error`). */
@@ -24,7 +25,7 @@ export interface PushRecord {
   at: Timestamp;
 }
 
-export interface DeliveryDocument {
+export interface DeviceRecord {
   uid: string;
   deviceId: string;
   platform: "android" | "ios";
@@ -38,10 +39,10 @@ export interface DeliveryDocument {
   expireAt: Timestamp;
 }
 
-export function deliveriesOf(call: DocumentReference): CollectionReference {
-  return call.collection(DELIVERIES);
+export function deviceRecordsOf(call: DocumentReference): CollectionReference {
+  return call.collection(DEVICE_RECORDS);
 }
 
-export function deliveryRef(call: DocumentReference, deviceId: string): DocumentReference {
-  return deliveriesOf(call).doc(deviceId);
+export function deviceRecordRef(call: DocumentReference, deviceId: string): DocumentReference {
+  return deviceRecordsOf(call).doc(deviceId);
 }
