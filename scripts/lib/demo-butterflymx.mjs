@@ -2,9 +2,9 @@
 // holding the demo resident's account, a door to open and some history, so that door release and both histories
 // work on the emulators without ButterflyMX credentials. The emulated functions reach it through
 // BUTTERFLYMX_*_ORIGIN (honoured only in the emulator).
-import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { build } from "esbuild";
 import { DEMO } from "./demo-data.mjs";
 import { localSecrets, ROOT, SetupError } from "./emulator-env.mjs";
 
@@ -14,10 +14,12 @@ const OUT = join(ROOT, ".emulators", "demo-butterflymx");
 export const DEMO_BUTTERFLYMX_PORTS = { accounts: 9755, na: 9756, eu: 9757 };
 
 export async function startDemoButterflyMx(ports = DEMO_BUTTERFLYMX_PORTS) {
-  const tsc = require.resolve("typescript/bin/tsc");
-  const built = spawnSync(process.execPath, [tsc, join(ROOT, "functions/test/fakes/butterflymx-fake.ts"), "--outDir", OUT, "--module", "commonjs",
-    "--target", "es2022", "--moduleResolution", "node", "--skipLibCheck", "--types", "node"], { cwd: ROOT, stdio: "inherit" });
-  if (built.status !== 0) throw new SetupError("the local ButterflyMX did not compile (see above)");
+  // Transpiled only (its types are checked with the tests'): esbuild takes milliseconds where tsc takes seconds.
+  try {
+    await build({ entryPoints: [join(ROOT, "functions/test/fakes/butterflymx-fake.ts")], outfile: join(OUT, "butterflymx-fake.js"), format: "cjs", platform: "node", target: "node20", logLevel: "error" });
+  } catch (error) {
+    throw new SetupError(`the local ButterflyMX did not compile: ${error.message}`);
+  }
   process.env.BUTTERFLYMX_FAKE_CLIENT_SECRET = localSecrets().BUTTERFLYMX_CLIENT_SECRET;
   const { ButterflyMxFake } = require(join(OUT, "butterflymx-fake.js"));
   const fake = await ButterflyMxFake.start(ports);

@@ -56,11 +56,18 @@ export function profileConfig(profile) {
 }
 
 /**
+ * The Firestore emulator's JVM under `npm test`: a suite is short, so the optimising compiler (C2) and a parallel
+ * collector would spend more CPU warming up than they save, on a machine the suites keep busy. The benchmarks and
+ * `npm start` keep the JVM's defaults.
+ */
+const SUITE_JVM = { JAVA_TOOL_OPTIONS: "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC" };
+
+/**
  * Returns `{ env, configArgs, config }` for running firebase-tools: `config` is firebase.json as used
  * (see `profileConfig`), `configArgs` the CLI flags that select it.
  */
 export async function prepareEmulators({ profile = "start" } = {}) {
-  const env = { ...process.env, METADATA_SERVER_DETECTION: "none" };
+  const env = { ...process.env, METADATA_SERVER_DETECTION: "none", ...(profile === "test" || profile === "console" ? SUITE_JVM : {}) };
   checkJava();
   Object.assign(env, await firestoreEmulator());
   ensureLocalSecrets();

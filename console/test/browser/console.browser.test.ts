@@ -97,18 +97,20 @@ it("signs in, shows a played call ringing, then answered with each device's ring
 
   await page.locator('[data-play="answer"]').click();
   await detail.getByTestId("call-status").filter({ hasText: "Answered" }).waitFor({ timeout: STATE });
-  await detail.getByTestId("stop-words").filter({ hasText: "Ringing stopped on 1 of 2 device(s)" }).waitFor({ timeout: STATE });
+  await detail.getByTestId("stop-words").filter({ hasText: "Ringing stopped on 2 of 2 device(s)." }).waitFor({ timeout: STATE });
   const android = detail.locator('tr[data-device="demo-android"]');
-  // Cells: ring, stop, acknowledged. The VoIP-only iPhone was rung through APNs but no push can stop it.
+  // Cells: ring, stop, acknowledged. The iPhone was rung through PushKit (APNs) and stopped through FCM.
   await expect(android.locator("td").allTextContents()).resolves.toEqual([expect.stringMatching(/^sent via fcm_android/), expect.stringMatching(/^sent via fcm_android/), "—"]);
   const iphone = detail.locator('tr[data-device="demo-iphone"] td');
   await expect(iphone.nth(0).textContent()).resolves.toMatch(/^sent via apns_voip/);
-  await expect(iphone.nth(1).textContent()).resolves.toMatch(/^no push can reach it/);
+  await expect(iphone.nth(1).textContent()).resolves.toMatch(/^sent via fcm_ios/);
   await expect(detail.locator(".timeline li").allTextContents()).resolves.toEqual([
     expect.stringMatching(/create initializing → Ringing · via operator$/),
     expect.stringMatching(/status_update connecting_sip → Answered · via operator$/),
   ]);
-  await page.locator(`.outbox li[data-guid="${guid}"]`).filter({ hasText: "fcm call.end" }).waitFor({ timeout: STATE });
+  for (const token of ["demo-android", "demo-iphone"]) {
+    await page.locator(`.outbox li[data-guid="${guid}"]`).filter({ hasText: `fcm call.end → token ${token}` }).waitFor({ timeout: STATE });
+  }
   await page.locator(`.call-item[data-guid="${guid}"]`).filter({ hasText: "Answered" }).waitFor();
   // Screen readers hear the change in the status line (the detail is drawn again, so it is not a live region).
   await page.getByRole("status").filter({ hasText: "Front Door → 4B: Answered." }).waitFor({ timeout: STATE });
@@ -221,7 +223,7 @@ it("answers why didn't it ring with the diagnose checklist", async () => {
   const checks = page.locator(".checks li");
   await checks.first().waitFor({ timeout: STATE });
   await expect(checks.evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset.check))).resolves.toEqual([
-    "account_linked", "webhook_registered", "webhook_received", "has_device", "push_tokens_valid", "apns_environment", "do_not_disturb", "contact_preference", "recent_calls",
+    "account_linked", "webhook_registered", "webhook_received", "has_device", "push_tokens_valid", "apns_environment", "stop_channel", "do_not_disturb", "contact_preference", "recent_calls",
   ]);
   await page.locator('[data-check="account_linked"][data-ok="true"]').waitFor();
   // Confirmed at the local ButterflyMX, whose log also holds the seeded call that never reached the webhook.

@@ -10,6 +10,7 @@ export const CHECK_IDS = [
   "has_device",
   "push_tokens_valid",
   "apns_environment",
+  "stop_channel",
   "do_not_disturb",
   "contact_preference",
   "recent_calls",
@@ -77,6 +78,7 @@ export function runChecks(facts: Facts): { checks: Check[]; calls: CallReport[] 
       hasDevice(facts),
       pushTokensValid(rings),
       apnsEnvironment(facts, rings),
+      stopChannel(facts),
       doNotDisturb(facts),
       contactPreference(facts),
       recentCalls(facts, calls),
@@ -226,6 +228,19 @@ function apnsEnvironment(facts: Facts, last: LastRings): Check {
       "The app registered its VoIP token with the wrong apnsEnvironment: builds run from Xcode use sandbox; TestFlight and App Store builds use production. Fix the app's registerDevice call, then open it again.");
   }
   return check("apns_environment", true, ios.length > 0 ? `iOS: ${ios.map((d) => `${d.deviceId} (${d.apnsEnvironment})`).join(", ")}; APNs accepted their tokens.` : "No iOS device.", evidence, "");
+}
+
+/**
+ * iOS devices registered with a VoIP token alone: PushKit rings them, but no push can stop them (VoIP pushes are for new
+ * calls only, and the stop goes through FCM).
+ */
+function stopChannel(facts: Facts): Check {
+  const voipOnly = facts.devices.filter((d) => d.platform === "ios" && d.voipToken && !d.fcmToken).map((d) => d.deviceId);
+  if (voipOnly.length > 0) {
+    return check("stop_channel", false, `${voipOnly.join(", ")} registered a VoIP token only: no push can stop its ringing when the call is answered elsewhere, cancelled or missed.`, { voipOnly },
+      "Update the app so that it registers an FCM token beside its VoIP token (both in one registerDevice call): the stop goes through FCM. Until then the app must end the call itself from the call document it listens to.");
+  }
+  return check("stop_channel", true, "Every device can be told when a call ends.", { voipOnly }, "");
 }
 
 function doNotDisturb(facts: Facts): Check {

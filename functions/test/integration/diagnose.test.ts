@@ -13,7 +13,7 @@ import { ButterflyMxFake } from "../fakes/butterflymx-fake";
 import { useFeatureFakes } from "../helpers/feature-fakes";
 import { accountDeps, resident, signInAtButterflyMx } from "../helpers/accounts-harness";
 import { PushHarness } from "../helpers/push-harness";
-import { ANDROID, endCall, IPHONE, seedResident, seedRingingCall } from "../helpers/fixtures";
+import { ANDROID, endCall, IPHONE, IPHONE_VOIP_ONLY, seedResident, seedRingingCall } from "../helpers/fixtures";
 
 /**
  * `diagnose` answers "why didn't my phone ring?": one seeded scenario per cause in the troubleshooting guide that the
@@ -160,13 +160,23 @@ describe("each cause the backend can see fails its own check", () => {
   });
 
   it("apns_environment: APNs refused a VoIP token from the other environment", async () => {
-    const { fcmToken: _, ...voipOnly } = IPHONE;
-    await healthyResident("ivy", "708", [voipOnly]);
+    await healthyResident("ivy", "708", [IPHONE]);
     push.apns.script(IPHONE.voipToken, { status: 400, reason: "BadDeviceToken" });
     await rungCall("ivy", "708");
     const check = byId(await run("ivy")).apns_environment;
     expect(check).toMatchObject({ ok: false, evidence: { refused: [{ deviceId: IPHONE.deviceId, errorCode: "BadDeviceToken" }] } });
     expect(check.advice).toContain("sandbox");
+  });
+
+  it("stop_channel: an iPhone registered its VoIP token alone, so it rings but no stop reaches it", async () => {
+    await healthyResident("ike", "715", [ANDROID, IPHONE_VOIP_ONLY]);
+    const guid = await rungCall("ike", "715");
+    await endCall(db, guid, "connecting_sip");
+    await stopCall(guid, push.deps(db));
+    const diagnosis = await run("ike");
+    expect(failing(diagnosis)).toEqual(["stop_channel"]);
+    expect(byId(diagnosis).stop_channel).toMatchObject({ evidence: { voipOnly: [IPHONE_VOIP_ONLY.deviceId] }, advice: expect.stringContaining("FCM token") });
+    expect(diagnosis.calls[0].devices.find((d) => d.deviceId === IPHONE_VOIP_ONLY.deviceId)).toMatchObject({ accepted: true, stopped: "no_channel" });
   });
 
   it("do_not_disturb: on, so no device is rung (by the resident's choice)", async () => {
