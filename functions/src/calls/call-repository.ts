@@ -2,7 +2,7 @@ import { DocumentData, DocumentReference, DocumentSnapshot, Firestore, Timestamp
 import type { CallEvent } from "../butterflymx/call-events";
 import { bmxUserRef, linkedUids } from "../links/bmx-users";
 import { ifUnchanged, OPTIMISTIC_ATTEMPTS, stillContended } from "../shared/firebase";
-import { applyCallEvent, CallDocument, canonicalGuid, AppliedEvent, DoorReleaseMark, lateStatus, OwnEnding, timeoutEnding } from "./call-document";
+import { AppliedEvent, applyCallEvent, CallDocument, canonicalGuid, DoorReleaseMark, lateStatus, OwnEnding, timeoutEnding } from "./call-document";
 
 /** `calls/{guid}`: one ButterflyMX call, its state and the summary of its ring and stop (docs/architecture.md). */
 export const CALLS = "calls";

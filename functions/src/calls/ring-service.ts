@@ -86,11 +86,11 @@ async function ringOnce(
   const { db } = deps;
   const { call, lease } = claim;
   let audience: AudienceMember[];
-  let recorded: Map<string, PushRecord["outcome"]>;
+  let rungBefore: Map<string, PushRecord["outcome"]>;
   const again = claim.takeover || call.delivery.recipients !== undefined;
   try {
     if (early?.status === "rejected") throw early.reason;
-    [audience, recorded] = await Promise.all([
+    [audience, rungBefore] = await Promise.all([
       early?.value ?? loadAudience(db, unrungRecipients(call.recipients, call.delivery.recipients)),
       again ? devicesWithRingRecords(db, guid) : Promise.resolve(new Map<string, PushRecord["outcome"]>()),
     ]);
@@ -109,10 +109,10 @@ async function ringOnce(
         recipients[member.uid] = member.skip;
         continue;
       }
-      const fresh = member.devices.filter((device) => !recorded.has(device.deviceId));
+      const fresh = member.devices.filter((device) => !rungBefore.has(device.deviceId));
       const usable = fresh.map((device) => ringPlan(device, info, deps.apnsConfigured)).filter((plan) => plan.send);
-      const rungBefore = member.devices.some((device) => recorded.get(device.deviceId) === "sent");
-      recipients[member.uid] = usable.length > 0 ? "ringing" : rungBefore ? "rung" : "no_devices";
+      const reachedBefore = member.devices.some((device) => rungBefore.get(device.deviceId) === "sent");
+      recipients[member.uid] = usable.length > 0 ? "ringing" : reachedBefore ? "rung" : "no_devices";
       plans.push(...usable);
     }
 
@@ -139,10 +139,10 @@ async function ringOnce(
       if (recipients[uid] === "ringing") recipients[uid] = reached.has(uid) ? "rung" : "failed";
     }
     const tally = ringTally(call, recipients, records, results, fanOutStartedAt, pruned.size);
-    const record = await recordRing(db, guid, lease, records, tally, finishedAt, claim.version, !again);
+    const recorded = await recordRing(db, guid, lease, records, tally, finishedAt, claim.version, !again);
     await scheduled;
-    if (!record) return { more: false };
-    const { summary } = record;
+    if (!recorded) return { more: false };
+    const { summary } = recorded;
     if (summary) {
       logs.ringFinished({ guid, state: summary.state, reason: summary.reason, devices: tally.devices, sent: tally.sent, failed: tally.failed, pruned: tally.pruned, firstRingMs: summary.firstRingMs });
     }
@@ -151,19 +151,19 @@ async function ringOnce(
     // would stop them).
     const rung = new Map(plans.map((plan) => [plan.device.deviceId, plan.device]));
     const targets = () => unstoppedTargets(records, (_, deviceId) => rung.get(deviceId));
-    if (record.stopLease) {
+    if (recorded.stopLease) {
       // The call ended while we were sending, before anyone claimed its stop: we did, in the record; stop them now.
-      const stopLease = record.stopLease;
-      await stopDevices(record.call, targets(), deps, { lease: stopLease }).catch(async (error: unknown) => {
+      const stopLease = recorded.stopLease;
+      await stopDevices(recorded.call, targets(), deps, { lease: stopLease }).catch(async (error: unknown) => {
         await lapseLease(db, guid, "stop", stopLease, deps.now()).catch((lapseError: unknown) => logs.claimNotReleased({ guid, kind: "stop" }, lapseError));
         throw error;
       });
-    } else if (record.stopClaimed && !record.stopReachedAll) {
+    } else if (recorded.stopClaimed && !recorded.stopReachedAll) {
       // The stop ran while we were sending and could not see these devices: end their ringing here.
-      await stopDevices(record.call, targets(), deps, {});
+      await stopDevices(recorded.call, targets(), deps, {});
       if (summary) await finishRing(db, guid, lease, summary.state);
     }
-    return { summary, more: summary !== undefined && record.call.status === "ringing" && unrungRecipients(record.call.recipients, summary.recipients).length > 0 };
+    return { summary, more: summary !== undefined && recorded.call.status === "ringing" && unrungRecipients(recorded.call.recipients, summary.recipients).length > 0 };
   } catch (error) {
     // Pushes may have gone out: the lease ends now, so that a retried trigger takes over without waiting for it.
     await lapseLease(db, guid, "ring", lease, deps.now()).catch((lapseError: unknown) => logs.claimNotReleased({ guid, kind: "ring" }, lapseError));
