@@ -1,8 +1,8 @@
-// `npm test`: every suite. The build and the type check first; then, at once, the unit suites, the emulator suites
-// (integration, rules, e2e inside `firebase emulators:exec` on the test ports) and the console's browser suite
-// (inside emulators of its own, console ports, with Hosting). Phases that run at the same time keep their output to
-// themselves (streamed to .emulators/test-logs/) and print it whole when they end, so that it never interleaves.
-// Each phase's duration is printed at the end, passed or failed, so that a slow phase is seen.
+// `npm test`: every suite, in three steps whose phases run at the same time: the build beside the type check; the
+// unit suites beside the emulator suites (integration, rules, e2e inside `firebase emulators:exec` on the test ports);
+// then the console's browser suite, inside emulators of its own (console ports, with Hosting). Phases that run at
+// the same time keep their output to themselves (streamed to .emulators/test-logs/) and print it whole when they end,
+// so that it never interleaves. Each phase's duration is printed at the end, passed or failed.
 import { spawn } from "node:child_process";
 import { createWriteStream, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -88,8 +88,8 @@ try {
   mkdirSync(LOGS, { recursive: true });
   // The browser suite is part of the tests: no browser is a failure now, not a skip later.
   const chromium = chromiumPath();
-  // ts-jest only transpiles (tsconfig.jest.json): the types of the functions and of their tests are checked here.
-  await together(phase("build (functions)", "npm", ["run", "build", "-w", "functions"]), phase("types (functions and tests)", "npm", ["run", "typecheck", "-w", "functions"]));
+  // ts-jest only transpiles (tsconfig.jest.json): the types of the functions, their tests and the benchmarks are checked here.
+  await together(phase("build (functions)", "npm", ["run", "build", "-w", "functions"]), phase("types (functions, tests, benchmarks)", "npm", ["run", "typecheck", "-w", "functions"]));
   await together(
     phase("unit (functions)", "npm", ["run", "test:unit", "-w", "functions"], { ...process.env, METADATA_SERVER_DETECTION: "none" }),
     phase("unit (console: types, both builds)", "npm", ["run", "test:unit", "-w", "console"]),
