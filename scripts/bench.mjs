@@ -1,6 +1,7 @@
 // `npm run bench [-- <name>…]`: benchmarks that print figures (never timed assertions), all of them or the ones
 // named. Cold load runs in fresh processes; ring latency (with its floor, a bare trigger codebase in bench/floor),
-// fan-out and Firestore cost run in the emulators (test ports and project, like `npm test`).
+// fan-out and Firestore cost run in the emulators (the test ports, and a project of their own with the deployed ring
+// window; see `benchParams` in lib/emulator-env.mjs).
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { fakeEndpoints, firebaseBin, prepareEmulators, profileProjectId, ROOT, SetupError } from "./lib/emulator-env.mjs";

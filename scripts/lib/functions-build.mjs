@@ -13,7 +13,7 @@ const CONFIGS = ["tsconfig.json", "tsconfig.build.json", "package.json"].map((na
 const mtime = (path) => statSync(path, { throwIfNoEntry: false })?.mtimeMs;
 
 /** Whether some source (or the compiler's configuration) is newer than its compiled file. */
-export function functionsStale() {
+function functionsStale() {
   const newestConfig = Math.max(...CONFIGS.map((path) => mtime(path) ?? 0));
   return readdirSync(SOURCES, { recursive: true })
     .filter((file) => file.endsWith(".ts"))
