@@ -9,7 +9,7 @@ import { seenCall } from "../functions/src/calls/call-repository";
 import { ringCall } from "../functions/src/calls/ring-service";
 import type { PushGateway } from "../functions/src/push/push-gateway";
 import type { ApnsRequest } from "../functions/src/push/push-payloads";
-import { recordCallEvent } from "../functions/src/calls/call-repository";
+import { recordCallEvent } from "../functions/src/calls/record-call-event";
 import { parseCallEvent } from "../functions/src/butterflymx/call-events";
 import { Timestamp } from "firebase-admin/firestore";
 import { TEST_APNS, TEST_TLS } from "../functions/test/fakes/tls";
@@ -151,7 +151,7 @@ it("rings D devices against raw sendEach + raw HTTP/2", async () => {
         const sends = timedGateway(deps.gateway());
         const startedAt = preciseNow();
         let started = performance.now();
-        await ringCall(guid, { ...deps, gateway: () => sends.gateway }, created);
+        await ringCall(guid, { ...deps, gateway: () => sends.gateway }, { seen: created });
         ours.push(performance.now() - started);
         fanOut.push(sends.elapsed());
         firstPush.push(Math.min(...push.fcm.requests.map((r) => r.receivedAt), ...push.apns.requests.map((r) => r.receivedAt)) - startedAt);

@@ -94,11 +94,11 @@ it("counts reads and writes per call lifecycle", async () => {
       meter.reset();
       await deliver(call);
       const create = meter.take();
-      await ringCall(call.guid as string, push.deps(db), await eventData());
+      await ringCall(call.guid as string, push.deps(db), { seen: await eventData() });
       const ring = meter.take();
       await deliver(statusBody(call, "connecting_sip"));
       const status = meter.take();
-      await stopCall(call.guid as string, push.deps(db), await eventData());
+      await stopCall(call.guid as string, push.deps(db), { seen: await eventData() });
       const stop = meter.take();
       const writes = create.writes + ring.writes + status.writes + stop.writes;
       const reads = create.reads + ring.reads + status.reads + stop.reads;

@@ -72,10 +72,21 @@ export const logs = {
   ringFinished(fields: { guid: string; state: string; reason?: string; devices: number; sent: number; failed: number; pruned: number; firstRingMs?: number }) {
     logger.info("ring finished", fields);
   },
+  /**
+   * The webhook's request left pushes unanswered by its deadline (a slow or stalled provider): its lease lapsed, and
+   * a trigger takes over the devices it could not record. Warning: expected rarely, worth noticing when frequent.
+   */
+  leftToTrigger(fields: { guid: string; kind: "ring" | "stop"; devices: number; recorded: number }) {
+    logger.warn("push left to the trigger", fields);
+  },
+  /** The webhook's ring or stop failed after the call was stored: the event is answered 200, a trigger takes over. */
+  requestPushFailed(fields: { guid: string; kind: "ring" | "stop" }, error: unknown) {
+    logger.warn("push in the request failed; left to the trigger", { ...fields, error: errorSummary(error) });
+  },
   stopSkipped(fields: { guid: string; reason: string }) {
     logger.info("stop skipped", fields);
   },
-  stopFinished(fields: { guid: string; devices: number; sent: number; notSent: number; afterRing: boolean }) {
+  stopFinished(fields: { guid: string; devices: number; sent: number; notSent: number; afterRing: boolean; inRequest: boolean }) {
     logger.info("stop finished", fields);
   },
   /** Credentials, quota and payload failures need a human: error level, so that alerting picks them up. */

@@ -29,17 +29,18 @@ export interface HistoryEntry {
   at: Timestamp;
 }
 
-/** A claim on the call's ring or stop: who holds it and until when (renewed while it works; see call-claims.ts). */
+/** A claim on the call's ring or stop: who holds it and until when (renewed while it works; see leases.ts). */
 export interface Lease {
   holder: string;
   until: Timestamp;
 }
 
 /**
- * Delivery of the call to phones. The webhook writes the first state: `pending` (the ring trigger takes it
- * from there), `undeliverable` (nobody is linked to the called ButterflyMX user) or `not_rung` (the call had
- * ended before we first heard of it). The ring trigger moves `pending` → `ringing` → `rung` | `failed` |
- * `undeliverable` (again `ringing` for recipients added later), and the stop trigger fills `stop`.
+ * Delivery of the call to phones. The webhook writes the first state: `ringing` (its request holds the ring's claim
+ * and rings), `undeliverable` (nobody is linked to the called ButterflyMX user) or `not_rung` (the call had ended
+ * before we first heard of it); `pending` when it is not to ring itself (a trigger claims it). The ring moves
+ * `ringing` → `rung` | `failed` | `undeliverable` (again `ringing` for recipients added later), and the stop
+ * (the webhook's request that ends the call, or a trigger) fills `stop`.
  */
 export interface DeliverySummary {
   state: "pending" | "ringing" | "rung" | "failed" | "undeliverable" | "not_rung";

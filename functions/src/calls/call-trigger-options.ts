@@ -1,7 +1,7 @@
 import type { DocumentOptions } from "firebase-functions/v2/firestore";
 import { APNS_KEY, CALL_MIN_INSTANCES, REGION } from "../config";
 import { logs } from "../logs";
-import { LeaseHeld } from "./call-claims";
+import { LeaseHeld } from "./leases";
 
 /** How long either call trigger may run; the ring window is bounded by it (config.ts, `ringWindowMs`). */
 export const CALL_TRIGGER_TIMEOUT_SECONDS = 120;

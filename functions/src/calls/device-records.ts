@@ -46,3 +46,13 @@ export function deviceRecordsOf(call: DocumentReference): CollectionReference {
 export function deviceRecordRef(call: DocumentReference, deviceId: string): DocumentReference {
   return deviceRecordsOf(call).doc(deviceId);
 }
+
+/** Device records per batch: Firestore takes at most 500 writes in one, and the last batch also updates the call. */
+export const RECORDS_PER_BATCH = 450;
+
+/** Records in batches Firestore accepts: the earlier ones are committed first, the last one with the call's update. */
+export function inBatches<T>(records: readonly T[]): { earlier: T[][]; last: T[] } {
+  const batches: T[][] = [];
+  for (let i = 0; i < records.length; i += RECORDS_PER_BATCH) batches.push(records.slice(i, i + RECORDS_PER_BATCH));
+  return { earlier: batches.slice(0, -1), last: batches.at(-1) ?? [] };
+}

@@ -8,7 +8,7 @@ import { ringCall } from "./ring-service";
 export const onCallCreated = onDocumentCreated(CALL_TRIGGER_OPTIONS, async (event) => {
   const { guid } = event.params;
   try {
-    await ringCall(guid, runtimePushDeps(), event.data && seenCall(event.data));
+    await ringCall(guid, runtimePushDeps(), { seen: event.data && seenCall(event.data) });
   } catch (error) {
     throw reportTriggerFailure(guid, "onCallCreated", error);
   }

@@ -20,8 +20,8 @@ export const onCallUpdated = onDocumentUpdated(CALL_TRIGGER_OPTIONS, async (even
   if (!ended && !joined) return;
   try {
     // A live ring rings recipients added while it sends; this trigger then has nothing to wait for.
-    if (ended) await stopCall(guid, runtimePushDeps(), seenCall(after));
-    else await ringCall(guid, runtimePushDeps(), seenCall(after), { whenHeld: "skip" });
+    if (ended) await stopCall(guid, runtimePushDeps(), { seen: seenCall(after) });
+    else await ringCall(guid, runtimePushDeps(), { seen: seenCall(after), whenHeld: "skip" });
   } catch (error) {
     throw reportTriggerFailure(guid, "onCallUpdated", error);
   }

@@ -11,6 +11,8 @@ export interface PushDeps {
   db: Firestore;
   /** Called only when there is something to send (the APNs client loads lazily). */
   gateway: () => PushGateway;
+  /** Loads and makes the push clients ahead of the first push (see PushEnvironment); absent: they load on it. */
+  preload?: () => void;
   apnsConfigured: boolean;
   now: () => number;
   ringWindowMs: number;
@@ -24,6 +26,12 @@ export interface PushDeps {
 }
 
 export const DEFAULT_BACKOFF_MS: readonly number[] = [500, 1000, 2000];
+
+/**
+ * The webhook's own push work (the ring or the stop, in its request): one attempt per device, answered within this
+ * long, or left to a trigger. ButterflyMX wants the webhook's answer within about 5 s.
+ */
+export const REQUEST_PUSH_MS = 1_500;
 
 /** Stops are worth delivering for as long as an app may still show the call. */
 export const STOP_WINDOW_MS = 30_000;
@@ -39,6 +47,7 @@ export function runtimePushDeps(): PushDeps {
   return {
     db,
     gateway: environment.gateway,
+    preload: environment.preload,
     apnsConfigured: environment.apnsConfigured,
     now: Date.now,
     ringWindowMs: ringWindowMs(RING_WINDOW_SECONDS.value()),

@@ -1,65 +1,89 @@
 import { Timestamp } from "firebase-admin/firestore";
 import { AudienceMember, loadAudience } from "../devices/audience";
 import { logs } from "../logs";
-import { withDeadline } from "../shared/deadline";
 import { PushResult } from "../push/fan-out";
+import { withDeadline } from "../shared/deadline";
+import { CallDocument } from "./call-document";
+import { SeenCall } from "./call-repository";
+import { DeviceRecord, PushRecord } from "./device-records";
+import { claimWaiting, lapseLease } from "./leases";
+import { PushDeps, REQUEST_PUSH_MS } from "./push-deps";
+import { PushPlan, ringInfo, ringPlan } from "./push-plan";
 import {
   claimRing,
-  claimWaiting,
+  ClaimedRing,
   closeInterruptedRing,
   devicesWithRingRecords,
   finishRing,
-  lapseLease,
   recordRing,
   releaseRing,
   renewRingLease,
   RingClaim,
-  RingTally,
   RingSummary,
+  RingTally,
   unrungRecipients,
-} from "./call-claims";
-import { CallDocument } from "./call-document";
-import { SeenCall } from "./call-repository";
-import { DeviceRecord, PushRecord } from "./device-records";
-import { PushDeps } from "./push-deps";
-import { PushPlan, ringInfo, ringPlan } from "./push-plan";
+} from "./ring-claim";
 import { RING_TIMEOUT_GRACE_MS } from "./ring-timeout-queue";
 import { pushRecord, sendPushes } from "./send-pushes";
 import { currentDevices, stopDevices, unstoppedTargets } from "./stop-service";
 
-/** How long scheduling the ring timeout may hold the trigger after its record (it never holds the pushes). */
+/** How long scheduling the ring timeout may hold a trigger after its record (it never holds the pushes). */
 const SCHEDULE_BUDGET_MS = 10_000;
 
 /** Rings of one call one invocation goes through: the first, then one per batch of recipients added meanwhile. */
 const MAX_RINGS = 5;
 
 export interface RingOptions {
+  /** The version of the call a trigger's event carried. */
+  seen?: SeenCall;
   /**
-   * What to do when a live ring holds the claim: `wait` for it to finish or its lease to expire (a retried
-   * trigger, whose first attempt may have died), or `skip` (recipients were added: the live ring rings them too).
+   * What to do when a live ring holds the claim: `wait` for it to finish or its lease to expire (the webhook's ring,
+   * or a retried trigger whose first attempt may have died), or `skip` (recipients were added: the live ring rings
+   * them too).
    */
   whenHeld?: "wait" | "skip";
+  /**
+   * The webhook's own ring: claimed in the commit that created the call, the recipients' settings and devices read
+   * beside it. One attempt per device, answered within REQUEST_PUSH_MS; what is left lapses to a trigger.
+   */
+  claimed?: { ring: ClaimedRing; audience: Promise<AudienceMember[]> };
 }
 
+export type RingResult = RingSummary | { skipped: string } | { leftToTrigger: number };
+
 /**
- * Rings every device of every recipient of a new call, once: claims the ring, skips recipients whose settings
- * say no, sends over FCM and APNs in parallel with short retries inside the ring window, prunes dead tokens
- * and records each device's outcome. Recipients added while it rang are rung next. When the call ended while we
- * were sending, stops what it rang. A ring that died holding its claim is taken over once its lease expires.
+ * Rings every device of every recipient of a new call, once: claims the ring (or holds the webhook's claim), skips
+ * recipients whose settings say no, sends over FCM and APNs in parallel, prunes dead tokens and records each
+ * device's outcome. A trigger retries transient failures inside the ring window; the webhook tries each device once
+ * and leaves the rest to a trigger. Recipients added while it rang are rung next. When the call ended while we were
+ * sending, stops what it rang. A ring that died holding its claim is taken over once its lease expires.
  */
-export async function ringCall(guid: string, deps: PushDeps, seen?: SeenCall, options: RingOptions = {}): Promise<RingSummary | { skipped: string }> {
-  let version = seen;
+export async function ringCall(guid: string, deps: PushDeps, options: RingOptions = {}): Promise<RingResult> {
+  const inRequest = options.claimed !== undefined;
+  let seen = options.seen;
   let summary: RingSummary | undefined;
   for (let ring = 0; ring < MAX_RINGS; ring++) {
-    // With the trigger's version of a new call, the recipients' devices are read while the claim is written.
-    const early = version && version.call.status === "ringing" && version.call.delivery.state === "pending" ? version.call.recipients : undefined;
-    const [claiming, audience] = await Promise.allSettled([
-      claimWaiting("ring", guid, deps, options.whenHeld ?? "wait", (current) => claimRing(deps.db, guid, deps.now(), deps.ringWindowMs, current), version),
-      early ? loadAudience(deps.db, early) : Promise.resolve(undefined),
-    ]);
-    version = undefined;
-    if (claiming.status === "rejected") throw claiming.reason;
-    const claim = claiming.value;
+    let claim: RingClaim;
+    let audience: PromiseSettledResult<AudienceMember[] | undefined> | undefined;
+    if (ring === 0 && options.claimed) {
+      claim = { kind: "ring", ...options.claimed.ring };
+      [audience] = await Promise.allSettled([options.claimed.audience]);
+    } else {
+      // With a trigger's version of a new call, the recipients' devices are read while the claim is written.
+      const early = seen && seen.call.status === "ringing" && seen.call.delivery.state === "pending" ? seen.call.recipients : undefined;
+      const [claiming, read] = await Promise.allSettled([
+        claimWaiting({ kind: "ring", guid, clock: deps, whenHeld: options.whenHeld ?? "wait", seen }, (current) =>
+          claimRing(deps.db, guid, { now: deps.now(), ringWindowMs: deps.ringWindowMs, seen: current }),
+        ),
+        early ? loadAudience(deps.db, early) : Promise.resolve(undefined),
+      ]);
+      if (claiming.status === "rejected") throw claiming.reason;
+      claim = claiming.value;
+      // The early read serves only a ring of the same recipients; its failure is this ring's failure then.
+      const same = claim.kind === "ring" && early !== undefined && sameMembers(early, unrungRecipients(claim.call.recipients, claim.call.delivery.recipients));
+      audience = same ? read : undefined;
+    }
+    seen = undefined;
     if (claim.kind !== "ring") {
       if (claim.kind === "interrupted") await stopInterruptedRing(guid, deps, claim);
       const reason = claim.kind === "interrupted" ? "ring_interrupted" : claim.kind === "held" ? "ring_in_progress" : claim.reason;
@@ -67,9 +91,8 @@ export async function ringCall(guid: string, deps: PushDeps, seen?: SeenCall, op
       logs.ringSkipped({ guid, reason });
       return { skipped: reason };
     }
-    // The early read serves only a ring of the same recipients; its failure is this ring's failure then.
-    const sameTargets = early !== undefined && sameMembers(early, unrungRecipients(claim.call.recipients, claim.call.delivery.recipients));
-    const rung = await ringOnce(guid, deps, claim, sameTargets ? audience : undefined);
+    const rung = await ringOnce(guid, deps, claim, { audience, inRequest });
+    if ("leftToTrigger" in rung) return summary ?? rung;
     summary = rung.summary ?? summary;
     if (!rung.more) break;
   }
@@ -80,22 +103,22 @@ export async function ringCall(guid: string, deps: PushDeps, seen?: SeenCall, op
 async function ringOnce(
   guid: string,
   deps: PushDeps,
-  claim: Extract<RingClaim, { kind: "ring" }>,
-  early: PromiseSettledResult<AudienceMember[] | undefined> | undefined,
-): Promise<{ summary?: RingSummary; more: boolean }> {
+  claim: ClaimedRing,
+  options: { audience: PromiseSettledResult<AudienceMember[] | undefined> | undefined; inRequest: boolean },
+): Promise<{ summary?: RingSummary; more: boolean } | { leftToTrigger: number }> {
   const { db } = deps;
-  const { call, lease } = claim;
+  const { call, lease, again } = claim;
+  const { inRequest } = options;
   let audience: AudienceMember[];
   let rungBefore: Map<string, PushRecord["outcome"]>;
-  const again = claim.takeover || call.delivery.recipients !== undefined;
   try {
-    if (early?.status === "rejected") throw early.reason;
+    if (options.audience?.status === "rejected") throw options.audience.reason;
     [audience, rungBefore] = await Promise.all([
-      early?.value ?? loadAudience(db, unrungRecipients(call.recipients, call.delivery.recipients)),
+      options.audience?.value ?? loadAudience(db, unrungRecipients(call.recipients, call.delivery.recipients)),
       again ? devicesWithRingRecords(db, guid) : Promise.resolve(new Map<string, PushRecord["outcome"]>()),
     ]);
   } catch (error) {
-    // Nobody has been rung yet: give the claim back, or the retried trigger would find it taken and ring nobody.
+    // Nobody has been rung yet: give the claim back, or a trigger would find it taken and ring nobody.
     await releaseRing(db, guid, lease, deps.now()).catch((releaseError: unknown) => logs.claimNotReleased({ guid, kind: "ring" }, releaseError));
     throw error;
   }
@@ -103,6 +126,7 @@ async function ringOnce(
   try {
     const info = ringInfo(call);
     const recipients: Record<string, string> = {};
+    const reachedBefore = new Set<string>();
     const plans: PushPlan[] = [];
     for (const member of audience) {
       if (member.skip) {
@@ -111,48 +135,59 @@ async function ringOnce(
       }
       const fresh = member.devices.filter((device) => !rungBefore.has(device.deviceId));
       const usable = fresh.map((device) => ringPlan(device, info, deps.apnsConfigured)).filter((plan) => plan.send);
-      const reachedBefore = member.devices.some((device) => rungBefore.get(device.deviceId) === "sent");
-      recipients[member.uid] = usable.length > 0 ? "ringing" : reachedBefore ? "rung" : "no_devices";
+      if (member.devices.some((device) => rungBefore.get(device.deviceId) === "sent")) reachedBefore.add(member.uid);
+      recipients[member.uid] = usable.length > 0 ? "ringing" : reachedBefore.has(member.uid) ? "rung" : "no_devices";
       plans.push(...usable);
     }
 
     // The missed-call timeout, for the end of the window: scheduled beside the pushes, never in their way; a
-    // failure to schedule is logged and leaves the call to ButterflyMX's own status.
+    // failure to schedule is logged and leaves the call to ButterflyMX's own status and reconciliation.
     const scheduling = deps.scheduleTimeout?.(guid, call.createdAt.toMillis() + deps.ringWindowMs + RING_TIMEOUT_GRACE_MS);
-    const scheduled = scheduling && withDeadline(scheduling, SCHEDULE_BUDGET_MS, "scheduling the ring timeout").catch((error: unknown) => logs.ringTimeoutNotScheduled({ guid }, error));
+    const scheduled =
+      scheduling &&
+      withDeadline(scheduling, inRequest ? REQUEST_PUSH_MS : SCHEDULE_BUDGET_MS, "scheduling the ring timeout").catch((error: unknown) => logs.ringTimeoutNotScheduled({ guid }, error));
     const fanOutStartedAt = deps.now();
+    const windowEndsAt = call.createdAt.toMillis() + deps.ringWindowMs;
     const { results, pruned } = await sendPushes(guid, "ring", plans, deps, {
-      deadlineAt: call.createdAt.toMillis() + deps.ringWindowMs,
+      deadlineAt: inRequest ? Math.min(windowEndsAt, fanOutStartedAt + REQUEST_PUSH_MS) : windowEndsAt,
       stillWanted: () => renewRingLease(db, guid, lease, deps.now()),
+      oneAttempt: inRequest,
     });
 
+    // In the request, a push with no final answer is left unrecorded, for a trigger to try again.
+    const finished = plans.flatMap((plan, i) => (inRequest && results[i].retryable ? [] : [{ plan, result: results[i] }]));
     const finishedAt = Timestamp.fromMillis(deps.now());
-    const records: DeviceRecord[] = plans.map((plan, i) => ({
+    const records: DeviceRecord[] = finished.map(({ plan, result }) => ({
       uid: plan.device.uid,
       deviceId: plan.device.deviceId,
       platform: plan.device.platform,
-      ring: pushRecord(plan, results[i], finishedAt, pruned.has(plan.device.deviceId)),
+      ring: pushRecord(plan, result, finishedAt, pruned.has(plan.device.deviceId)),
       expireAt: call.expireAt,
     }));
     const reached = new Set(records.filter((r) => r.ring.outcome === "sent").map((r) => r.uid));
     for (const uid of Object.keys(recipients)) {
-      if (recipients[uid] === "ringing") recipients[uid] = reached.has(uid) ? "rung" : "failed";
+      if (recipients[uid] === "ringing") recipients[uid] = reached.has(uid) || reachedBefore.has(uid) ? "rung" : "failed";
     }
-    const tally = ringTally(call, recipients, records, results, fanOutStartedAt, pruned.size);
-    const recorded = await recordRing(db, guid, lease, records, tally, finishedAt, claim.version, !again);
+    const tally = ringTally(call, recipients, records, finished.map((f) => f.result), fanOutStartedAt, pruned.size);
+    const left = plans.length - finished.length;
+    const recorded = await recordRing(db, guid, { lease, records, tally, finishedAt, version: claim.version, soleRing: !again, unfinished: left > 0 });
     await scheduled;
+    if (left > 0) {
+      logs.leftToTrigger({ guid, kind: "ring", devices: left, recorded: records.length });
+      return { leftToTrigger: left };
+    }
     if (!recorded) return { more: false };
     const { summary } = recorded;
     if (summary) {
       logs.ringFinished({ guid, state: summary.state, reason: summary.reason, devices: tally.devices, sent: tally.sent, failed: tally.failed, pruned: tally.pruned, firstRingMs: summary.firstRingMs });
     }
 
-    // The devices as just rung: stopping them needs no read (one here could fail after the record, and then nobody
-    // would stop them).
+    // The call ended while we were sending. The devices as just rung: stopping them needs no read (one here could fail
+    // after the record, and then nobody would stop them).
     const rung = new Map(plans.map((plan) => [plan.device.deviceId, plan.device]));
     const targets = () => unstoppedTargets(records, (_, deviceId) => rung.get(deviceId));
     if (recorded.stopLease) {
-      // The call ended while we were sending, before anyone claimed its stop: we did, in the record; stop them now.
+      // Before anyone claimed its stop: we did, in the record; stop them now.
       const stopLease = recorded.stopLease;
       await stopDevices(recorded.call, targets(), deps, { lease: stopLease }).catch(async (error: unknown) => {
         await lapseLease(db, guid, "stop", stopLease, deps.now()).catch((lapseError: unknown) => logs.claimNotReleased({ guid, kind: "stop" }, lapseError));
@@ -165,7 +200,7 @@ async function ringOnce(
     }
     return { summary, more: summary !== undefined && recorded.call.status === "ringing" && unrungRecipients(recorded.call.recipients, summary.recipients).length > 0 };
   } catch (error) {
-    // Pushes may have gone out: the lease ends now, so that a retried trigger takes over without waiting for it.
+    // Pushes may have gone out: the lease ends now, so that a trigger takes over without waiting for it.
     await lapseLease(db, guid, "ring", lease, deps.now()).catch((lapseError: unknown) => logs.claimNotReleased({ guid, kind: "ring" }, lapseError));
     throw error;
   }

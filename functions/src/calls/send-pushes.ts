@@ -7,22 +7,31 @@ import { DEFAULT_BACKOFF_MS, PushDeps } from "./push-deps";
 import { PushPlan } from "./push-plan";
 
 /**
- * Sends the planned pushes (ring or stop) until `deadlineAt`, then logs what needs a human and prunes the tokens
+ * How a ring or a stop sends: retrying transient failures until `deadlineAt`, asking `stillWanted` before each retry
+ * round (a trigger); or `oneAttempt` per device, each waiting until `deadlineAt` at most (the webhook's request,
+ * which leaves what is not answered by then to a trigger).
+ */
+export interface SendWindow {
+  deadlineAt: number;
+  stillWanted: () => Promise<boolean>;
+  oneAttempt?: boolean;
+}
+
+/**
+ * Sends the planned pushes (ring or stop) within `window`, then logs what needs a human and prunes the tokens
  * providers declared dead. Results keep the plans' order; `pruned` holds the device ids whose token went.
  */
-export async function sendPushes(
-  guid: string,
-  kind: "ring" | "stop",
-  plans: PushPlan[],
-  deps: PushDeps,
-  window: { deadlineAt: number; stillWanted: () => Promise<boolean> },
-): Promise<{ results: PushResult[]; pruned: Set<string> }> {
+export async function sendPushes(guid: string, kind: "ring" | "stop", plans: PushPlan[], deps: PushDeps, window: SendWindow): Promise<{ results: PushResult[]; pruned: Set<string> }> {
+  const { deadlineAt, stillWanted, oneAttempt } = window;
+  const pacing = oneAttempt
+    ? { backoffMs: [], attemptTimeoutMs: Math.max(1, deadlineAt - deps.now()) }
+    : { backoffMs: deps.backoffMs ?? DEFAULT_BACKOFF_MS, attemptTimeoutMs: deps.attemptTimeoutMs };
   const results =
     plans.length === 0
       ? []
       : await fanOut(
           plans.map((plan) => plan.send as PushSend),
-          { gateway: deps.gateway(), now: deps.now, backoffMs: deps.backoffMs ?? DEFAULT_BACKOFF_MS, attemptTimeoutMs: deps.attemptTimeoutMs, sleep: deps.sleep, ...window },
+          { gateway: deps.gateway(), now: deps.now, sleep: deps.sleep, deadlineAt, stillWanted, ...pacing },
         );
   reportProblems(guid, kind, plans, results);
   return { results, pruned: await pruneDeadTokens(deps.db, guid, plans, results) };

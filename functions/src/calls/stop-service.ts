@@ -1,13 +1,14 @@
 import { Firestore, Timestamp } from "firebase-admin/firestore";
 import { Device, devicesOf } from "../devices/device-registry";
 import { logs } from "../logs";
-import { claimStop, claimWaiting, lapseLease, recordStops, renewStopLease, StopRecord } from "./call-claims";
 import { CallDocument, Lease } from "./call-document";
 import { callRef, SeenCall } from "./call-repository";
 import { Channel, deviceRecordsOf, DeviceRecord } from "./device-records";
-import { PushDeps, STOP_WINDOW_MS } from "./push-deps";
+import { claimWaiting, lapseLease } from "./leases";
+import { PushDeps, REQUEST_PUSH_MS, STOP_WINDOW_MS } from "./push-deps";
 import { PushPlan, stopPlan } from "./push-plan";
 import { pushRecord, sendPushes } from "./send-pushes";
+import { claimStop, ClaimedStop, recordStops, renewStopLease, StopClaim, StopRecord } from "./stop-claim";
 
 /**
  * A device to stop: as registered now, or undefined when it was signed out or unregistered since the ring; with the
@@ -20,27 +21,42 @@ export interface StopTarget {
   ringChannel?: Channel | "none";
 }
 
+export interface StopOptions {
+  /** The version of the call a trigger's event carried. */
+  seen?: SeenCall;
+  /**
+   * The webhook's own stop: claimed in the commit that ended the call, its targets read beside it. One attempt per
+   * device, answered within REQUEST_PUSH_MS; what is left lapses to a trigger.
+   */
+  claimed?: ClaimedStop<StopTarget[]>;
+}
+
 /**
- * Ends the ringing everywhere once a call leaves `ringing`: claims the stop, then tells each device the ring
- * recorded (never with a VoIP push); when a ring died before recording, every current device of the recipients.
- * Devices the ring records later are stopped by the ring itself. The records and the devices are read alongside
- * the claim's write (see `claimStop`); if those reads fail, the claim is given back before the trigger fails, so
- * its retry stops the call. A stop that died holding its claim is taken over once its lease expires.
+ * Ends the ringing everywhere once a call leaves `ringing`: claims the stop (or holds the webhook's claim), then tells
+ * each device the ring recorded (never with a VoIP push); when a ring died before recording, every current device of
+ * the recipients. Devices the ring records later are stopped by the ring itself. The records and the devices are read
+ * alongside the claim's write (see `claimStop`); if those reads fail, the claim is given back, so that a trigger (or
+ * its retry) stops the call. A stop that died holding its claim is taken over once its lease expires.
  */
-export async function stopCall(guid: string, deps: PushDeps, seen?: SeenCall): Promise<{ stopped: number } | { skipped: string }> {
+export async function stopCall(guid: string, deps: PushDeps, options: StopOptions = {}): Promise<{ stopped: number } | { skipped: string }> {
   const { db } = deps;
-  const claim = await claimWaiting("stop", guid, deps, "wait", (current) => claimStop(db, guid, deps.now(), (call, allDevices) => stopTargets(db, call, allDevices), current), seen);
+  const claim: StopClaim<StopTarget[]> = options.claimed
+    ? { kind: "stop", ...options.claimed }
+    : await claimWaiting({ kind: "stop", guid, clock: deps, whenHeld: "wait", seen: options.seen }, (current) =>
+      claimStop(db, guid, { now: deps.now(), seen: current, prepare: (call, allDevices) => stopTargets(db, call, allDevices) }),
+    );
   if (claim.kind !== "stop") {
     const reason = claim.kind === "skip" ? claim.reason : "stop_in_progress";
     logs.stopSkipped({ guid, reason });
     return { skipped: reason };
   }
+  const { call, lease, prepared } = claim;
   let targets: StopTarget[] = [];
   try {
-    targets = await claim.prepared;
-    await stopDevices(claim.call, targets, deps, { lease: claim.lease });
+    targets = await prepared;
+    await stopDevices(call, targets, deps, { lease, inRequest: options.claimed !== undefined });
   } catch (error) {
-    await lapseLease(db, guid, "stop", claim.lease, deps.now()).catch((lapseError: unknown) => logs.claimNotReleased({ guid, kind: "stop" }, lapseError));
+    await lapseLease(db, guid, "stop", lease, deps.now()).catch((lapseError: unknown) => logs.claimNotReleased({ guid, kind: "stop" }, lapseError));
     throw error;
   }
   return { stopped: targets.length };
@@ -51,7 +67,7 @@ export async function stopCall(guid: string, deps: PushDeps, seen?: SeenCall): P
  * `allDevices`, every other current device of the recipients too. The records and the recipients' devices are read
  * side by side.
  */
-async function stopTargets(db: Firestore, call: CallDocument, allDevices: boolean): Promise<StopTarget[]> {
+export async function stopTargets(db: Firestore, call: CallDocument, allDevices: boolean): Promise<StopTarget[]> {
   const [snapshot, current] = await Promise.all([deviceRecordsOf(callRef(db, call.guid)).get(), currentDevices(db, call.recipients)]);
   const registered = new Map(current.map((target) => [`${target.uid}/${target.deviceId}`, target.device]));
   const records = snapshot.docs.map((doc) => doc.data() as DeviceRecord);
@@ -79,9 +95,11 @@ export async function currentDevices(db: Firestore, uids: readonly string[]): Pr
 
 /**
  * Sends the stop to these devices and records each outcome; reads nothing before the pushes. With `lease` (the
- * claimed stop), renews it between retry rounds and closes the stop in the same write as its outcomes.
+ * claimed stop), renews it between retry rounds and closes the stop in the same write as its outcomes. `inRequest`
+ * (the webhook's stop): one attempt per device within REQUEST_PUSH_MS; a device left unanswered is not recorded, and
+ * the lease lapses instead of closing, so that a trigger stops it.
  */
-export async function stopDevices(call: CallDocument, targets: StopTarget[], deps: PushDeps, options: { lease?: Lease }): Promise<void> {
+export async function stopDevices(call: CallDocument, targets: StopTarget[], deps: PushDeps, options: { lease?: Lease; inRequest?: boolean }): Promise<void> {
   const { db } = deps;
   const now = deps.now();
   const at = Timestamp.fromMillis(now);
@@ -98,21 +116,32 @@ export async function stopDevices(call: CallDocument, targets: StopTarget[], dep
     else records.push({ uid, deviceId, platform: device.platform, stop: { channel: "none", outcome: "no_channel", attempts: 0, at } });
   });
 
-  const { lease } = options;
+  const { lease, inRequest = false } = options;
   const { results, pruned } = await sendPushes(call.guid, "stop", plans, deps, {
-    deadlineAt: now + STOP_WINDOW_MS,
+    deadlineAt: now + (inRequest ? REQUEST_PUSH_MS : STOP_WINDOW_MS),
     stillWanted: lease ? () => renewStopLease(db, call.guid, lease, deps.now()) : async () => true,
+    oneAttempt: inRequest,
   });
   const finishedAt = Timestamp.fromMillis(deps.now());
-  plans.forEach((plan, i) =>
+  let left = 0;
+  plans.forEach((plan, i) => {
+    if (inRequest && results[i].retryable) {
+      left++;
+      return;
+    }
     records.push({
       uid: plan.device.uid,
       deviceId: plan.device.deviceId,
       platform: plan.device.platform,
       stop: pushRecord(plan, results[i], finishedAt, pruned.has(plan.device.deviceId)),
-    }),
-  );
-  await recordStops(db, call.guid, records, call.expireAt, lease && { lease, finishedAt });
+    });
+  });
+  const claim = lease && (left > 0 ? { lease, lapsed: finishedAt } : { lease, closed: finishedAt });
+  await recordStops(db, call.guid, records, { expireAt: call.expireAt, claim });
+  if (left > 0) {
+    logs.leftToTrigger({ guid: call.guid, kind: "stop", devices: left, recorded: records.length });
+    return;
+  }
   const sent = records.filter((r) => r.stop.outcome === "sent").length;
-  logs.stopFinished({ guid: call.guid, devices: records.length, sent, notSent: records.length - sent, afterRing: !lease });
+  logs.stopFinished({ guid: call.guid, devices: records.length, sent, notSent: records.length - sent, afterRing: !lease, inRequest });
 }

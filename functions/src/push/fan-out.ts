@@ -21,6 +21,8 @@ export interface PushResult {
   retriedOn?: string[];
   /** From the start of the fan-out to the provider accepting the push. */
   latencyMs?: number;
+  /** It ended on a transient failure, or before any attempt: another attempt could still succeed. */
+  retryable?: true;
 }
 
 export interface FanOutOptions {
@@ -103,7 +105,7 @@ export async function fanOut(sends: readonly PushSend[], options: FanOutOptions)
   function settle(sendsLeft: PushSend[], outcome: PushOutcome, attempts: number) {
     for (const send of sendsLeft) {
       const previous = last.get(send.key);
-      results.set(send.key, { key: send.key, outcome, attempts, ...why(send.key, attempts), ...(previous?.errorCode ? { errorCode: previous.errorCode } : {}) });
+      results.set(send.key, { key: send.key, outcome, attempts, ...why(send.key, attempts), ...(previous?.errorCode ? { errorCode: previous.errorCode } : {}), retryable: true });
     }
   }
 }

@@ -4,10 +4,16 @@ import type { Messaging } from "firebase-admin/messaging";
 import type { ApnsClient, ApnsCredentials } from "./apns-client";
 import { fcmAgent, keepAliveMessaging } from "./fcm-messaging";
 import { outboxGateway } from "./push-outbox";
-import { PushGateway, providerGateway } from "./push-gateway";
+import { PushGateway, providerGateway, ProviderGatewayOptions } from "./push-gateway";
 
 export interface PushEnvironment {
   gateway: () => PushGateway;
+  /**
+   * Loads the push clients (firebase-admin/messaging, the APNs client and jose) and makes them, once per instance,
+   * without sending: the webhook calls it while its first Firestore round trip is in flight, so that the first ring
+   * does not wait for the loading.
+   */
+  preload: () => void;
   apnsConfigured: boolean;
   mode: "providers" | "local-fakes" | "outbox";
 }
@@ -21,39 +27,43 @@ export function pushEnvironment(apnsCredentials: () => ApnsCredentials, db: Fire
   const env = process.env;
   const emulated = env.FUNCTIONS_EMULATOR === "true";
   if (emulated && !env.PUSH_FCM_ORIGIN && !env.PUSH_APNS_ORIGIN && (env.GCLOUD_PROJECT ?? "").startsWith("demo-")) {
-    return { mode: "outbox", apnsConfigured: true, gateway: () => outboxGateway(db, now) };
+    return { mode: "outbox", apnsConfigured: true, gateway: () => outboxGateway(db, now), preload: () => undefined };
   }
   const credentials = apnsCredentials();
   const apnsConfigured = Boolean(credentials.key && credentials.keyId && credentials.teamId);
-  if (emulated && (env.PUSH_FCM_ORIGIN || env.PUSH_APNS_ORIGIN)) {
-    const ca = env.PUSH_CA_FILE ? readFileSync(env.PUSH_CA_FILE) : undefined;
-    const fake = (origin: string | undefined) => origin ?? "https://127.0.0.1:1";
-    return {
-      mode: "local-fakes",
-      apnsConfigured,
-      gateway: () =>
-        providerGateway({
-          messaging: () => fcmMessaging({ origin: fake(env.PUSH_FCM_ORIGIN), ca }),
-          apns: () => (apnsConfigured ? apnsClient(credentials, { production: fake(env.PUSH_APNS_ORIGIN), sandbox: fake(env.PUSH_APNS_ORIGIN) }, ca) : undefined),
-        }),
-    };
-  }
-  return {
-    mode: "providers",
-    apnsConfigured,
-    gateway: () =>
-      providerGateway({
+  const local = emulated && (env.PUSH_FCM_ORIGIN || env.PUSH_APNS_ORIGIN);
+  const ca = local && env.PUSH_CA_FILE ? readFileSync(env.PUSH_CA_FILE) : undefined;
+  const fake = (origin: string | undefined) => origin ?? "https://127.0.0.1:1";
+  const clients: ProviderGatewayOptions = local
+    ? {
+        messaging: () => fcmMessaging({ origin: fake(env.PUSH_FCM_ORIGIN), ca }),
+        apns: () => (apnsConfigured ? apnsClient(credentials, { production: fake(env.PUSH_APNS_ORIGIN), sandbox: fake(env.PUSH_APNS_ORIGIN) }, ca) : undefined),
+      }
+    : {
         messaging: () => fcmMessaging(),
         apns: () => (apnsConfigured ? apnsClient(credentials) : undefined),
-      }),
+      };
+  return {
+    mode: local ? "local-fakes" : "providers",
+    apnsConfigured,
+    gateway: () => providerGateway(clients),
+    preload: () => {
+      // A client that cannot be made now fails again, and is reported, at the first push.
+      try {
+        clients.messaging();
+        clients.apns();
+      } catch {
+        return;
+      }
+    },
   };
 }
 
 let messaging: Messaging | undefined;
 
 /**
- * FCM through an app of its own, made on the first push: the webhook never loads firebase-admin/messaging, jose
- * or the APNs client. Deployed, the credential is named so that fetching access tokens does not go through the
+ * FCM through an app of its own, made on the first push or preload (never at module load, so that no other function
+ * loads firebase-admin/messaging). Deployed, the credential is named so that fetching access tokens does not go through the
  * FCM agent; against a local FCM server (`local`), a fixed access token and the agent redirected there.
  */
 function fcmMessaging(local?: { origin: string; ca?: Buffer }): Messaging {

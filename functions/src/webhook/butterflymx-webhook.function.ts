@@ -1,5 +1,6 @@
 import { onRequest } from "firebase-functions/v2/https";
-import { CALL_MIN_INSTANCES, CALL_RETENTION_DAYS, REGION, WEBHOOK_OPERATOR_SECRET } from "../config";
+import { runtimePushDeps } from "../calls/push-deps";
+import { APNS_KEY, CALL_MIN_INSTANCES, CALL_RETENTION_DAYS, REGION, WEBHOOK_OPERATOR_SECRET } from "../config";
 import { verifiedUidsForEmail } from "../links/email-recipients";
 import { firestore } from "../shared/firebase";
 import { handleWebhook } from "./webhook-service";
@@ -8,7 +9,7 @@ import { handleWebhook } from "./webhook-service";
 export const butterflymxWebhook = onRequest(
   {
     region: REGION,
-    secrets: [WEBHOOK_OPERATOR_SECRET],
+    secrets: [WEBHOOK_OPERATOR_SECRET, APNS_KEY],
     invoker: "public",
     // Server to server: no CORS, so OPTIONS gets the same 405 as any other method (the emulator would answer it).
     cors: false,
@@ -26,6 +27,7 @@ export const butterflymxWebhook = onRequest(
         retentionDays: CALL_RETENTION_DAYS.value(),
         now: Date.now,
         uidsForEmail: (email) => verifiedUidsForEmail(email),
+        pushes: runtimePushDeps(),
       },
     );
     res.status(response.status).set(response.headers ?? {}).json(response.body);

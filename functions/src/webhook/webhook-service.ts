@@ -1,6 +1,10 @@
 import { Firestore, Timestamp } from "firebase-admin/firestore";
 import { CallEvent, parseCallEvent } from "../butterflymx/call-events";
-import { EventSource, recordCallEvent, RefusalReason } from "../calls/call-repository";
+import { PushDeps } from "../calls/push-deps";
+import { EventSource, recordCallEvent, RecordedEvent, RefusalReason } from "../calls/record-call-event";
+import { ringCall } from "../calls/ring-service";
+import { stopCall, StopTarget, stopTargets } from "../calls/stop-service";
+import { AudienceMember, loadAudience } from "../devices/audience";
 import { logs } from "../logs";
 import { withDeadline } from "../shared/deadline";
 import { FieldProblem } from "../shared/field-problems";
@@ -47,6 +51,11 @@ export interface WebhookDeps {
    * (only verified emails may receive someone's intercom calls). Absent: operator events route by id only.
    */
   uidsForEmail?: (email: string) => Promise<string[]>;
+  /**
+   * The ring and stop edges: the webhook rings a call it creates, and stops a call it ends, before it answers (one
+   * attempt per device; a trigger finishes what it leaves). Absent: the triggers do all of it.
+   */
+  pushes?: PushDeps;
   /** Overrides FIRESTORE_BUDGET_MS (tests). */
   firestoreBudgetMs?: number;
 }
@@ -54,7 +63,9 @@ export interface WebhookDeps {
 /**
  * One ButterflyMX POST (a call event), from raw request to answer. Every 4xx is decided before anything is written;
  * 5xx only when Firestore fails, so that ButterflyMX may retry. An unknown URL is answered 404 whatever the
- * body; a valid body is authenticated by the same request that first reads the call.
+ * body; a valid body is authenticated by the same request that first reads the call. A call the event creates rings,
+ * and a call it ends stops, before the answer (see `pushes`); their failure never changes the answer, since the event
+ * is stored and a trigger takes over.
  */
 export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps): Promise<WebhookResponse> {
   if (request.method !== "POST") {
@@ -89,14 +100,22 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
       resident: source.kind === "registration" ? { uid: source.uid, bmxUserId: source.bmxUserId } : undefined,
       fallbackRecipients: source.kind === "operator" && email && uidsForEmail ? () => uidsForEmail(email) : undefined,
     };
+  const { db, pushes } = deps;
   try {
-    const record = recordCallEvent(deps.db, {
+    const record = recordCallEvent<AudienceMember[], StopTarget[]>(db, {
       event,
       sourceDocument: lookup.ref,
       source: (registration) => eventSource(lookup.source(registration)),
       now: Timestamp.fromMillis(deps.now()),
       retentionDays: deps.retentionDays,
+      claims: pushes && {
+        now: deps.now(),
+        prepareRing: (call) => loadAudience(db, call.recipients),
+        prepareStop: (call, allDevices) => stopTargets(db, call, allDevices),
+      },
     });
+    // The push clients load while the event's first Firestore round trip is in flight (once per instance).
+    if (pushes?.preload) setImmediate(pushes.preload);
     const recorded = await withDeadline(record, remaining(), "recording the call event");
     if ("refused" in recorded) {
       if (recorded.refused === "unknown_source") return notFound();
@@ -114,10 +133,28 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
     if (recorded.change.kind === "create" && recorded.recipients.length === 0) {
       logs.callUndeliverable({ guid: recorded.guid, reason: "no_recipients" });
     }
+    if (pushes) await pushInRequest(recorded, pushes, remaining());
     return { status: 200, body: { ok: true, guid: recorded.guid, status: recorded.status, duplicate: recorded.duplicate } };
   } catch (error) {
     logs.webhookStoreFailed({ guid: event.call.guid, stage: "record" }, error);
     return unavailable();
+  }
+}
+
+/**
+ * The ring or the stop this event's commit claimed, carried out before the answer, within what is left of the budget.
+ * A failure or an overrun is logged and left to the triggers: the ring's or stop's lease has lapsed (or expires
+ * REQUEST_LEASE_MS after the claim), and they take over what has no record.
+ */
+async function pushInRequest(recorded: RecordedEvent<AudienceMember[], StopTarget[]>, pushes: PushDeps, budgetMs: number): Promise<void> {
+  const { guid } = recorded;
+  const kind = recorded.ring ? "ring" : "stop";
+  const work: Promise<unknown> | undefined = recorded.ring ? ringCall(guid, pushes, { claimed: recorded.ring }) : recorded.stop ? stopCall(guid, pushes, { claimed: recorded.stop }) : undefined;
+  if (!work) return;
+  try {
+    await withDeadline(work, budgetMs, `the ${kind} in the request`);
+  } catch (error) {
+    logs.requestPushFailed({ guid, kind }, error);
   }
 }
 

@@ -1,5 +1,5 @@
 import { DocumentReference, Firestore, Query } from "firebase-admin/firestore";
-import { LEASE_MS } from "../../src/calls/call-claims";
+import { LEASE_MS } from "../../src/calls/leases";
 import { ringCall } from "../../src/calls/ring-service";
 import { stopCall } from "../../src/calls/stop-service";
 import { isolatedProjectId, testFirestore, waitFor } from "../helpers/emulators";
@@ -140,13 +140,13 @@ describe("ring", () => {
     await seedResident(db, "alice", [ANDROID, IPHONE]);
     const guid = await seedRingingCall(db, ["alice"]);
     const version = await seenCall(db, guid);
-    await expect(ringCall(guid, push.deps(failingNextRead()), version)).rejects.toThrow("injected read failure");
+    await expect(ringCall(guid, push.deps(failingNextRead()), { seen: version })).rejects.toThrow("injected read failure");
     expect(push.fcm.requests).toHaveLength(0);
     expect(push.apns.requests).toHaveLength(0);
     expect((await storedCall(db, guid)).delivery).toMatchObject({ state: "pending" });
     expect((await storedCall(db, guid)).delivery).not.toHaveProperty("ringClaimedAt");
 
-    await expect(ringCall(guid, push.deps(db), version)).resolves.toMatchObject({ state: "rung", devices: 2, sent: 2 });
+    await expect(ringCall(guid, push.deps(db), { seen: version })).resolves.toMatchObject({ state: "rung", devices: 2, sent: 2 });
     expect(push.fcm.for(ANDROID.fcmToken)).toHaveLength(1);
     expect(push.apns.for(IPHONE.voipToken)).toHaveLength(1);
   });
@@ -156,9 +156,9 @@ describe("ring", () => {
       await seedResident(db, "alice", [ANDROID, IPHONE]);
       const guid = await seedRingingCall(db, ["alice"]);
       const version = await seenCall(db, guid);
-      const outcomes = await Promise.all([ringCall(guid, push.deps(db), version), ringCall(guid, push.deps(db), version)]);
+      const outcomes = await Promise.all([ringCall(guid, push.deps(db), { seen: version }), ringCall(guid, push.deps(db), { seen: version })]);
       expect(outcomes.filter((o) => "skipped" in o)).toEqual([{ skipped: expect.stringMatching(/^delivery_(ringing|rung)$/) }]);
-      expect(await ringCall(guid, push.deps(db), version)).toEqual({ skipped: expect.stringMatching(/^delivery_/) });
+      expect(await ringCall(guid, push.deps(db), { seen: version })).toEqual({ skipped: expect.stringMatching(/^delivery_/) });
       expect(push.fcm.for(ANDROID.fcmToken)).toHaveLength(1);
       expect(push.apns.for(IPHONE.voipToken)).toHaveLength(1);
       expect((await storedCall(db, guid)).delivery).toMatchObject({ state: "rung", ringClaimedAt: expect.anything() });
@@ -169,7 +169,7 @@ describe("ring", () => {
       const guid = await seedRingingCall(db, ["alice"]);
       const version = await seenCall(db, guid);
       await endCall(db, guid, "connecting_sip");
-      await expect(ringCall(guid, push.deps(db), version)).resolves.toEqual({ skipped: "call_answered" });
+      await expect(ringCall(guid, push.deps(db), { seen: version })).resolves.toEqual({ skipped: "call_answered" });
       expect(push.fcm.requests).toHaveLength(0);
     });
 
@@ -179,14 +179,14 @@ describe("ring", () => {
       const guid = await seedRingingCall(db, ["alice"]);
       const version = await seenCall(db, guid);
       await db.doc(`calls/${guid}`).update({ recipients: ["alice", "bob"] });
-      expect(await ringCall(guid, push.deps(db), version)).toMatchObject({ state: "rung", recipients: { alice: "rung", bob: "rung" } });
+      expect(await ringCall(guid, push.deps(db), { seen: version })).toMatchObject({ state: "rung", recipients: { alice: "rung", bob: "rung" } });
       expect(push.fcm.for(IPAD_FCM_ONLY.fcmToken)).toHaveLength(1);
     });
 
     it("closes a call whose ring window passed as not_rung, and rings nobody", async () => {
       await seedResident(db, "alice", [ANDROID]);
       const guid = await seedRingingCall(db, ["alice"], { createdAt: Date.now() - 41_000 });
-      await expect(ringCall(guid, push.deps(db), await seenCall(db, guid))).resolves.toEqual({ skipped: "ring_window_passed" });
+      await expect(ringCall(guid, push.deps(db), { seen: await seenCall(db, guid) })).resolves.toEqual({ skipped: "ring_window_passed" });
       expect((await storedCall(db, guid)).delivery).toMatchObject({ state: "not_rung", reason: "ring_window_passed" });
       expect(push.fcm.requests).toHaveLength(0);
     });
@@ -479,7 +479,7 @@ describe("stop", () => {
     const guid = await rungCall([ANDROID, IPHONE]);
     await endCall(db, guid, "canceled");
     const version = await seenCall(db, guid);
-    const outcomes = await Promise.all([stopCall(guid, push.deps(db), version), stopCall(guid, push.deps(db), version)]);
+    const outcomes = await Promise.all([stopCall(guid, push.deps(db), { seen: version }), stopCall(guid, push.deps(db), { seen: version })]);
     expect(outcomes).toEqual(expect.arrayContaining([{ stopped: 2 }, { skipped: "stop_claimed" }]));
     expect(push.fcm.for(ANDROID.fcmToken)).toHaveLength(1);
     expect(push.fcm.for(IPHONE.fcmToken)).toHaveLength(1);
@@ -494,7 +494,7 @@ describe("stop", () => {
     expect(push.fcm.for(IPHONE.fcmToken).map((r) => r.message.data?.type)).toEqual(["call.end"]);
     expect(await readDeviceRecord(db, guid, ANDROID.deviceId))!.toMatchObject({ ring: { outcome: "sent" }, stop: { outcome: "sent" } });
 
-    await expect(stopCall(guid, push.deps(db), ended)).resolves.toEqual({ skipped: "stop_claimed" });
+    await expect(stopCall(guid, push.deps(db), { seen: ended })).resolves.toEqual({ skipped: "stop_claimed" });
     expect(push.fcm.requests.filter((r) => r.message.data?.type === "call.end")).toHaveLength(2);
   });
 
@@ -589,8 +589,8 @@ describe("crashes and leases", () => {
     await seedResident(db, "alice", [ANDROID, IPHONE]);
     const guid = await seedRingingCall(db, ["alice"]);
     const time = clock();
-    const { claimRing } = await import("../../src/calls/call-claims");
-    expect(await claimRing(db, guid, time.now(), 40_000)).toMatchObject({ kind: "ring" });
+    const { claimRing } = await import("../../src/calls/ring-claim");
+    expect(await claimRing(db, guid, { now: time.now(), ringWindowMs: 40_000 })).toMatchObject({ kind: "ring" });
 
     // The retried trigger waits for the dead instance's lease (no one renews it), then rings.
     await expect(ringCall(guid, push.deps(db, time))).resolves.toMatchObject({ state: "rung", sent: 2 });
@@ -786,7 +786,7 @@ describe("crashes and leases", () => {
     expect(pushesTo(IPAD_FCM_ONLY)).toEqual(["ring"]);
 
     await db.doc(`calls/${guid}`).update({ recipients: ["alice", "bob", "carol"] });
-    await expect(ringCall(guid, push.deps(db), undefined, { whenHeld: "skip" })).resolves.toMatchObject({ recipients: { alice: "rung", bob: "rung", carol: "rung" }, devices: 3 });
+    await expect(ringCall(guid, push.deps(db), { whenHeld: "skip" })).resolves.toMatchObject({ recipients: { alice: "rung", bob: "rung", carol: "rung" }, devices: 3 });
     expect(pushesTo(ANDROID)).toEqual(["ring"]);
     expect(pushesTo(IPAD_FCM_ONLY)).toEqual(["ring"]);
     expect(pushesTo(ANDROID_2)).toEqual(["ring"]);

@@ -87,6 +87,7 @@ describe("fanOut", () => {
       attempts: 4,
       errorCode: "messaging/server-unavailable",
       retriedOn: ["messaging/server-unavailable", "messaging/server-unavailable", "messaging/server-unavailable"],
+      retryable: true,
     });
   });
 
@@ -119,7 +120,7 @@ describe("fanOut", () => {
     const c = clock();
     const [result] = await fanOut([fcm("a")], options(gateway, c, { deadlineAt: c.now() - 1 }));
     expect(calls).toHaveLength(0);
-    expect(result).toEqual({ key: "a", outcome: "expired", attempts: 0 });
+    expect(result).toEqual({ key: "a", outcome: "expired", attempts: 0, retryable: true });
   });
 
   it("does not let a hanging provider hold up the other one", async () => {
