@@ -110,8 +110,8 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
       retentionDays: deps.retentionDays,
       claims: pushes && {
         now: deps.now(),
-        prepareRing: (call) => loadAudience(db, call.recipients),
-        prepareStop: (call, allDevices) => stopTargets(db, call, allDevices),
+        prepareRing: (call) => loadAudience(pushes.db, call.recipients),
+        prepareStop: (call, allDevices) => stopTargets(pushes.db, call, allDevices),
       },
     });
     // The push clients load while the event's first Firestore round trip is in flight (once per instance).

@@ -17,6 +17,10 @@ export interface PushHarness {
   messaging: Messaging;
   apnsClient: ApnsClient;
   deps(db: Firestore, overrides?: Partial<PushDeps>): PushDeps;
+  /** Every push to a device's tokens, as "ring" / "end", in the order they reached the fakes. */
+  pushesTo(device: { fcmToken?: string; voipToken?: string }): Array<"ring" | "end">;
+  /** Every device that was rung got a stop after its last ring, and nothing rang after `endedAt` (epoch ms). */
+  expectStoppedEverywhere(devices: Array<{ fcmToken?: string; voipToken?: string }>, endedAt: number): void;
   close(): Promise<void>;
 }
 
@@ -42,9 +46,24 @@ export async function startPushHarness(projectId: string): Promise<PushHarness> 
     origins: { production: apns.origin, sandbox: apns.origin },
     ca: TEST_TLS.ca,
   });
+  const typeOf = (r: (typeof fcm.requests)[number] | (typeof apns.requests)[number]) => ("message" in r ? r.message.data?.type : (r.payload as { type?: string }).type);
+  const pushesTo = (device: { fcmToken?: string; voipToken?: string }) =>
+    [...(device.fcmToken ? fcm.for(device.fcmToken) : []), ...(device.voipToken ? apns.for(device.voipToken) : [])]
+      .sort((a, b) => a.receivedAt - b.receivedAt)
+      .map((r) => (typeOf(r) === "call.ring" ? ("ring" as const) : ("end" as const)));
   return {
     fcm,
     apns,
+    pushesTo,
+    expectStoppedEverywhere(devices, endedAt) {
+      for (const device of devices) {
+        const pushes = pushesTo(device);
+        if (!pushes.includes("ring")) continue;
+        expect(pushes.lastIndexOf("end")).toBeGreaterThan(pushes.lastIndexOf("ring"));
+      }
+      const late = [...fcm.requests, ...apns.requests].filter((r) => r.receivedAt > endedAt && typeOf(r) === "call.ring");
+      expect(late).toEqual([]);
+    },
     app,
     messaging,
     apnsClient,

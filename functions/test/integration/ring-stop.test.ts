@@ -1,8 +1,8 @@
-import { DocumentReference, Firestore, Query } from "firebase-admin/firestore";
 import { LEASE_MS } from "../../src/calls/leases";
 import { ringCall } from "../../src/calls/ring-service";
 import { stopCall } from "../../src/calls/stop-service";
 import { isolatedProjectId, testFirestore, waitFor } from "../helpers/emulators";
+import { commitsFailAfter, failingNextQuery, failingNextRead, hangingGateway, testClock, transactionsFail } from "../helpers/failures";
 import { PushHarness, startPushHarness } from "../helpers/push-harness";
 import { ANDROID, endCall, IPAD_FCM_ONLY, IPHONE, IPHONE_VOIP_ONLY, readDeviceRecord, seedResident, seedRingingCall, seenCall, storedCall, VOIP_TOKEN } from "../helpers/fixtures";
 
@@ -11,42 +11,6 @@ const db = firestore.db;
 let push: PushHarness;
 
 
-/** The real Firestore client, except that its next batched document read fails (as after its own retries ran out). */
-const failingNextRead = (): Firestore => {
-  let fail = true;
-  return new Proxy(db, {
-    get(target, property) {
-      if (property === "getAll" && fail) {
-        fail = false;
-        return () => Promise.reject(new Error("14 UNAVAILABLE: injected read failure"));
-      }
-      const value = Reflect.get(target, property);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-};
-/** The real Firestore client, except that its next query fails (as after its own retries ran out). */
-const failingNextQuery = (): Firestore => {
-  let fail = true;
-  const wrap = <T extends object>(target: T): T =>
-    new Proxy(target, {
-      get(real, property) {
-        const value = Reflect.get(real, property);
-        if (property === "get" && fail && real instanceof Query) {
-          return () => {
-            fail = false;
-            return Promise.reject(new Error("14 UNAVAILABLE: injected read failure"));
-          };
-        }
-        if (typeof value !== "function") return value;
-        return (...args: unknown[]) => {
-          const result = value.apply(real, args);
-          return result instanceof Query || result instanceof DocumentReference ? wrap(result) : result;
-        };
-      },
-    });
-  return wrap(db);
-};
 const deviceDoc = async (uid: string, deviceId: string) => (await db.doc(`users/${uid}/devices/${deviceId}`).get()).data();
 
 beforeAll(async () => {
@@ -140,7 +104,7 @@ describe("ring", () => {
     await seedResident(db, "alice", [ANDROID, IPHONE]);
     const guid = await seedRingingCall(db, ["alice"]);
     const version = await seenCall(db, guid);
-    await expect(ringCall(guid, push.deps(failingNextRead()), { seen: version })).rejects.toThrow("injected read failure");
+    await expect(ringCall(guid, push.deps(failingNextRead(db)), { seen: version })).rejects.toThrow("injected read failure");
     expect(push.fcm.requests).toHaveLength(0);
     expect(push.apns.requests).toHaveLength(0);
     expect((await storedCall(db, guid)).delivery).toMatchObject({ state: "pending" });
@@ -432,7 +396,7 @@ describe("stop", () => {
   it("gives the stop's claim back when the devices cannot be read, so the retried trigger stops every device", async () => {
     const guid = await rungCall([ANDROID, IPAD_FCM_ONLY]);
     await endCall(db, guid, "canceled");
-    await expect(stopCall(guid, push.deps(failingNextQuery()))).rejects.toThrow("injected read failure");
+    await expect(stopCall(guid, push.deps(failingNextQuery(db)))).rejects.toThrow("injected read failure");
     expect(push.fcm.requests).toHaveLength(0);
     const given = (await storedCall(db, guid)).delivery.stop!;
     expect(given).toMatchObject({ state: "stopping", devices: 0 });
@@ -510,101 +474,28 @@ describe("stop", () => {
 });
 
 describe("crashes and leases", () => {
-  /** A clock the test moves: the instance that died and the retried trigger agree on it, as on one machine. */
-  const clock = () => {
-    let t = Date.now();
-    return { now: () => t, sleep: async (ms: number) => void (t += ms), advance: (ms: number) => void (t += ms) };
-  };
-  /** The real Firestore client, except that every batch commit after the first `passing` fails (a dying instance). */
-  const commitsFailAfter = (passing: number): Firestore => {
-    let commits = 0;
-    return new Proxy(db, {
-      get(target, property) {
-        if (property === "batch") {
-          return () => {
-            const batch = target.batch();
-            return new Proxy(batch, {
-              get(b, p) {
-                if (p === "commit" && ++commits > passing) return () => Promise.reject(new Error("14 UNAVAILABLE: injected commit failure"));
-                const value = Reflect.get(b, p);
-                return typeof value === "function" ? value.bind(b) : value;
-              },
-            });
-          };
-        }
-        const value = Reflect.get(target, property);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-  };
-  /** The real Firestore client, except that transactions (token pruning) fail. */
-  const transactionsFail = (): Firestore =>
-    new Proxy(db, {
-      get(target, property) {
-        if (property === "runTransaction") return () => Promise.reject(new Error("14 UNAVAILABLE: injected transaction failure"));
-        const value = Reflect.get(target, property);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-  /** A gateway whose pushes reach the fakes, but whose answers never come back until `release`: an instance killed mid-ring. */
-  const hangingGateway = () => {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const real = push.deps(db).gateway();
-    return {
-      release,
-      gateway: () => ({
-        sendFcm: async (messages: Parameters<typeof real.sendFcm>[0]) => {
-          const results = await real.sendFcm(messages);
-          await gate;
-          return results;
-        },
-        sendApns: async (requests: Parameters<typeof real.sendApns>[0], timeoutMs: number) => {
-          const results = await real.sendApns(requests, timeoutMs);
-          await gate;
-          return results;
-        },
-      }),
-    };
-  };
-  /** Every push to a token, as "ring" / "end", in the order they reached the fakes. */
-  const pushesTo = (device: { fcmToken?: string; voipToken?: string }) =>
-    [...(device.fcmToken ? push.fcm.for(device.fcmToken) : []), ...(device.voipToken ? push.apns.for(device.voipToken) : [])]
-      .map((r) => ({ at: r.receivedAt, type: "message" in r ? r.message.data?.type : (r.payload as { type?: string }).type }))
-      .sort((a, b) => a.at - b.at)
-      .map((r) => (r.type === "call.ring" ? "ring" : "end"));
-  /** Every device that was rung got a stop after its last ring, and nothing rang after the call ended. */
-  const expectStoppedEverywhere = (devices: Array<{ fcmToken?: string; voipToken?: string }>, endedAt: number) => {
-    for (const device of devices) {
-      const pushes = pushesTo(device);
-      if (!pushes.includes("ring")) continue;
-      expect(pushes.lastIndexOf("end")).toBeGreaterThan(pushes.lastIndexOf("ring"));
-    }
-    const late = [...push.fcm.requests, ...push.apns.requests].filter((r) => r.receivedAt > endedAt && ("message" in r ? r.message.data?.type : (r.payload as { type?: string }).type) === "call.ring");
-    expect(late).toEqual([]);
-  };
   const ANDROID_2 = { deviceId: "tablet", platform: "android", fcmToken: "fcm-android-000002" };
 
   it("takes over a ring whose instance died right after claiming, once its lease expires, and rings", async () => {
     await seedResident(db, "alice", [ANDROID, IPHONE]);
     const guid = await seedRingingCall(db, ["alice"]);
-    const time = clock();
+    const time = testClock();
     const { claimRing } = await import("../../src/calls/ring-claim");
     expect(await claimRing(db, guid, { now: time.now(), ringWindowMs: 40_000 })).toMatchObject({ kind: "ring" });
 
     // The retried trigger waits for the dead instance's lease (no one renews it), then rings.
     await expect(ringCall(guid, push.deps(db, time))).resolves.toMatchObject({ state: "rung", sent: 2 });
     expect(time.now() - Date.now()).toBeGreaterThanOrEqual(LEASE_MS - 1000);
-    expect(pushesTo(ANDROID)).toEqual(["ring"]);
-    expect(pushesTo(IPHONE)).toEqual(["ring"]);
+    expect(push.pushesTo(ANDROID)).toEqual(["ring"]);
+    expect(push.pushesTo(IPHONE)).toEqual(["ring"]);
     expect((await storedCall(db, guid)).delivery).not.toHaveProperty("ringLease");
   });
 
   it("takes over a ring killed after its pushes (trigger timeout): rings again, and the stop reaches every device", async () => {
     await seedResident(db, "alice", [ANDROID, IPHONE, IPAD_FCM_ONLY]);
     const guid = await seedRingingCall(db, ["alice"]);
-    const time = clock();
-    const killed = hangingGateway();
+    const time = testClock();
+    const killed = hangingGateway(push, db);
     const dead = ringCall(guid, push.deps(db, { ...time, gateway: killed.gateway })).catch(() => undefined);
     await waitFor(async () => (push.fcm.requests.length === 2 && push.apns.requests.length === 1) || undefined, "the killed ring's pushes");
 
@@ -613,14 +504,14 @@ describe("crashes and leases", () => {
     const endedAt = performance.timeOrigin + performance.now();
     await endCall(db, guid, "canceled");
     await expect(stopCall(guid, push.deps(db, time))).resolves.toEqual({ stopped: 3 });
-    expectStoppedEverywhere([ANDROID, IPHONE, IPAD_FCM_ONLY], endedAt);
+    push.expectStoppedEverywhere([ANDROID, IPHONE, IPAD_FCM_ONLY], endedAt);
 
     // The killed instance comes back to life late: it records its devices but no longer owns the summary.
     killed.release();
     await dead;
     expect((await storedCall(db, guid)).delivery.stop?.devices).toBe(6);
     expect((await storedCall(db, guid)).delivery).toMatchObject({ state: "rung", devices: 3, sent: 3 });
-    expectStoppedEverywhere([ANDROID, IPHONE, IPAD_FCM_ONLY], endedAt);
+    push.expectStoppedEverywhere([ANDROID, IPHONE, IPAD_FCM_ONLY], endedAt);
   });
 
   it("takes over the stop a ring claimed in its record, when that instance died before recording the stops", async () => {
@@ -628,10 +519,10 @@ describe("crashes and leases", () => {
     let open!: () => void;
     push.fcm.script(ANDROID.fcmToken, { ok: true, gate: new Promise<void>((resolve) => (open = resolve)) });
     const guid = await seedRingingCall(db, ["alice"]);
-    const time = clock();
+    const time = testClock();
     // Commits: the ring's claim; its record on the call as claimed (refused: the call ended since); its record on the
     // call as read again (which claims the stop); then nothing more.
-    const dying = ringCall(guid, push.deps(commitsFailAfter(3), time));
+    const dying = ringCall(guid, push.deps(commitsFailAfter(db, 3), time));
     await waitFor(async () => push.fcm.for(ANDROID.fcmToken)[0], "the ring at FCM (held there)");
     await endCall(db, guid, "canceled");
     open();
@@ -641,32 +532,32 @@ describe("crashes and leases", () => {
     await expect(stopCall(guid, push.deps(db, time))).resolves.toEqual({ stopped: 2 });
     expect(time.now() - Date.now()).toBeGreaterThanOrEqual(LEASE_MS - 1000);
     expect((await storedCall(db, guid)).delivery.stop).toMatchObject({ state: "stopped", devices: 2, sent: 2 });
-    expect(pushesTo(ANDROID)).toEqual(["ring", "end", "end"]);
-    expect(pushesTo(IPHONE)).toEqual(["ring", "end", "end"]);
+    expect(push.pushesTo(ANDROID)).toEqual(["ring", "end", "end"]);
+    expect(push.pushesTo(IPHONE)).toEqual(["ring", "end", "end"]);
   });
 
   it("takes over a ring that failed while recording, re-sending only to devices without a record", async () => {
     await seedResident(db, "alice", [ANDROID, IPHONE]);
     const guid = await seedRingingCall(db, ["alice"]);
-    const time = clock();
-    await expect(ringCall(guid, push.deps(commitsFailAfter(1), time))).rejects.toThrow("injected commit failure");
+    const time = testClock();
+    await expect(ringCall(guid, push.deps(commitsFailAfter(db, 1), time))).rejects.toThrow("injected commit failure");
     expect((await storedCall(db, guid)).delivery).toMatchObject({ state: "ringing" });
 
     time.advance(LEASE_MS + 1);
     await expect(ringCall(guid, push.deps(db, time))).resolves.toMatchObject({ state: "rung", sent: 2 });
-    expect(pushesTo(ANDROID)).toEqual(["ring", "ring"]);
+    expect(push.pushesTo(ANDROID)).toEqual(["ring", "ring"]);
     const endedAt = performance.timeOrigin + performance.now();
     await endCall(db, guid, "connecting_sip");
     await stopCall(guid, push.deps(db, time));
-    expectStoppedEverywhere([ANDROID, IPHONE], endedAt);
+    push.expectStoppedEverywhere([ANDROID, IPHONE], endedAt);
   });
 
   it("takes over at once a ring that failed while pruning (its lease lapses on the way out)", async () => {
     await seedResident(db, "alice", [ANDROID, ANDROID_2]);
     push.fcm.replyAlways(ANDROID_2.fcmToken, { error: "UNREGISTERED" });
     const guid = await seedRingingCall(db, ["alice"]);
-    const time = clock();
-    await expect(ringCall(guid, push.deps(transactionsFail(), time))).rejects.toThrow("injected transaction failure");
+    const time = testClock();
+    await expect(ringCall(guid, push.deps(transactionsFail(db), time))).rejects.toThrow("injected transaction failure");
 
     await expect(ringCall(guid, push.deps(db, time))).resolves.toMatchObject({ state: "rung", sent: 1, pruned: 1 });
     expect(time.now() - Date.now()).toBeLessThan(LEASE_MS);
@@ -674,14 +565,14 @@ describe("crashes and leases", () => {
     const endedAt = performance.timeOrigin + performance.now();
     await endCall(db, guid, "canceled");
     await stopCall(guid, push.deps(db, time));
-    expectStoppedEverywhere([ANDROID], endedAt);
+    push.expectStoppedEverywhere([ANDROID], endedAt);
   });
 
   it("stops every current device of the recipients when the ring died unrecorded and the call ended", async () => {
     await seedResident(db, "alice", [ANDROID, IPHONE]);
     const guid = await seedRingingCall(db, ["alice"]);
-    const time = clock();
-    const killed = hangingGateway();
+    const time = testClock();
+    const killed = hangingGateway(push, db);
     const dead = ringCall(guid, push.deps(db, { ...time, gateway: killed.gateway })).catch(() => undefined);
     await waitFor(async () => (push.fcm.requests.length === 1 && push.apns.requests.length === 1) || undefined, "the killed ring's pushes");
     const endedAt = performance.timeOrigin + performance.now();
@@ -690,11 +581,11 @@ describe("crashes and leases", () => {
     time.advance(LEASE_MS + 1);
     await expect(stopCall(guid, push.deps(db, time))).resolves.toEqual({ stopped: 2 });
     expect((await storedCall(db, guid)).delivery.stop).toMatchObject({ state: "stopped", allDevices: true });
-    expectStoppedEverywhere([ANDROID, IPHONE], endedAt);
+    push.expectStoppedEverywhere([ANDROID, IPHONE], endedAt);
     // The ring's retried trigger closes the dead ring and rings nobody.
     await expect(ringCall(guid, push.deps(db, time))).resolves.toEqual({ skipped: "ring_interrupted" });
     expect((await storedCall(db, guid)).delivery).toMatchObject({ state: "failed", reason: "ring_interrupted", interrupted: true });
-    expectStoppedEverywhere([ANDROID, IPHONE], endedAt);
+    push.expectStoppedEverywhere([ANDROID, IPHONE], endedAt);
     killed.release();
     await dead;
   });
@@ -702,8 +593,8 @@ describe("crashes and leases", () => {
   it("stops the devices of a ring that died after the stop ran (its retried trigger stops them)", async () => {
     await seedResident(db, "alice", [ANDROID, IPAD_FCM_ONLY]);
     const guid = await seedRingingCall(db, ["alice"]);
-    const time = clock();
-    const killed = hangingGateway();
+    const time = testClock();
+    const killed = hangingGateway(push, db);
     const dead = ringCall(guid, push.deps(db, { ...time, gateway: killed.gateway })).catch(() => undefined);
     await waitFor(async () => push.fcm.requests.length === 2 || undefined, "the killed ring's pushes");
     const endedAt = performance.timeOrigin + performance.now();
@@ -713,7 +604,7 @@ describe("crashes and leases", () => {
 
     time.advance(LEASE_MS + 1);
     await expect(ringCall(guid, push.deps(db, time))).resolves.toEqual({ skipped: "ring_interrupted" });
-    expectStoppedEverywhere([ANDROID, IPAD_FCM_ONLY], endedAt);
+    push.expectStoppedEverywhere([ANDROID, IPAD_FCM_ONLY], endedAt);
     killed.release();
     await dead;
   });
@@ -723,7 +614,7 @@ describe("crashes and leases", () => {
     let open!: () => void;
     push.fcm.script(ANDROID.fcmToken, { ok: true, gate: new Promise<void>((resolve) => (open = resolve)) });
     const guid = await seedRingingCall(db, ["alice"]);
-    const time = clock();
+    const time = testClock();
     // This instance dies as it is about to send its stops: they never leave.
     let die!: () => void;
     const death = new Promise<void>((resolve) => (die = resolve));
@@ -746,7 +637,7 @@ describe("crashes and leases", () => {
 
     time.advance(LEASE_MS + 1);
     await expect(ringCall(guid, push.deps(db, time))).resolves.toEqual({ skipped: "ring_interrupted" });
-    expectStoppedEverywhere([ANDROID, IPAD_FCM_ONLY], endedAt);
+    push.expectStoppedEverywhere([ANDROID, IPAD_FCM_ONLY], endedAt);
     die();
     await dead;
   });
@@ -754,11 +645,11 @@ describe("crashes and leases", () => {
   it("takes over a stop whose instance died after its pushes, and stops every device at least once", async () => {
     await seedResident(db, "alice", [ANDROID, IPAD_FCM_ONLY]);
     const guid = await seedRingingCall(db, ["alice"]);
-    const time = clock();
+    const time = testClock();
     await ringCall(guid, push.deps(db, time));
     const endedAt = performance.timeOrigin + performance.now();
     await endCall(db, guid, "canceled");
-    const killed = hangingGateway();
+    const killed = hangingGateway(push, db);
     const dead = stopCall(guid, push.deps(db, { ...time, gateway: killed.gateway })).catch(() => undefined);
     await waitFor(async () => push.fcm.requests.filter((r) => r.message.data?.type === "call.end").length === 2 || undefined, "the killed stop's pushes");
     expect((await storedCall(db, guid)).delivery.stop).toMatchObject({ state: "stopping" });
@@ -766,7 +657,7 @@ describe("crashes and leases", () => {
     // Retried before the lease expired, it waits for it, then takes over.
     await expect(stopCall(guid, push.deps(db, time))).resolves.toEqual({ stopped: 2 });
     expect((await storedCall(db, guid)).delivery.stop).toMatchObject({ state: "stopped", devices: 2, sent: 2 });
-    expectStoppedEverywhere([ANDROID, IPAD_FCM_ONLY], endedAt);
+    push.expectStoppedEverywhere([ANDROID, IPAD_FCM_ONLY], endedAt);
     killed.release();
     await dead;
   });
@@ -783,13 +674,13 @@ describe("crashes and leases", () => {
     await db.doc(`calls/${guid}`).update({ recipients: ["alice", "bob"] });
     open();
     await expect(ringing).resolves.toMatchObject({ state: "rung", recipients: { alice: "rung", bob: "rung" }, devices: 2, sent: 2 });
-    expect(pushesTo(IPAD_FCM_ONLY)).toEqual(["ring"]);
+    expect(push.pushesTo(IPAD_FCM_ONLY)).toEqual(["ring"]);
 
     await db.doc(`calls/${guid}`).update({ recipients: ["alice", "bob", "carol"] });
     await expect(ringCall(guid, push.deps(db), { whenHeld: "skip" })).resolves.toMatchObject({ recipients: { alice: "rung", bob: "rung", carol: "rung" }, devices: 3 });
-    expect(pushesTo(ANDROID)).toEqual(["ring"]);
-    expect(pushesTo(IPAD_FCM_ONLY)).toEqual(["ring"]);
-    expect(pushesTo(ANDROID_2)).toEqual(["ring"]);
+    expect(push.pushesTo(ANDROID)).toEqual(["ring"]);
+    expect(push.pushesTo(IPAD_FCM_ONLY)).toEqual(["ring"]);
+    expect(push.pushesTo(ANDROID_2)).toEqual(["ring"]);
   });
 });
 
