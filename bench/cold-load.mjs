@@ -28,16 +28,23 @@ const ENTRIES = {
   "bare SDK (firebase-admin/app + firestore, firebase-functions v2 https + firestore)": { modules: BARE, read: [] },
   "index.js, every export read (deploy discovery; every instance before lazy exports)": { modules: [INDEX], read: "*" },
   ...Object.fromEntries(FUNCTIONS.map((name) => [`index.js → ${name} (an instance serving it)`, { modules: [INDEX], read: [name] }])),
+  // What the webhook's first event loads besides, to ring: the push clients (beside its first Firestore round trip).
+  "index.js → butterflymxWebhook, then its push clients (its first event)": {
+    modules: [INDEX],
+    read: ["butterflymxWebhook"],
+    then: ["firebase-admin/messaging", join(LIB, "push", "apns-client.js"), "jose"],
+  },
 };
 
-/** One fresh process: load the modules, report elapsed ms and the heavy modules now in require.cache. */
-function measure({ modules, read }) {
+/** One fresh process: load the modules (and `then` after the read), report elapsed ms and the heavy modules now in require.cache. */
+function measure({ modules, read, then = [] }) {
   const script = `
     const start = process.hrtime.bigint();
     let last;
     for (const m of ${JSON.stringify(modules)}) last = require(m);
     const read = ${JSON.stringify(read)};
     for (const name of read === "*" ? Object.keys(last) : read) last[name];
+    for (const m of ${JSON.stringify(then)}) require(m);
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     const loaded = Object.keys(require.cache);
     const heavy = ${JSON.stringify(Object.fromEntries(Object.entries(HEAVY).map(([k, v]) => [k, v.source])))};

@@ -5,8 +5,12 @@
 // time, so a floor measured during the call's own tail waits behind its events), and the first alone before the
 // calls too. A third of the calls end the moment the ring reaches the phones (the status races the ring's own
 // recording), a third a moment later (ANSWER_AFTER_MS: a resident answering); on the last third, the floor is also
-// measured racing the ring (its bare write goes out the moment the ring reaches the phones). Run by `npm run
-// bench`; prints figures, asserts nothing.
+// measured racing the ring (its bare write goes out the moment the ring reaches the phones).
+// Also: the first call after the emulators start, every worker cold (ring, then each floor's own first call); for
+// every call, whether its first ring and its stop reached the fakes before the webhook's answer did, and how many
+// ring and stop pushes each device got; and a stalled provider (the first push of a call to one device held far past
+// the webhook's deadline): the webhook's answer, and when the trigger's takeover rang the device again.
+// Run by `npm run bench`; prints figures, asserts nothing.
 import { randomUUID } from "node:crypto";
 import { Timestamp } from "firebase-admin/firestore";
 import { REGION } from "../functions/src/config";
@@ -27,6 +31,10 @@ const FLOOR_ALONE = 50;
 const WARM_UP = 5;
 /** When a third of the calls is answered, after the ring reached the phones. */
 const ANSWER_AFTER_MS = 1000;
+/** Calls with a stalled provider, each way (FCM, then APNs). */
+const STALLED = Number(process.env.BENCH_STALLED ?? 20);
+/** How long the stalled provider holds its answer: far past the webhook's push deadline (REQUEST_PUSH_MS). */
+const STALL_MS = 10_000;
 const print = (text: string) => process.stdout.write(`${text}\n`);
 
 
@@ -59,7 +67,12 @@ it("measures ring and stop latency against the bare-trigger floor", async () => 
   const iphone = { deviceId: "bench-iphone", uid: "bench-resident", platform: "ios", voipToken: VOIP_TOKEN(77), fcmToken: "fcm-bench-latency-iphone", bundleId: "com.example.intercom", apnsEnvironment: "production", createdAt: now, updatedAt: now };
   await db.doc(`users/bench-resident/devices/${android.deviceId}`).set(android);
   await db.doc(`users/bench-resident/devices/${iphone.deviceId}`).set(iphone);
-  const post = (body: unknown) => fetch(webhook, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  /** POSTs to the webhook; resolves with when its answer arrived. */
+  const post = async (body: unknown) => {
+    const answer = await fetch(webhook, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    await answer.arrayBuffer();
+    return preciseNow();
+  };
 
   const ring: number[] = [];
   const ringFcm: number[] = [];
@@ -87,7 +100,30 @@ it("measures ring and stop latency against the bare-trigger floor", async () => 
   };
   let coldRing = 0;
   let coldFloor = 0;
+  let coldWebhookFloor = 0;
+  let ringInRequest = 0;
+  let stopInRequest = 0;
+  let stopsMeasured = 0;
+  const pushCounts = { calls: 0, ringOnce: 0, stopAtMostOnce: 0 };
+  const stalledAnswers: Record<"fcm" | "apns", number[]> = { fcm: [], apns: [] };
+  const takeovers: Record<"fcm" | "apns", number[]> = { fcm: [], apns: [] };
   try {
+    // Every worker cold: the ring's first call, then each floor's own first call.
+    {
+      const call = createBody({ user: { id: 880088 } });
+      const posted = preciseNow();
+      await post(call);
+      const guid = call.guid as string;
+      const [viaFcm, viaApns] = await Promise.all([
+        arrival(() => fcm.requests.find((r) => r.message.data?.guid === guid && r.message.data?.type === "call.ring")),
+        arrival(() => apns.requests.find((r) => (r.payload as { guid?: string }).guid === guid)),
+      ]);
+      coldRing = Math.min(viaFcm.receivedAt, viaApns.receivedAt) - posted;
+      await post(statusBody(call, "connecting_sip"));
+      await stopsRecorded(db, [guid]);
+      coldFloor = await floorSend();
+      coldWebhookFloor = await webhookFloorSend();
+    }
     for (let i = 0; i < WARM_UP + FLOOR_ALONE; i++) {
       const took = await floorSend();
       if (i >= WARM_UP) floorAlone.push(took);
@@ -96,7 +132,7 @@ it("measures ring and stop latency against the bare-trigger floor", async () => 
       const call = createBody({ user: { id: 880088 } });
       const guid = call.guid as string;
       const posted = preciseNow();
-      await post(call);
+      const answered = await post(call);
       const [viaFcm, viaApns] = await Promise.all([
         arrival(() => fcm.requests.find((r) => r.message.data?.guid === guid && r.message.data?.type === "call.ring")),
         arrival(() => apns.requests.find((r) => (r.payload as { guid?: string }).guid === guid)),
@@ -105,25 +141,32 @@ it("measures ring and stop latency against the bare-trigger floor", async () => 
       const stopArrival = () => arrival(() => fcm.requests.find((r) => r.message.data?.guid === guid && r.message.data?.type === "call.end" && r.token === android.fcmToken));
       let stopTook: number | undefined;
       let floorRaced: number | undefined;
+      let stopAnswered: number;
       if (kind === "floor racing") {
         floorRaced = await floorSend();
-        await post(statusBody(call, "connecting_sip"));
+        stopAnswered = await post(statusBody(call, "connecting_sip"));
         await stopArrival();
       } else {
         if (kind === "later") await new Promise((resolve) => setTimeout(resolve, ANSWER_AFTER_MS));
         const ended = preciseNow();
-        await post(statusBody(call, "connecting_sip"));
+        stopAnswered = await post(statusBody(call, "connecting_sip"));
         stopTook = (await stopArrival()).receivedAt - ended;
       }
+      const stopAt = (await stopArrival()).receivedAt;
       await stopsRecorded(db, [guid]);
       const floorTook = await floorSend();
       const webhookFloorTook = await webhookFloorSend();
 
-      if (i === 0) {
-        coldRing = Math.min(viaFcm.receivedAt, viaApns.receivedAt) - posted;
-        coldFloor = floorTook;
-      }
       if (i < WARM_UP) continue;
+      if (Math.min(viaFcm.receivedAt, viaApns.receivedAt) < answered) ringInRequest++;
+      if (stopAt < stopAnswered) stopInRequest++;
+      stopsMeasured++;
+      // Per device: ring pushes (Android over FCM, iPhone over APNs) and stop pushes (both over FCM).
+      const ofCall = (type: string, token: string) => fcm.requests.filter((r) => r.token === token && r.message.data?.guid === guid && r.message.data?.type === type).length;
+      const iphoneRings = apns.requests.filter((r) => (r.payload as { guid?: string }).guid === guid).length;
+      pushCounts.calls++;
+      if (ofCall("call.ring", android.fcmToken) === 1 && iphoneRings === 1 && ofCall("call.ring", iphone.fcmToken) === 0) pushCounts.ringOnce++;
+      if (ofCall("call.end", android.fcmToken) <= 1 && ofCall("call.end", iphone.fcmToken) <= 1) pushCounts.stopAtMostOnce++;
       ringFcm.push(viaFcm.receivedAt - posted);
       ringApns.push(viaApns.receivedAt - posted);
       ring.push(Math.min(viaFcm.receivedAt, viaApns.receivedAt) - posted);
@@ -131,6 +174,27 @@ it("measures ring and stop latency against the bare-trigger floor", async () => 
       webhookFloor.push(webhookFloorTook);
       if (floorRaced !== undefined) floorRacing.push(floorRaced);
       if (stopTook !== undefined) (kind === "later" ? stopLater : stopRacing).push(stopTook);
+    }
+
+    // A stalled provider: the call's first push to one device is held STALL_MS; the webhook answers after its
+    // deadline, and the ring trigger takes the device over.
+    for (const provider of ["fcm", "apns"] as const) {
+      for (let i = 0; i < STALLED; i++) {
+        const call = createBody({ user: { id: 880088 } });
+        const guid = call.guid as string;
+        if (provider === "fcm") fcm.script(android.fcmToken, { ok: true, delayMs: STALL_MS });
+        else apns.script(iphone.voipToken, { status: 200, delayMs: STALL_MS });
+        const posted = preciseNow();
+        stalledAnswers[provider].push((await post(call)) - posted);
+        const again = await arrival(() =>
+          provider === "fcm"
+            ? fcm.requests.filter((r) => r.message.data?.guid === guid && r.token === android.fcmToken)[1]
+            : apns.requests.filter((r) => (r.payload as { guid?: string }).guid === guid)[1],
+        );
+        takeovers[provider].push(again.receivedAt - posted);
+        await post(statusBody(call, "connecting_sip"));
+        await stopsRecorded(db, [guid]);
+      }
     }
   } finally {
     await Promise.all([fcm.close(), apns.close()]);
@@ -154,5 +218,11 @@ it("measures ring and stop latency against the bare-trigger floor", async () => 
   // What the issue-15 target leaves room for: a webhook that only stores before the same trigger, and the stop beside the ring.
   print(`p50 / floor p50, the webhook floor itself: ${ratio(webhookFloor)}`);
   print(`p50 / ring p50: stop racing the ring ${ratio(stopRacing, ring)}, stop answered later ${ratio(stopLater, ring)}`);
-  print(`first (cold) call: ring ${coldRing.toFixed(0)} ms, floor ${coldFloor.toFixed(0)} ms`);
+  print(`first call, every worker cold: ring ${coldRing.toFixed(0)} ms, floor ${coldFloor.toFixed(0)} ms (ratio ${(coldRing / coldFloor).toFixed(2)}), webhook floor ${coldWebhookFloor.toFixed(0)} ms (ratio ${(coldRing / coldWebhookFloor).toFixed(2)})`);
+  const share = (n: number, of: number) => `${n} of ${of} (${((100 * n) / of).toFixed(1)}%)`;
+  print(`in the request: first ring before the webhook's answer ${share(ringInRequest, ring.length)}; stop before the status's answer ${share(stopInRequest, stopsMeasured)}`);
+  print(`exactly once: each device rung once ${share(pushCounts.ringOnce, pushCounts.calls)}; at most one stop per device ${share(pushCounts.stopAtMostOnce, pushCounts.calls)}`);
+  for (const provider of ["fcm", "apns"] as const) {
+    print(`stalled ${provider === "fcm" ? "FCM (Android)" : "APNs (iPhone VoIP)"}, ${STALLED} calls: webhook answer p50/p95/p99 ${percentiles(stalledAnswers[provider])} ms; takeover ring at ${percentiles(takeovers[provider])} ms after the POST`);
+  }
 }, 900_000);

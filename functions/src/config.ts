@@ -20,12 +20,12 @@ export const CALL_RETENTION_DAYS = defineInt("CALL_RETENTION_DAYS", {
 });
 
 /**
- * Warm instances of each function a ring and its stop pass through (webhook, ring trigger, stop trigger): a cold
- * start of any of them eats into the ~40 s a visitor waits, so warming the webhook alone does not help. 0 by default.
+ * Warm instances of the webhook, which rings and stops in its own request: a cold start eats into the ~40 s a visitor
+ * waits. The triggers are only the net behind it, and start cold. 0 by default.
  */
 export const CALL_MIN_INSTANCES = defineInt("CALL_MIN_INSTANCES", {
   default: 0,
-  description: "Minimum warm instances of butterflymxWebhook, onCallCreated and onCallUpdated each (1 removes cold starts from the ring and the stop).",
+  description: "Minimum warm instances of butterflymxWebhook, which rings and stops in its request (1 removes the cold start from the ring and the stop).",
 });
 
 /**

@@ -1,5 +1,5 @@
 import type { DocumentOptions } from "firebase-functions/v2/firestore";
-import { APNS_KEY, CALL_MIN_INSTANCES, REGION } from "../config";
+import { APNS_KEY, REGION } from "../config";
 import { logs } from "../logs";
 import { LeaseHeld } from "./leases";
 
@@ -7,8 +7,9 @@ import { LeaseHeld } from "./leases";
 export const CALL_TRIGGER_TIMEOUT_SECONDS = 120;
 
 /**
- * How both call triggers (ring and stop) are deployed: on `calls/{guid}`, retried on failure (their claims keep
- * the work to once), with the APNs key, and kept warm by `CALL_MIN_INSTANCES`.
+ * How both call triggers (the net behind the webhook's ring and stop) are deployed: on `calls/{guid}`, retried on
+ * failure (their claims keep the work to once), with the APNs key. Never kept warm: in normal operation they read
+ * the call once and find everything recorded.
  */
 export const CALL_TRIGGER_OPTIONS: DocumentOptions<"calls/{guid}"> = {
   document: "calls/{guid}",
@@ -17,7 +18,6 @@ export const CALL_TRIGGER_OPTIONS: DocumentOptions<"calls/{guid}"> = {
   retry: true,
   memory: "512MiB",
   timeoutSeconds: CALL_TRIGGER_TIMEOUT_SECONDS,
-  minInstances: CALL_MIN_INSTANCES,
 };
 
 /** Logs why a call trigger failed (a held claim is expected, and retried) and returns the error to rethrow. */

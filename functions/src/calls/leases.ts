@@ -79,8 +79,9 @@ export async function claimWaiting<C extends { kind: string; until?: Timestamp }
   const giveUpAt = clock.now() + LEASE_WAIT_MS;
   let result = await claim(options.seen);
   if (result.kind === "held" && options.seen && options.whenHeld === "wait") result = await claim();
-  // A live holder usually finishes within a few hundred milliseconds: look again soon, then less often.
-  for (let wait = 100; result.kind === "held" && result.until && options.whenHeld === "wait"; wait = Math.min(wait * 2, 1000)) {
+  // A live holder (the webhook's request, usually) finishes within tens of milliseconds: look again soon, then less
+  // often.
+  for (let wait = 25; result.kind === "held" && result.until && options.whenHeld === "wait"; wait = Math.min(wait * 2, 1000)) {
     if (clock.now() >= giveUpAt) throw new LeaseHeld(options.kind, options.guid, result.until);
     await sleep(Math.max(1, Math.min(wait, result.until.toMillis() - clock.now() + 1)));
     result = await claim();

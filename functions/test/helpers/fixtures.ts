@@ -83,6 +83,23 @@ export async function seenCall(db: Firestore, guid: string): Promise<SeenCall> {
   return { call: snapshot.data() as CallDocument, updateTime: snapshot.updateTime! };
 }
 
+/**
+ * The call as the event of the webhook's own commit carries it to a trigger: its ring claim (`ring`, the create's
+ * event to `onCallCreated`) or its stop claim (`stop`, the ending status's event to `onCallUpdated`) still held by the
+ * webhook's request, whatever the request did since.
+ */
+export async function claimedVersion(db: Firestore, guid: string, claim: "ring" | "stop"): Promise<SeenCall> {
+  const snapshot = await db.doc(`calls/${guid}`).get();
+  const call = snapshot.data() as CallDocument;
+  const lease = { holder: "the-webhook", until: Timestamp.fromMillis(Date.now() + 5_000) };
+  if (claim === "ring") {
+    const delivery = { state: "ringing" as const, ringClaimedAt: call.createdAt, ringLease: lease };
+    return { call: { ...call, status: "ringing", delivery }, updateTime: snapshot.createTime! };
+  }
+  const stop = { state: "stopping" as const, claimedAt: call.endedAt ?? call.updatedAt, lease, allDevices: false, devices: 0, sent: 0, failed: 0, unreachable: 0 };
+  return { call: { ...call, delivery: { ...call.delivery, stop } }, updateTime: call.updatedAt };
+}
+
 /** `calls/{guid}/deliveries/{deviceId}`, the device record of one device on one call. */
 export async function readDeviceRecord(db: Firestore, guid: string, deviceId: string): Promise<DeviceRecord | undefined> {
   return (await db.doc(`calls/${guid}/deliveries/${deviceId}`).get()).data() as DeviceRecord | undefined;

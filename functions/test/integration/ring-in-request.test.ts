@@ -7,7 +7,7 @@ import { handleWebhook, WebhookResponse } from "../../src/webhook/webhook-servic
 import { createBody, statusBody } from "../helpers/butterflymx-payloads";
 import { isolatedProjectId, testFirestore } from "../helpers/emulators";
 import { commitsNeverLand, failingAfterSend, frozen, testClock } from "../helpers/failures";
-import { ANDROID, IPHONE, readDeviceRecord, seedResident, seenCall, storedCall } from "../helpers/fixtures";
+import { ANDROID, claimedVersion, IPHONE, readDeviceRecord, seedResident, seenCall, storedCall } from "../helpers/fixtures";
 import { PushHarness, startPushHarness } from "../helpers/push-harness";
 import { preciseNow } from "../fakes/server-lifecycle";
 
@@ -27,14 +27,6 @@ const post = (body: unknown, pushes: Partial<PushDeps> = {}, firestoreBudgetMs?:
     { method: "POST", path: `/${SECRET}`, contentType: "application/json", rawBody: Buffer.from(JSON.stringify(body)) },
     { db, operatorSecret: "", retentionDays: 30, now: Date.now, pushes: push.deps(db, pushes), firestoreBudgetMs },
   );
-
-/** The call as the create's event carries it to `onCallCreated`: the webhook's claim on it, as written. */
-async function createdVersion(guid: string) {
-  const snapshot = await db.doc(`calls/${guid}`).get();
-  const call = (await seenCall(db, guid)).call;
-  const ringLease = { holder: "the-webhook", until: Timestamp.fromMillis(call.createdAt.toMillis() + 5_000) };
-  return { call: { ...call, status: "ringing" as const, delivery: { state: "ringing" as const, ringClaimedAt: call.delivery.ringClaimedAt, ringLease } }, updateTime: snapshot.createTime! };
-}
 
 /** A promise the test resolves: a provider's answer held until then. */
 function gate() {
@@ -82,7 +74,7 @@ describe("ring and stop in the webhook's request", () => {
 
     const time = testClock();
     const before = time.now();
-    await expect(ringCall(guid, push.deps(db, time), { seen: await createdVersion(guid) })).resolves.toEqual({ skipped: "delivery_rung" });
+    await expect(ringCall(guid, push.deps(db, time), { seen: await claimedVersion(db, guid, "ring") })).resolves.toEqual({ skipped: "delivery_rung" });
     expect(time.now()).toBe(before);
     expect(push.fcm.requests).toHaveLength(1);
     expect(push.apns.requests).toHaveLength(1);
@@ -100,7 +92,7 @@ describe("ring and stop in the webhook's request", () => {
     expect(await readDeviceRecord(db, guid, IPHONE.deviceId)).toMatchObject({ stop: { channel: "fcm_ios", outcome: "sent" } });
     expect((await storedCall(db, guid)).delivery.stop).toMatchObject({ state: "stopped", devices: 2, sent: 2 });
 
-    await expect(stopCall(guid, push.deps(db), { seen: await seenCall(db, guid) })).resolves.toEqual({ skipped: "stop_claimed" });
+    await expect(stopCall(guid, push.deps(db), { seen: await claimedVersion(db, guid, "stop") })).resolves.toEqual({ skipped: "stop_claimed" });
     expect(push.fcm.requests).toHaveLength(3);
   });
 
@@ -150,7 +142,7 @@ describe("a stalled provider", () => {
 
     const time = testClock();
     const before = time.now();
-    await expect(ringCall(guid, push.deps(db, time), { seen: await createdVersion(guid) })).resolves.toMatchObject({
+    await expect(ringCall(guid, push.deps(db, time), { seen: await claimedVersion(db, guid, "ring") })).resolves.toMatchObject({
       state: "rung",
       devices: 2,
       sent: 2,
@@ -200,7 +192,7 @@ describe("a webhook that fails or dies while it rings", () => {
         const body = createBody({ user: { id: BMX_USER } });
         const guid = body.guid as string;
         expect((await post(body, inject(), 1_000)).status).toBe(200);
-        const seen = await createdVersion(guid);
+        const seen = await claimedVersion(db, guid, "ring");
         const trigger = () => ringCall(guid, push.deps(db, testClock()), { seen });
         let endedAt = Infinity;
         const end = async () => {

@@ -101,10 +101,10 @@ describe("lib/index.js, the deployed entry point", () => {
     expect(functionModules(loaded)).toEqual([module]);
   });
 
-  it("keeps CALL_MIN_INSTANCES warm instances of every function on the call path, and of no other", () => {
+  it("keeps CALL_MIN_INSTANCES warm instances of the webhook, which rings and stops, and of no other function", () => {
     const { endpoints } = load("*");
     const warm = Object.keys(endpoints).filter((name) => endpoints[name].minInstances !== null);
-    expect(warm).toEqual(["butterflymxWebhook", "onCallCreated", "onCallUpdated"]);
+    expect(warm).toEqual(["butterflymxWebhook"]);
     for (const name of warm) expect(endpoints[name].minInstances).toBe("params.CALL_MIN_INSTANCES");
   });
 
