@@ -111,7 +111,7 @@ function stopDone(call) {
   return !["rung", "failed"].includes(call.delivery.state) || call.delivery.stop?.state === "stopped";
 }
 
-/** The call once the triggers have acted on it (polled, up to 15 s), or as it is then. */
+/** The call once its ring or stop is recorded (polled, up to 15 s), or as it is then. */
 async function settled(ref, done) {
   const deadline = Date.now() + 15_000;
   for (;;) {
