@@ -17,6 +17,8 @@ export interface PushHarness {
   messaging: Messaging;
   apnsClient: ApnsClient;
   deps(db: Firestore, overrides?: Partial<PushDeps>): PushDeps;
+  /** Forgets every request and script of both fakes (before each test). */
+  reset(): void;
   /** Every push to a device's tokens, as "ring" / "end", in the order they reached the fakes. */
   pushesTo(device: { fcmToken?: string; voipToken?: string }): Array<"ring" | "end">;
   /** Every device that was rung got a stop after its last ring, and nothing rang after `endedAt` (epoch ms). */
@@ -55,6 +57,10 @@ export async function startPushHarness(projectId: string): Promise<PushHarness> 
     fcm,
     apns,
     pushesTo,
+    reset() {
+      fcm.reset();
+      apns.reset();
+    },
     expectStoppedEverywhere(devices, endedAt) {
       for (const device of devices) {
         const pushes = pushesTo(device);

@@ -56,8 +56,7 @@ beforeAll(async () => {
 });
 beforeEach(async () => {
   await firestore.clear();
-  push.fcm.reset();
-  push.apns.reset();
+  push.reset();
   await seedResident(db, "resident", [ANDROID, IPHONE]);
   await db.doc(`bmxUsers/${BMX_USER}`).set({ uids: ["resident"] });
 });

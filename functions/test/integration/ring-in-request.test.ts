@@ -40,8 +40,7 @@ beforeAll(async () => {
 });
 beforeEach(async () => {
   await firestore.clear();
-  push.fcm.reset();
-  push.apns.reset();
+  push.reset();
   await db.doc(`webhookRegistrations/${hashSecret(SECRET)}`).set({
     uid: "alice",
     tenantId: "tenant-1",
@@ -107,8 +106,7 @@ describe("ring and stop in the webhook's request", () => {
 
   it("ends ringing on every device whichever of a create and its status lands first", async () => {
     for (let i = 0; i < 10; i++) {
-      push.fcm.reset();
-      push.apns.reset();
+      push.reset();
       const body = createBody({ user: { id: BMX_USER } });
       const answers = await Promise.all([post(body), post(statusBody(body, "connecting_sip"))]);
       expect(answers.map((a) => a.status)).toEqual([200, 200]);

@@ -10,7 +10,6 @@ const firestore = testFirestore(isolatedProjectId(__filename));
 const db = firestore.db;
 let push: PushHarness;
 
-
 const deviceDoc = async (uid: string, deviceId: string) => (await db.doc(`users/${uid}/devices/${deviceId}`).get()).data();
 
 beforeAll(async () => {
@@ -18,8 +17,7 @@ beforeAll(async () => {
 });
 beforeEach(async () => {
   await firestore.clear();
-  push.fcm.reset();
-  push.apns.reset();
+  push.reset();
 });
 afterAll(async () => {
   await push.close();
@@ -348,8 +346,7 @@ describe("stop", () => {
     await seedResident(db, "alice", devices);
     const guid = await seedRingingCall(db, ["alice"]);
     await ringCall(guid, push.deps(db));
-    push.fcm.reset();
-    push.apns.reset();
+    push.reset();
     return guid;
   }
 
