@@ -5,6 +5,9 @@ import { ApnsFake } from "../fakes/apns-fake";
 import { FcmFake } from "../fakes/fcm-fake";
 import { TEST_APNS } from "../fakes/tls";
 import { isolatedProjectId, testFirestore, waitFor } from "../helpers/emulators";
+import { handleWebhook } from "../../src/webhook/webhook-service";
+import { createBody } from "../helpers/butterflymx-payloads";
+import { frozen } from "../helpers/failures";
 import { ANDROID, configureAsEmulated, endCall, IPHONE, seedResident, seedRingingCall, storedCall } from "../helpers/fixtures";
 
 /**
@@ -113,4 +116,30 @@ describe("onCallUpdated (wrapped)", () => {
     expect(fcm.for(ANDROID.fcmToken).map((r) => r.message.data?.type)).toEqual(["call.ring"]);
     expect((await storedCall(db, guid)).delivery).toMatchObject({ state: "rung", devices: 2, recipients: { alice: "rung", bob: "rung" } });
   });
+});
+
+describe("the net behind the webhook (wrapped)", () => {
+  it("rings what a webhook that died right after its claim left, once the claim's lease expires", async () => {
+    const operatorSecret = "operator-secret-for-the-wrapped-net-0123456789";
+    await seedResident(db, "alice", [ANDROID, IPHONE]);
+    await db.doc("bmxUsers/777").set({ uids: ["alice"] });
+    const body = createBody({ user: { id: 777 } });
+    const guid = body.guid as string;
+    const { runtimePushDeps } = await import("../../src/calls/push-deps");
+    const answer = await handleWebhook(
+      { method: "POST", path: `/${operatorSecret}`, contentType: "application/json", rawBody: Buffer.from(JSON.stringify(body)) },
+      { db, operatorSecret, retentionDays: 30, now: Date.now, pushes: { ...runtimePushDeps(), db: frozen(db) }, firestoreBudgetMs: 1_000 },
+    );
+    expect(answer.status).toBe(200);
+    // The create's own event: the webhook's claim on it, nothing rung.
+    const created = await snapshot(guid);
+    expect(created.get("delivery.state")).toBe("ringing");
+    expect(created.get("delivery.ringLease.until")).toBeDefined();
+    expect(fcm.requests).toHaveLength(0);
+
+    await fft.wrap(triggers.onCallCreated)({ data: created, params: { guid } });
+    expect(fcm.for(ANDROID.fcmToken).map((r) => r.message.data?.type)).toEqual(["call.ring"]);
+    expect(apns.for(IPHONE.voipToken)).toHaveLength(1);
+    expect((await storedCall(db, guid)).delivery).toMatchObject({ state: "rung", devices: 2, sent: 2 });
+  }, 30_000);
 });
