@@ -35,16 +35,15 @@ export interface StopOptions {
  * Ends the ringing everywhere once a call leaves `ringing`: claims the stop (or holds the webhook's claim), then tells
  * each device the ring recorded (never with a VoIP push); when a ring died before recording, every current device of
  * the recipients. Devices the ring records later are stopped by the ring itself. The records and the devices are read
- * alongside the claim's write (see `claimStop`); if those reads fail, the claim is given back, so that a trigger (or
+ * alongside the claim's write (see `claimStop`); if those reads fail, the claim's lease lapses, so that a trigger (or
  * its retry) stops the call. A stop that died holding its claim is taken over once its lease expires.
  */
 export async function stopCall(guid: string, deps: PushDeps, options: StopOptions = {}): Promise<{ stopped: number } | { skipped: string }> {
   const { db } = deps;
+  const claiming = (current?: SeenCall) => claimStop(db, guid, { now: deps.now(), seen: current, prepare: (call, allDevices) => stopTargets(db, call, allDevices) });
   const claim: StopClaim<StopTarget[]> = options.claimed
     ? { kind: "stop", ...options.claimed }
-    : await claimWaiting({ kind: "stop", guid, clock: deps, whenHeld: "wait", seen: options.seen }, (current) =>
-      claimStop(db, guid, { now: deps.now(), seen: current, prepare: (call, allDevices) => stopTargets(db, call, allDevices) }),
-    );
+    : await claimWaiting({ kind: "stop", guid, clock: deps, whenHeld: "wait", seen: options.seen }, claiming);
   if (claim.kind !== "stop") {
     const reason = claim.kind === "skip" ? claim.reason : "stop_in_progress";
     logs.stopSkipped({ guid, reason });
