@@ -96,6 +96,13 @@ export const logs = {
   tokenPruned(fields: { guid: string; uid: string; deviceId: string; kind: string; result: string; errorCode?: string }) {
     logger.info("dead push token pruned", fields);
   },
+  /**
+   * A callable failed for a reason we did not foresee: error level, with the id its caller was given (`internal`,
+   * `details.errorId`), so that support can find the line.
+   */
+  callableFailed(fields: { function: string; uid?: string; errorId: string }, error: unknown) {
+    logger.error("callable failed unexpectedly", { ...fields, error: errorSummary(error) });
+  },
   triggerFailed(fields: { guid: string; trigger: string }, error: unknown) {
     logger.error("trigger failed", { ...fields, error: errorSummary(error) });
   },

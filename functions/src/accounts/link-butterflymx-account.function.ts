@@ -14,6 +14,6 @@ export const linkButterflyMxAccount = onCall({ region: REGION, secrets: [BUTTERF
   try {
     return await linkAccount(deps, uid, input);
   } catch (error) {
-    throw toHttpsError(error);
+    throw toHttpsError(error, { function: "linkButterflyMxAccount", uid });
   }
 });

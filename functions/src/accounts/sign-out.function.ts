@@ -12,6 +12,6 @@ export const signOut = onCall({ region: REGION }, async (request) => {
   try {
     return await unregisterDevice(firestore(), uid, deviceId);
   } catch (error) {
-    throw toHttpsError(error);
+    throw toHttpsError(error, { function: "signOut", uid });
   }
 });

@@ -13,6 +13,6 @@ export const unlinkButterflyMxAccount = onCall({ region: REGION, secrets: [BUTTE
   try {
     return await unlinkAccount(deps, uid);
   } catch (error) {
-    throw toHttpsError(error);
+    throw toHttpsError(error, { function: "unlinkButterflyMxAccount", uid });
   }
 });

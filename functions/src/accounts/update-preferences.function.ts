@@ -12,6 +12,6 @@ export const updatePreferences = onCall({ region: REGION, secrets: [BUTTERFLYMX_
   try {
     return await update(runtimeAccountDeps(request.rawRequest.get("host")), uid, input);
   } catch (error) {
-    throw toHttpsError(error);
+    throw toHttpsError(error, { function: "updatePreferences", uid });
   }
 });

@@ -13,6 +13,6 @@ export const acknowledgeDelivery = onCall({ region: REGION }, async (request) =>
   try {
     return await acknowledge(firestore(), uid, input, Timestamp.now());
   } catch (error) {
-    throw toHttpsError(error);
+    throw toHttpsError(error, { function: "acknowledgeDelivery", uid });
   }
 });

@@ -16,6 +16,6 @@ export const registerDevice = onCall({ region: REGION }, async (request) => {
       defaults: { apnsEnvironment: APNS_ENVIRONMENT.value() === "sandbox" ? "sandbox" : "production", bundleId: APNS_BUNDLE_ID.value() },
     });
   } catch (error) {
-    throw toHttpsError(error);
+    throw toHttpsError(error, { function: "registerDevice", uid });
   }
 });

@@ -12,6 +12,6 @@ export const unregisterDevice = onCall({ region: REGION }, async (request) => {
   try {
     return await unregister(firestore(), uid, deviceId);
   } catch (error) {
-    throw toHttpsError(error);
+    throw toHttpsError(error, { function: "unregisterDevice", uid });
   }
 });

@@ -12,6 +12,6 @@ export const releaseDoor = onCall({ region: REGION, secrets: [BUTTERFLYMX_CLIENT
   try {
     return await release(runtimeDoorDeps(), uid, input);
   } catch (error) {
-    throw toHttpsError(error);
+    throw toHttpsError(error, { function: "releaseDoor", uid });
   }
 });

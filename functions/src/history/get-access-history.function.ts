@@ -12,6 +12,6 @@ export const getAccessHistory = onCall({ region: REGION, secrets: [BUTTERFLYMX_C
   try {
     return await accessHistory(runtimeHistoryDeps(), uid, query);
   } catch (error) {
-    throw toHttpsError(error);
+    throw toHttpsError(error, { function: "getAccessHistory", uid });
   }
 });

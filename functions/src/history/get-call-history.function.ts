@@ -12,6 +12,6 @@ export const getCallHistory = onCall({ region: REGION, secrets: [BUTTERFLYMX_CLI
   try {
     return await callHistory(runtimeHistoryDeps(), uid, query);
   } catch (error) {
-    throw toHttpsError(error);
+    throw toHttpsError(error, { function: "getCallHistory", uid });
   }
 });

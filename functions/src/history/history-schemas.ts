@@ -3,8 +3,24 @@ import { z } from "zod";
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 50;
 
+/**
+ * The instants a history filter or cursor may name: what Firestore can store (years 1 to 9999), less a day at each end
+ * for the matching window the access history adds. Beyond them a query could not be built.
+ */
+export const EARLIEST_MS = -62_135_596_800_000 + 86_400_000;
+export const LATEST_MS = 253_402_300_799_999 - 86_400_000;
+const RANGE = `must be between ${new Date(EARLIEST_MS).toISOString()} and ${new Date(LATEST_MS).toISOString()}`;
+
+/** Whether an instant (ms since the epoch) is one a history filter or cursor may name. */
+export function inHistoryRange(at: number): boolean {
+  return at >= EARLIEST_MS && at <= LATEST_MS;
+}
+
 const date = (name: string) =>
-  z.iso.datetime({ offset: true, error: `must be an ISO 8601 date-time with a time zone, e.g. 2026-11-28T12:00:00Z (${name})` }).transform((text) => Date.parse(text));
+  z.iso
+    .datetime({ offset: true, error: `must be an ISO 8601 date-time with a time zone, e.g. 2026-11-28T12:00:00Z (${name})` })
+    .transform((text) => Date.parse(text))
+    .refine(inHistoryRange, RANGE);
 
 /**
  * `getCallHistory` / `getAccessHistory` input. Dates are checked here: ButterflyMX answers a malformed date filter

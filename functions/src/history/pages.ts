@@ -1,5 +1,5 @@
 import { InvalidInput } from "../shared/errors";
-import { DEFAULT_LIMIT, HistoryQuery } from "./history-schemas";
+import { DEFAULT_LIMIT, HistoryQuery, inHistoryRange } from "./history-schemas";
 
 /**
  * Where a history page ended: the last entry returned, by time and key. The next page starts strictly after it in
@@ -18,7 +18,7 @@ export function encodeCursor(boundary: Boundary): string {
 export function decodeCursor(cursor: string): Boundary {
   try {
     const [at, key] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown[];
-    if (typeof at === "number" && Number.isFinite(at) && typeof key === "string" && key.length > 0) return { at, key };
+    if (typeof at === "number" && inHistoryRange(at) && typeof key === "string" && key.length > 0) return { at, key };
   } catch {
     // reported below
   }

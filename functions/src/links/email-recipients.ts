@@ -10,7 +10,9 @@ export async function verifiedUidsForEmail(email: string, auth: Auth = defaultAu
     const user = await auth.getUserByEmail(email);
     return user.emailVerified && !user.disabled ? [user.uid] : [];
   } catch (error) {
-    if ((error as { code?: string }).code === "auth/user-not-found") return [];
+    // No account has an address Firebase Auth refuses to look up: like an unknown address, nobody to ring.
+    const code = (error as { code?: string }).code;
+    if (code === "auth/user-not-found" || code === "auth/invalid-email") return [];
     throw error;
   }
 }

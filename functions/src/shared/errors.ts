@@ -1,5 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { FunctionsErrorCode, HttpsError } from "firebase-functions/v2/https";
 import { z } from "zod";
+import { logs } from "../logs";
 import { fieldProblems, missingIsRequired } from "./field-problems";
 
 /** A caller's input is wrong; `field` names it (dot path). Becomes `invalid-argument`. */
@@ -73,8 +75,17 @@ export function requireUid(auth: { uid: string } | undefined): string {
   return auth.uid;
 }
 
-/** Domain errors to HttpsError, in one place; anything unexpected is `internal` without its details. */
-export function toHttpsError(error: unknown): HttpsError {
+/** Which callable failed, and for whom: what the log line of an unexpected failure names. */
+export interface CallableContext {
+  function: string;
+  uid?: string;
+}
+
+/**
+ * Domain errors to HttpsError, in one place. Anything unexpected is `internal` without its details, logged at error
+ * level with an error id that the answer carries (`details.errorId`) for support to find.
+ */
+export function toHttpsError(error: unknown, context: CallableContext): HttpsError {
   if (error instanceof HttpsError) return error;
   if (error instanceof InvalidInput) {
     return new HttpsError("invalid-argument", error.message, { fields: [{ field: error.field, message: error.problem }] });
@@ -87,7 +98,9 @@ export function toHttpsError(error: unknown): HttpsError {
     const { code, message, details } = error.callableAnswer();
     return new HttpsError(code, message, details);
   }
-  return new HttpsError("internal", "Something went wrong on our side; try again.");
+  const errorId = randomUUID();
+  logs.callableFailed({ ...context, errorId }, error);
+  return new HttpsError("internal", `Something went wrong on our side; try again. If it persists, quote error id ${errorId}.`, { errorId });
 }
 
 /** An answer given before, given again (an idempotent request repeated with its key). */

@@ -13,6 +13,6 @@ export const diagnose = onCall({ region: REGION, secrets: [BUTTERFLYMX_CLIENT_SE
   try {
     return await diagnoseResident({ db: firestore(), bmx: runtimeButterflyMx().bmx, now: Date.now }, uid, input);
   } catch (error) {
-    throw toHttpsError(error);
+    throw toHttpsError(error, { function: "diagnose", uid });
   }
 });

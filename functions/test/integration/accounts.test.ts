@@ -396,6 +396,17 @@ describe("building-wide mode: resolving by email", () => {
     }
   });
 
+  it("records an event whose email Firebase Auth refuses as undeliverable and answers 200, as for any unknown resident", async () => {
+    const uidsForEmail = (e: string) => verifiedUidsForEmail(e, auth());
+
+    for (const address of ["not-an-email", "a@b@c"]) {
+      const answer = await post(OPERATOR_SECRET, createBody({ user: { id: 553, email: address } }), { uidsForEmail });
+      expect(answer.status).toBe(200);
+      const call = (await db.doc(`calls/${(answer.body as { guid: string }).guid}`).get()).data()!;
+      expect(call).toMatchObject({ recipients: [], delivery: { state: "undeliverable", reason: "no_recipients" } });
+    }
+  });
+
   it("prefers linked uids over the email", async () => {
     await db.doc("bmxUsers/552").set({ uids: ["linked-user"] });
     const uidsForEmail = jest.fn(async () => ["by-email"]);

@@ -9,7 +9,7 @@ import { PENDING_MS, releaseDoor } from "../../src/doors/door-release-service";
 import { AccessHistoryEntry, accessHistory } from "../../src/history/access-history-service";
 import { callHistory, CallHistoryEntry } from "../../src/history/call-history-service";
 import { historyQuerySchema } from "../../src/history/history-schemas";
-import { AnsweredBefore, NotAllowed, parseInput, PreconditionFailed } from "../../src/shared/errors";
+import { AnsweredBefore, NotAllowed, parseInput, PreconditionFailed, toHttpsError } from "../../src/shared/errors";
 import { ButterflyMxFake } from "../fakes/butterflymx-fake";
 import { useFeatureFakes } from "../helpers/feature-fakes";
 import { accountDeps, resident, signInAtButterflyMx, tenant } from "../helpers/accounts-harness";
@@ -284,6 +284,23 @@ describe("getCallHistory", () => {
       expect(() => parseInput(historyQuerySchema, data)).toThrow(message);
     }
     await expect(callHistory(historyDeps(), "ida", { cursor: "not-a-cursor" })).rejects.toThrow("cursor must be a cursor this function returned");
+  });
+
+  it("refuses dates and cursors Firestore cannot store, naming the field, in both histories (never an internal error)", async () => {
+    await linked("ivo", "819", { accessPoints: ["842395203"] });
+    for (const [data, field] of [
+      [{ from: "0000-01-01T00:00:00Z" }, "from"],
+      [{ to: "9999-12-31T23:59:30Z" }, "to"],
+    ] as const) {
+      expect(() => parseInput(historyQuerySchema, data)).toThrow(expect.objectContaining({ code: "invalid-argument", message: expect.stringContaining(`${field} must be between`) }));
+    }
+    for (const at of [1e20, -1e20, 253_402_300_799_999]) {
+      const cursor = Buffer.from(JSON.stringify([at, "x"]), "utf8").toString("base64url");
+      for (const list of [callHistory, accessHistory]) {
+        const refused = await list(historyDeps(), "ivo", { cursor }).catch((error: unknown) => toHttpsError(error, { function: "history", uid: "ivo" }));
+        expect(refused).toMatchObject({ code: "invalid-argument", message: expect.stringContaining("cursor must be a cursor this function returned") });
+      }
+    }
   });
 
   it("lists our own calls and says the list is partial when ButterflyMX is down", async () => {

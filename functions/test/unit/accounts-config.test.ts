@@ -7,6 +7,10 @@ import { BmxError } from "../../src/butterflymx/butterflymx-errors";
 import { bmxEndpoints, runtimeBmxEndpoints } from "../../src/butterflymx/butterflymx-hosts";
 import { Conflict, LimitReached, NotAllowed, parseInput, PreconditionFailed, toHttpsError } from "../../src/shared/errors";
 import { newWebhookSecret, secretInUrl, webhookUrl } from "../../src/links/webhook-secrets";
+import { captureLogs } from "../helpers/log-capture";
+
+/** The callable an unexpected error is reported for. */
+const CONTEXT = { function: "getCallHistory", uid: "alice" };
 
 describe("ButterflyMX hosts", () => {
   it("routes production by region and sandbox to its one host", () => {
@@ -89,19 +93,31 @@ describe("ButterflyMX and domain errors as HttpsError", () => {
     ["timeout", "unavailable"],
     ["bad_response", "unavailable"],
   ] as const)("%s → %s, naming the operation and no token", (kind, code) => {
-    const error = toHttpsError(new BmxError(kind, "GET /v3/me", "details", 500));
+    const error = toHttpsError(new BmxError(kind, "GET /v3/me", "details", 500), CONTEXT);
     expect(error.code).toBe(code);
     expect(error.details).toMatchObject({ butterflymx: { kind, operation: "GET /v3/me" } });
   });
 
+  it("answers an unexpected error internal with an error id, and logs it at error level with the function, the uid and that id", async () => {
+    let error: ReturnType<typeof toHttpsError> | undefined;
+    const logged = await captureLogs(async () => {
+      error = toHttpsError(new TypeError("Cannot read properties of undefined (reading 'x')"), CONTEXT);
+    });
+    const errorId = (error!.details as { errorId: string }).errorId;
+    expect(error).toMatchObject({ code: "internal", message: expect.stringContaining(errorId) });
+    expect(errorId).toMatch(/^[0-9a-f-]{36}$/);
+    const line = JSON.parse(logged.split("\n").find((l) => l.includes(errorId))!);
+    expect(line).toMatchObject({ severity: "ERROR", function: "getCallHistory", uid: "alice", errorId, error: { name: "TypeError" } });
+  });
+
   it("maps a link conflict to already-exists", () => {
-    expect(toHttpsError(new Conflict("linked elsewhere")).code).toBe("already-exists");
+    expect(toHttpsError(new Conflict("linked elsewhere"), CONTEXT).code).toBe("already-exists");
   });
 
   it("maps a reached limit to resource-exhausted and missing configuration to failed-precondition, with their messages", () => {
-    expect(toHttpsError(new LimitReached("too many devices"))).toMatchObject({ code: "resource-exhausted", message: "too many devices" });
-    expect(toHttpsError(new PreconditionFailed("no redirect URIs"))).toMatchObject({ code: "failed-precondition", message: "no redirect URIs" });
-    expect(toHttpsError(new NotAllowed("not a recipient"))).toMatchObject({ code: "permission-denied", message: "not a recipient" });
+    expect(toHttpsError(new LimitReached("too many devices"), CONTEXT)).toMatchObject({ code: "resource-exhausted", message: "too many devices" });
+    expect(toHttpsError(new PreconditionFailed("no redirect URIs"), CONTEXT)).toMatchObject({ code: "failed-precondition", message: "no redirect URIs" });
+    expect(toHttpsError(new NotAllowed("not a recipient"), CONTEXT)).toMatchObject({ code: "permission-denied", message: "not a recipient" });
   });
 });
 

@@ -11,7 +11,8 @@ const LAYERS: string[][] = [
   ["devices"],
   ["push", "links"],
   ["butterflymx"],
-  ["shared", "config.ts", "logs.ts"],
+  ["shared", "config.ts"],
+  ["logs.ts"],
 ];
 
 const SRC = join(__dirname, "..", "..", "src");
