@@ -1,7 +1,8 @@
 import { BmxError } from "../butterflymx/butterflymx-errors";
-import { Preferences, userRef } from "../devices/user-profile";
+import { deletedUserRef, Preferences, userRef } from "../devices/user-profile";
 import { GrantSession } from "../links/grant-store";
 import { logs } from "../logs";
+import { AccountDeleted } from "../shared/errors";
 import { AccountDeps } from "./account-deps";
 import { UpdatePreferencesInput } from "./preference-schemas";
 
@@ -26,7 +27,13 @@ export async function updatePreferences(deps: AccountDeps, uid: string, input: U
     ...(input.doNotDisturb !== undefined ? { doNotDisturb: input.doNotDisturb } : {}),
     ...(input.contactPreference !== undefined ? { contactPreference: input.contactPreference } : {}),
   };
-  const [user] = await Promise.all([ref.get(), ref.set({ preferences: change }, { merge: true })]);
+  // In one transaction with the account's tombstone: a deleted user's still-valid token must not bring it back.
+  const user = await db.runTransaction(async (tx) => {
+    const [deleted, current] = await Promise.all([tx.get(deletedUserRef(db, uid)), tx.get(ref)]);
+    if (deleted.exists) throw new AccountDeleted();
+    tx.set(ref, { preferences: change }, { merge: true });
+    return current;
+  });
   const preferences: Preferences = { ...((user.get("preferences") as Preferences | undefined) ?? {}), ...change };
   const tenants = ((user.get("butterflymx.tenants") as Array<{ id?: unknown }> | undefined) ?? []).map((t) => t.id).filter((id): id is string => typeof id === "string");
   const session = tenants.length > 0 ? await GrantSession.open(db, deps.bmx, uid, { now: deps.now }) : undefined;

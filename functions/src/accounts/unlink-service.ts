@@ -1,14 +1,15 @@
-import { FieldPath, FieldValue, Firestore } from "firebase-admin/firestore";
+import { FieldPath, FieldValue, Firestore, Timestamp } from "firebase-admin/firestore";
 import { CALLS } from "../calls/call-repository";
 import { deviceRecordsOf } from "../calls/device-records";
 import { devicesRef } from "../devices/device-registry";
-import { userRef } from "../devices/user-profile";
+import { DELETED_USER_DAYS, deletedUserRef, userRef } from "../devices/user-profile";
 import { accessLogsOf } from "../doors/access-logs";
 import { bmxUserRef, removeUid } from "../links/bmx-users";
 import { grantRef, GrantSession } from "../links/grant-store";
 import { readRegistration, registrationsOf } from "../links/registrations";
 import { logs } from "../logs";
 import { mapWithConcurrency } from "../shared/concurrency";
+import { ifUnchanged } from "../shared/firebase";
 import { AccountDeps } from "./account-deps";
 import { deleteIntegrationQuietly, revokeQuietly } from "./link-service";
 
@@ -93,6 +94,9 @@ export interface DeletionResult extends UnlinkResult {
  */
 export async function deleteUserData(deps: AccountDeps, uid: string): Promise<DeletionResult> {
   const { db } = deps;
+  // First, so that a still-valid ID token of this user can write nothing from now on (see deletedUserRef).
+  const now = deps.now();
+  await deletedUserRef(db, uid).set({ deletedAt: Timestamp.fromMillis(now), expireAt: Timestamp.fromMillis(now + DELETED_USER_DAYS * 86_400_000) });
   const unlinked = await unlinkAccount(deps, uid);
   let callsDeleted = 0;
   let callsLeft = 0;
@@ -109,9 +113,21 @@ export async function deleteUserData(deps: AccountDeps, uid: string): Promise<De
       const records = await deviceRecordsOf(call.ref).where("uid", "==", uid).get();
       const batch = db.batch();
       for (const record of records.docs) batch.delete(record.ref);
-      batch.update(call.ref, "recipients", FieldValue.arrayRemove(uid), new FieldPath("delivery", "recipients", uid), FieldValue.delete());
-      await batch.commit();
-      callsLeft++;
+      // Every trace of the uid on a call the others keep; on the version read, so that a door release by someone
+      // else landing meanwhile keeps its `by` (a call that changed is found again by the next page).
+      const openedTheDoor = call.get("doorRelease.by") === uid;
+      batch.update(
+        call.ref,
+        "recipients",
+        FieldValue.arrayRemove(uid),
+        new FieldPath("delivery", "recipients", uid),
+        FieldValue.delete(),
+        new FieldPath("delivery", "recipientDevices", uid),
+        FieldValue.delete(),
+        ...(openedTheDoor ? [new FieldPath("doorRelease", "by"), FieldValue.delete()] : []),
+        { lastUpdateTime: call.updateTime },
+      );
+      if (await ifUnchanged(batch.commit())) callsLeft++;
     });
   }
   await deleteWhere(db, accessLogsOf(db, uid));

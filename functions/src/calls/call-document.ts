@@ -101,8 +101,8 @@ export interface CallDocument {
 export interface DoorReleaseMark {
   requestedAt: Timestamp;
   result: "pending" | "released" | "refused" | "failed" | "unknown";
-  /** The recipient who asked. */
-  by: string;
+  /** The recipient who asked; removed with their account when it is deleted (the others keep the call). */
+  by?: string;
 }
 
 /** Distinct events a call remembers; ButterflyMX sends a handful, so the cap only bounds abuse. */

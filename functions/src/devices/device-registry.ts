@@ -1,6 +1,6 @@
 import { CollectionReference, DocumentData, DocumentReference, DocumentSnapshot, FieldValue, Firestore, Timestamp } from "firebase-admin/firestore";
-import { Conflict, InvalidInput, LimitReached } from "../shared/errors";
-import { userRef } from "./user-profile";
+import { AccountDeleted, Conflict, InvalidInput, LimitReached } from "../shared/errors";
+import { deletedUserRef, userRef } from "./user-profile";
 
 /**
  * `users/{uid}/devices/{deviceId}`: one install of the app and its push tokens. Written by `registerDevice`,
@@ -67,13 +67,15 @@ export async function registerDevice(
   const devices = db.collectionGroup(DEVICES);
   const presented = new Set([input.fcmToken, input.voipToken].filter((token): token is string => Boolean(token)));
   return db.runTransaction(async (tx) => {
-    const [own, mine, sameId, ...sameToken] = await Promise.all([
+    const [deleted, own, mine, sameId, ...sameToken] = await Promise.all([
+      tx.get(deletedUserRef(db, uid)),
       tx.get(ref),
       tx.get(devicesRef(db, uid)),
       tx.get(devices.where("deviceId", "==", input.deviceId)),
       ...(input.fcmToken ? [tx.get(devices.where("fcmToken", "==", input.fcmToken))] : []),
       ...(input.voipToken ? [tx.get(devices.where("voipToken", "==", input.voipToken))] : []),
     ]);
+    if (deleted.exists) throw new AccountDeleted();
     const others = new Map<string, DocumentReference>();
     for (const doc of sameId.docs) {
       if (doc.ref.path === ref.path) continue;

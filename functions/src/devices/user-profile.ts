@@ -35,6 +35,20 @@ export function userRef(db: Firestore, uid: string): DocumentReference {
   return db.collection(USERS).doc(uid);
 }
 
+/**
+ * `deletedUsers/{uid}`: a deleted account's tombstone, server only, written before its data goes. A deleted user's ID
+ * token stays valid for up to an hour: the writers of `users/{uid}` read the tombstone in the same transaction as
+ * their write and refuse, so that nothing brings the account back. It expires (TTL) after DELETED_USER_DAYS.
+ */
+export const DELETED_USERS = "deletedUsers";
+
+/** Far longer than an ID token lives (one hour). */
+export const DELETED_USER_DAYS = 7;
+
+export function deletedUserRef(db: Firestore, uid: string): DocumentReference {
+  return db.collection(DELETED_USERS).doc(uid);
+}
+
 export function isContactPreference(value: unknown): value is ContactPreference {
   return (CONTACT_PREFERENCES as readonly unknown[]).includes(value);
 }

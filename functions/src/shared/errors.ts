@@ -42,6 +42,14 @@ export class PreconditionFailed extends Error {
   }
 }
 
+/** The caller's account was deleted, though their ID token is still valid. Becomes `unauthenticated`. */
+export class AccountDeleted extends Error {
+  constructor() {
+    super("This account was deleted; sign in again with an account that exists.");
+    this.name = "AccountDeleted";
+  }
+}
+
 /** The caller may not act on what they named (another user's call or tenancy). Becomes `permission-denied`. */
 export class NotAllowed extends Error {
   constructor(message: string) {
@@ -94,6 +102,7 @@ export function toHttpsError(error: unknown, context: CallableContext): HttpsErr
   if (error instanceof LimitReached) return new HttpsError("resource-exhausted", error.message);
   if (error instanceof PreconditionFailed) return new HttpsError("failed-precondition", error.message);
   if (error instanceof NotAllowed) return new HttpsError("permission-denied", error.message);
+  if (error instanceof AccountDeleted) return new HttpsError("unauthenticated", error.message);
   if (isAnswerable(error)) {
     const { code, message, details } = error.callableAnswer();
     return new HttpsError(code, message, details);

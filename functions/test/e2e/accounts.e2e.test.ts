@@ -170,5 +170,13 @@ describe("onUserDeleted", () => {
     expect((await db.doc("bmxUsers/7002").get()).exists).toBe(false);
     expect((await db.collection("webhookRegistrations").where("uid", "==", app.uid).get()).empty).toBe(true);
     expect(bmx.integrationsOf({ kind: "tenant", id: "t-e2e-2" })).toEqual([]);
+
+    // The deleted user's ID token is still valid for up to an hour: it must bring nothing back.
+    const registered = await callFunction("registerDevice", { deviceId: "late-pixel", platform: "android", fcmToken: "fcm-e2e-deleted-0001" }, app.idToken);
+    expect(registered).toMatchObject({ status: 401, body: { error: { status: "UNAUTHENTICATED", message: expect.stringContaining("deleted") } } });
+    const preferences = await callFunction("updatePreferences", { doNotDisturb: true }, app.idToken);
+    expect(preferences).toMatchObject({ status: 401, body: { error: { status: "UNAUTHENTICATED" } } });
+    expect((await db.doc(`users/${app.uid}`).get()).exists).toBe(false);
+    expect((await db.collection(`users/${app.uid}/devices`).get()).empty).toBe(true);
   });
 });

@@ -1,13 +1,14 @@
 import { Timestamp } from "firebase-admin/firestore";
 import { getAuth } from "firebase-admin/auth";
 import { linkAccount } from "../../src/accounts/link-service";
+import { updatePreferences } from "../../src/accounts/preferences-service";
 import { AccountDeps } from "../../src/accounts/account-deps";
 import { GrantSession } from "../../src/links/grant-store";
 import { deleteUserData, unlinkAccount } from "../../src/accounts/unlink-service";
 import { registerDevice } from "../../src/devices/device-registry";
 import { verifiedUidsForEmail } from "../../src/links/email-recipients";
 import { BmxError } from "../../src/butterflymx/butterflymx-errors";
-import { Conflict, InvalidInput, PreconditionFailed } from "../../src/shared/errors";
+import { AccountDeleted, Conflict, InvalidInput, PreconditionFailed, toHttpsError } from "../../src/shared/errors";
 import { hashSecret } from "../../src/links/webhook-secrets";
 import { handleWebhook, WebhookDeps } from "../../src/webhook/webhook-service";
 import { ButterflyMxFake } from "../fakes/butterflymx-fake";
@@ -342,13 +343,19 @@ describe("unlinkAccount", () => {
 });
 
 describe("deleteUserData", () => {
-  it("removes the link, devices, access logs and the user from calls; idempotent", async () => {
+  it("removes the link, devices, access logs and every trace of the user on the calls others keep; idempotent", async () => {
     fake.addUser(resident("540"));
     await linkAccount(deps(), "rosa", signInAtButterflyMx(fake, "540"));
     await registerDevice(db, "rosa", { deviceId: "iphone", platform: "ios", fcmToken: "fcm-token-rosa-000001" }, { now: Timestamp.now(), defaults: { apnsEnvironment: "production", bundleId: "com.example.intercom" } });
     await db.doc("calls/alone").set({ recipients: ["rosa"], status: "missed" });
     await db.doc("calls/alone/deliveries/iphone").set({ uid: "rosa" });
-    await db.doc("calls/shared").set({ recipients: ["rosa", "sam"], status: "answered", delivery: { state: "rung", recipients: { rosa: "rung", sam: "rung" } } });
+    const opened = Timestamp.now();
+    await db.doc("calls/shared").set({
+      recipients: ["rosa", "sam"],
+      status: "answered",
+      delivery: { state: "rung", recipients: { rosa: "rung", sam: "rung" }, recipientDevices: { rosa: { devices: 1, sent: 1 }, sam: { devices: 1, sent: 1 } } },
+      doorRelease: { requestedAt: opened, result: "released", by: "rosa" },
+    });
     await db.doc("calls/shared/deliveries/iphone").set({ uid: "rosa" });
     await db.doc("calls/shared/deliveries/sams-phone").set({ uid: "sam" });
     await db.doc("calls/other").set({ recipients: ["sam"], status: "missed" });
@@ -359,7 +366,13 @@ describe("deleteUserData", () => {
 
     expect(result).toMatchObject({ wasLinked: true, integrationsDeleted: 1, devicesRemoved: 1, callsDeleted: 1, callsLeft: 1 });
     expect(await snapshotDatabase(db)).toEqual({
-      "calls/shared": { recipients: ["sam"], status: "answered", delivery: { state: "rung", recipients: { sam: "rung" } } },
+      "calls/shared": {
+        recipients: ["sam"],
+        status: "answered",
+        delivery: { state: "rung", recipients: { sam: "rung" }, recipientDevices: { sam: { devices: 1, sent: 1 } } },
+        doorRelease: { requestedAt: opened, result: "released" },
+      },
+      "deletedUsers/rosa": { deletedAt: expect.any(Timestamp), expireAt: expect.any(Timestamp) },
       "calls/shared/deliveries/sams-phone": { uid: "sam" },
       "calls/other": { recipients: ["sam"], status: "missed" },
       "accessLogs/a2": { uid: "sam" },
@@ -368,6 +381,17 @@ describe("deleteUserData", () => {
     expect(fake.liveGrants("540")).toEqual([]);
 
     await expect(deleteUserData(deps(), "rosa")).resolves.toMatchObject({ wasLinked: false, callsDeleted: 0, callsLeft: 0 });
+  });
+
+  it("refuses the writes of a deleted user's still-valid token: no device, no preferences, no profile comes back", async () => {
+    await registerDevice(db, "tia", { deviceId: "pixel", platform: "android", fcmToken: "fcm-token-tia-0000001" }, { now: Timestamp.now(), defaults: { apnsEnvironment: "production", bundleId: "com.example.intercom" } });
+    await deleteUserData(deps(), "tia");
+
+    const register = registerDevice(db, "tia", { deviceId: "pixel", platform: "android", fcmToken: "fcm-token-tia-0000002" }, { now: Timestamp.now(), defaults: { apnsEnvironment: "production", bundleId: "com.example.intercom" } });
+    await expect(register.catch((error: unknown) => toHttpsError(error, { function: "registerDevice", uid: "tia" }))).resolves.toMatchObject({ code: "unauthenticated", message: expect.stringContaining("deleted") });
+    await expect(updatePreferences(deps(), "tia", { doNotDisturb: true })).rejects.toThrow(AccountDeleted);
+    const left = Object.keys(await snapshotDatabase(db)).filter((path) => path.startsWith("users/tia"));
+    expect(left).toEqual([]);
   });
 });
 

@@ -43,7 +43,7 @@ afterAll(async () => {
 });
 
 describe("onUserDeleted (wrapped)", () => {
-  it("deletes everything keyed by the uid, at ButterflyMX too, and is idempotent", async () => {
+  it("deletes everything keyed by the uid, at ButterflyMX too, leaving only its tombstone, and is idempotent", async () => {
     fake.addUser(resident("601"));
     await linkAccount(accountDeps(db, fake), "gone", signInAtButterflyMx(fake, "601"));
     await db.doc("users/gone/devices/pixel").set({ uid: "gone", platform: "android", fcmToken: "fcm-token-gone-0001" });
@@ -53,12 +53,13 @@ describe("onUserDeleted (wrapped)", () => {
 
     await wrapped(user);
 
-    expect(await snapshotDatabase(db)).toEqual({});
+    const tombstone = { "deletedUsers/gone": { deletedAt: expect.any(Timestamp), expireAt: expect.any(Timestamp) } };
+    expect(await snapshotDatabase(db)).toEqual(tombstone);
     expect(fake.integrationsOf({ kind: "tenant", id: "t-601-1" })).toEqual([]);
     expect(fake.liveGrants("601")).toEqual([]);
 
     await wrapped(user);
-    expect(await snapshotDatabase(db)).toEqual({});
+    expect(await snapshotDatabase(db)).toEqual(tombstone);
   });
 });
 
