@@ -2,14 +2,14 @@ import { FieldValue, Timestamp } from "firebase-admin/firestore";
 import { BmxIntegration, BmxProfile, BmxSession, BmxTenant, BmxTokens } from "../butterflymx/butterflymx-client";
 import { BmxError } from "../butterflymx/butterflymx-errors";
 import { BmxRegion } from "../butterflymx/butterflymx-hosts";
-import { ButterflyMxLinkInfo, isContactPreference, userRef } from "../devices/user-profile";
+import { ButterflyMxLinkInfo, deletedUserRef, isContactPreference, userRef } from "../devices/user-profile";
 import { bmxUserRef, otherUids, removeUid, setLinkedUids } from "../links/bmx-users";
 import { grantFields, grantRef, StoredGrant } from "../links/grant-store";
 import { readRegistration, registrationRef, registrationsOf, setRegistration } from "../links/registrations";
 import { hashSecret, newWebhookSecret, secretInUrl, webhookUrl } from "../links/webhook-secrets";
 import { logs } from "../logs";
 import { mapWithConcurrency } from "../shared/concurrency";
-import { Conflict, InvalidInput, PreconditionFailed } from "../shared/errors";
+import { AccountDeleted, Conflict, InvalidInput, PreconditionFailed } from "../shared/errors";
 import { AccountDeps } from "./account-deps";
 import { LinkAccountInput } from "./link-schemas";
 
@@ -48,6 +48,8 @@ const TENANT_CONCURRENCY = 4;
  * deleted and the new tokens revoked, so a failed link leaves no trace and the previous link keeps working.
  */
 export async function linkAccount(deps: AccountDeps, uid: string, input: LinkAccountInput): Promise<LinkResult> {
+  // A deleted account's still-valid token links nothing (checked again in the commit's transaction).
+  if ((await deletedUserRef(deps.db, uid).get()).exists) throw new AccountDeleted();
   if (deps.redirectUris !== "any") {
     if (deps.redirectUris.length === 0) {
       throw new PreconditionFailed("ButterflyMX linking is not configured on this backend: BUTTERFLYMX_REDIRECT_URIS lists no redirect URI.");
@@ -172,12 +174,14 @@ async function commitLink(
   const linksRef = bmxUserRef(db, profile.userId);
   const ownProfile = userRef(db, uid);
   return db.runTransaction(async (tx) => {
-    const [links, user, ownGrant, ownRegistrations] = await Promise.all([
+    const [deleted, links, user, ownGrant, ownRegistrations] = await Promise.all([
+      tx.get(deletedUserRef(db, uid)),
       tx.get(linksRef),
       tx.get(ownProfile),
       tx.get(grantRef(db, uid)),
       tx.get(registrationsOf(db, uid)),
     ]);
+    if (deleted.exists) throw new AccountDeleted();
     const others = otherUids(links.get("uids"), uid);
     if (others.length > 0 && !link.takeOver) throw linkedElsewhere();
     const [otherGrants, otherRegistrations] = await Promise.all([

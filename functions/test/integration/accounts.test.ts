@@ -383,13 +383,16 @@ describe("deleteUserData", () => {
     await expect(deleteUserData(deps(), "rosa")).resolves.toMatchObject({ wasLinked: false, callsDeleted: 0, callsLeft: 0 });
   });
 
-  it("refuses the writes of a deleted user's still-valid token: no device, no preferences, no profile comes back", async () => {
+  it("refuses the writes of a deleted user's still-valid token: no device, no preferences, no link, no profile comes back", async () => {
     await registerDevice(db, "tia", { deviceId: "pixel", platform: "android", fcmToken: "fcm-token-tia-0000001" }, { now: Timestamp.now(), defaults: { apnsEnvironment: "production", bundleId: "com.example.intercom" } });
     await deleteUserData(deps(), "tia");
 
     const register = registerDevice(db, "tia", { deviceId: "pixel", platform: "android", fcmToken: "fcm-token-tia-0000002" }, { now: Timestamp.now(), defaults: { apnsEnvironment: "production", bundleId: "com.example.intercom" } });
     await expect(register.catch((error: unknown) => toHttpsError(error, { function: "registerDevice", uid: "tia" }))).resolves.toMatchObject({ code: "unauthenticated", message: expect.stringContaining("deleted") });
     await expect(updatePreferences(deps(), "tia", { doNotDisturb: true })).rejects.toThrow(AccountDeleted);
+    fake.addUser(resident("541"));
+    await expect(linkAccount(deps(), "tia", signInAtButterflyMx(fake, "541"))).rejects.toThrow(AccountDeleted);
+    expect(fake.integrationsOf({ kind: "tenant", id: "t-541-1" })).toEqual([]);
     const left = Object.keys(await snapshotDatabase(db)).filter((path) => path.startsWith("users/tia"));
     expect(left).toEqual([]);
   });
