@@ -2,7 +2,8 @@
 // deployed). The deployed webhook has CORS off and `pushOutbox` is server-only, so the console's developer panel
 // reaches them here instead: this server posts ButterflyMX deliveries to the webhook through the building-wide
 // (operator) URL and streams the outbox with admin access to the emulators. It listens on loopback, answers only
-// the console's origin, and acts only for a signed-in user (an Auth emulator ID token) who is linked.
+// the console's origin, and acts only for a signed-in user (an Auth emulator ID token) who is linked, on calls of
+// their own ButterflyMX user.
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import { callObject, STATUS_COMMANDS, statusUpdate } from "./butterflymx-deliveries.mjs";
@@ -48,11 +49,16 @@ export async function startDevPanelServer({ port, consoleOrigin, webhookUrl, db,
     reply(response, 404, { error: `no ${request.method} ${path} here: POST /play, GET /outbox` });
   }
 
+  /**
+   * The Auth emulator's ID tokens are unsigned, so a signature proves nothing here: the token must name this project
+   * and be unexpired (verifyIdToken's own checks), and its uid must be a user of the Auth emulator that was not
+   * disabled or signed out since (`checkRevoked`), so that a token made up for any uid is refused.
+   */
   async function signedInUid(header) {
     const token = /^Bearer (.+)$/.exec(header ?? "")?.[1];
     if (!token) return undefined;
     try {
-      return (await step("checking the ID token", auth.verifyIdToken(token))).uid;
+      return (await step("checking the ID token", auth.verifyIdToken(token, true))).uid;
     } catch (error) {
       if (error instanceof StepTimeout) throw error;
       return undefined;
@@ -72,6 +78,12 @@ export async function startDevPanelServer({ port, consoleOrigin, webhookUrl, db,
     const profile = (await step("reading the user's link", db.doc(`users/${uid}`).get())).data();
     const bmxUserId = profile?.butterflymx?.userId;
     if (!bmxUserId) return reply(response, 409, { error: "this account is not linked to ButterflyMX, so no call can reach it (sign in as the demo resident)" });
+    if (command !== "call") {
+      // Only a call of the user's own ButterflyMX user: a status on anyone else's would answer it, and make the player
+      // one of its recipients.
+      const existing = (await step("reading the call", db.doc(`calls/${guid.toLowerCase()}`).get())).data();
+      if (existing?.bmxUserId !== String(bmxUserId)) return reply(response, 404, { error: `no call ${guid} of your ButterflyMX user: play a call first, or select one of yours` });
+    }
     const user = { ...DEMO.call.user, id: Number(bmxUserId) || bmxUserId, email: undefined };
     const call = command === "call" || command === "duplicate" ? callObject(guid, user) : statusUpdate(guid, command === "status" ? status : STATUS_COMMANDS[command], user);
     // ButterflyMX's snapshot field is not documented; the webhook reads `visitor_image_url` among others.

@@ -1,5 +1,6 @@
 // The developer server's refusals (scripts/lib/dev-panel-server.mjs), through real HTTP, inside the emulators:
-// another origin, no or a forged sign-in, and each malformed play, each answered with what is wrong; then a play.
+// another origin, no or a forged sign-in, a made-up token, another user's call, and each malformed play, each
+// answered with what is wrong; then a play.
 const ORIGIN = process.env.DEV_PANEL_ORIGIN;
 const AUTH = process.env.FIREBASE_AUTH_EMULATOR_HOST;
 const CONSOLE = process.env.CONSOLE_URL?.replace(/\/$/, "");
@@ -36,6 +37,46 @@ it("answers the console's origin only", async () => {
 it("acts only for a signed-in user", async () => {
   await expect(play({ command: "call" }, { authorization: "" })).resolves.toEqual({ status: 401, body: { error: expect.stringContaining("sign in first") } });
   await expect(play({ command: "call" }, { authorization: "Bearer not-a-token" })).resolves.toMatchObject({ status: 401 });
+});
+
+/** An unsigned ID token, as the Auth emulator makes them, with these claims over sensible defaults. */
+function madeUpToken(claims: Record<string, unknown>): string {
+  const project = process.env.GCLOUD_PROJECT;
+  const now = Math.floor(Date.now() / 1000);
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const payload = { iss: `https://securetoken.google.com/${project}`, aud: project, auth_time: now, iat: now, exp: now + 3600, ...claims };
+  return `${part({ alg: "none", typ: "JWT" })}.${part(payload)}.`;
+}
+
+it("refuses a made-up token: for a user the Auth emulator does not have, for another project, or expired", async () => {
+  const now = Math.floor(Date.now() / 1000);
+  for (const claims of [
+    { sub: "nobody-such", user_id: "nobody-such" },
+    { sub: "demo-resident", user_id: "demo-resident", aud: "another-project", iss: "https://securetoken.google.com/another-project" },
+    { sub: "demo-resident", user_id: "demo-resident", iat: now - 7200, auth_time: now - 7200, exp: now - 3600 },
+  ]) {
+    await expect(play({ command: "call" }, { authorization: `Bearer ${madeUpToken(claims)}` })).resolves.toEqual({ status: 401, body: { error: expect.stringContaining("sign in first") } });
+  }
+});
+
+it("plays statuses only on calls of the signed-in user's own ButterflyMX user", async () => {
+  const firestore = process.env.FIRESTORE_EMULATOR_HOST;
+  const project = process.env.GCLOUD_PROJECT;
+  const guid = "0d6f9a52-7c1e-4b8a-9f3d-2a1b0c9d8e7f";
+  const path = `http://${firestore}/v1/projects/${project}/databases/(default)/documents/calls/${guid}`;
+  const written = await fetch(path, {
+    method: "PATCH",
+    headers: { "content-type": "application/json", authorization: "Bearer owner" },
+    body: JSON.stringify({ fields: { guid: { stringValue: guid }, bmxUserId: { stringValue: "999" }, status: { stringValue: "ringing" }, recipients: { arrayValue: { values: [{ stringValue: "someone-else" }] } } } }),
+  });
+  expect(written.status).toBe(200);
+
+  for (const guidPlayed of [guid, "1e2d3c4b-5a69-4788-9766-554433221100"]) {
+    await expect(play({ command: "answer", guid: guidPlayed })).resolves.toEqual({ status: 404, body: { error: expect.stringContaining("of your ButterflyMX user") } });
+  }
+  const after = (await (await fetch(path, { headers: { authorization: "Bearer owner" } })).json()) as { fields: Record<string, { stringValue?: string; arrayValue?: { values: unknown[] } }> };
+  expect(after.fields.status.stringValue).toBe("ringing");
+  expect(after.fields.recipients.arrayValue?.values).toEqual([{ stringValue: "someone-else" }]);
 });
 
 it("names what is wrong with a play", async () => {
