@@ -108,13 +108,37 @@ async function checkTarget(deps: DoorDeps, uid: string, input: ReleaseDoorInput)
   const document = call?.data() as CallDocument | undefined;
   // A call the caller did not receive is refused the same way whether it exists or not.
   if (!document?.recipients.includes(uid)) throw new NotAllowed("This call did not ring for you, so you cannot open its door.");
-  const endedAt = document.endedAt?.toMillis();
-  if (endedAt !== undefined && deps.now() > endedAt + deps.releaseWindowMs) {
-    const minutes = Math.round(deps.releaseWindowMs / 60_000);
-    throw new PreconditionFailed(`This call ended more than ${minutes} minute(s) ago: its door can no longer be opened from it.`);
+  if (document.endReason === "reconciled") {
+    throw new PreconditionFailed("This call was found in ButterflyMX's log after it was over and never rang: its door cannot be opened from it.");
   }
-  disabled(tenants.find((t) => t.unitId === document.unit.id));
+  // The door is the one of the caller's own unit: a call naming another unit (a resident can POST to their own
+  // webhook URL) or none (several tenancies) opens nothing.
+  const tenant = tenants.find((t) => t.unitId !== undefined && t.unitId !== "" && t.unitId === document.unit.id);
+  if (!tenant) throw new NotAllowed("This call's unit is not one of your ButterflyMX tenancies, so its door cannot be opened from it.");
+  const openUntil = doorOpenUntil(document, deps.releaseWindowMs);
+  if (deps.now() > openUntil) {
+    const minutes = Math.round(deps.releaseWindowMs / 60_000);
+    throw new PreconditionFailed(`This call ended more than ${minutes} minute(s) ago (or began more than ${MAX_CALL_MS / 60_000} minutes ago): its door can no longer be opened from it.`);
+  }
+  disabled(tenant);
   return { method: "in_call", call: document };
+}
+
+/** However long a conversation goes on, its door opens from the call for at most this long after the visitor called. */
+export const MAX_CALL_MS = 30 * 60_000;
+
+/**
+ * Until when the call's door may open: the window after the call's real end, and never past MAX_CALL_MS after the
+ * visitor called. A ringing call has not ended. An answered call is a conversation until ButterflyMX reports anything
+ * after the answer (its end); answering alone sets `endedAt` (the end of the ringing), not the end of the talk.
+ */
+function doorOpenUntil(call: CallDocument, windowMs: number): number {
+  const cap = call.createdAt.toMillis() + MAX_CALL_MS;
+  if (call.status === "ringing") return cap;
+  const endedAt = call.endedAt?.toMillis() ?? call.updatedAt.toMillis();
+  if (call.status !== "answered") return Math.min(endedAt + windowMs, cap);
+  const after = call.history.find((entry) => entry.at.toMillis() > endedAt);
+  return after ? Math.min(after.at.toMillis() + windowMs, cap) : cap;
 }
 
 type Outcome = { result: ReleaseResult; bmxId?: string; message?: string } | { error: BmxError };

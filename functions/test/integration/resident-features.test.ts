@@ -138,11 +138,43 @@ describe("releaseDoor", () => {
     await expect(notMine).rejects.toThrow(NotAllowed);
     await expect(notMine).rejects.toThrow("did not ring for you");
 
-    await endCall(db, guid, "connecting_sip");
+    await endCall(db, guid, "canceled");
     const later = Date.now() + 301_000;
     const stale = releaseDoor(doorDeps({ now: () => later }), DORA.uid, { requestId: requestId(), callGuid: guid });
     await expect(stale).rejects.toThrow(PreconditionFailed);
     await expect(stale).rejects.toThrow("ended more than 5 minute(s) ago");
+    expect(fake.doorReleases).toEqual([]);
+    expect(await docs("accessLogs")).toEqual([]);
+  });
+
+  it("keeps a conversation's door open while it lasts: from its real end for the window, never past 30 minutes from the call", async () => {
+    await dora();
+    const talking = await callToDora();
+    await endCall(db, talking, "connecting_sip");
+    const at = (minutes: number) => doorDeps({ now: () => Date.now() + minutes * 60_000 });
+    await expect(releaseDoor(at(10), DORA.uid, { requestId: requestId(), callGuid: talking })).resolves.toMatchObject({ result: "released" });
+    await expect(releaseDoor(at(31), DORA.uid, { requestId: requestId(), callGuid: talking })).rejects.toThrow("more than 30 minutes ago");
+
+    // ButterflyMX reports the end after the answer: the window runs from there.
+    const ended = await callToDora();
+    await endCall(db, ended, "connecting_sip");
+    await endCall(db, ended, "canceled");
+    await expect(releaseDoor(at(4), DORA.uid, { requestId: requestId(), callGuid: ended })).resolves.toMatchObject({ result: "released" });
+    await expect(releaseDoor(at(6), DORA.uid, { requestId: requestId(), callGuid: ended })).rejects.toThrow("ended more than 5 minute(s) ago");
+  });
+
+  it("opens no door from a call of another unit, of no unit, or one that never rang (reconciled), before asking ButterflyMX", async () => {
+    await dora();
+    const forged = await seedRingingCall(db, [DORA.uid], { body: createBody({ user: { id: 777 }, unit: { id: "u-somewhere-else", label: "9Z" }, panel: { id: Number(DORA.panelId), name: "Front Door" } }) });
+    // A call recorded for a resident of several tenancies carries no unit id.
+    const noUnit = await callToDora();
+    await db.doc(`calls/${noUnit}`).update({ "unit.id": "" });
+    for (const guid of [forged, noUnit]) {
+      await expect(releaseDoor(doorDeps(), DORA.uid, { requestId: requestId(), callGuid: guid })).rejects.toThrow("not one of your ButterflyMX tenancies");
+    }
+    const reconciled = await callToDora();
+    await db.doc(`calls/${reconciled}`).update({ status: "missed", endReason: "reconciled", endedAt: Timestamp.now(), delivery: { state: "not_rung", reason: "reconciled" } });
+    await expect(releaseDoor(doorDeps(), DORA.uid, { requestId: requestId(), callGuid: reconciled })).rejects.toThrow("never rang");
     expect(fake.doorReleases).toEqual([]);
     expect(await docs("accessLogs")).toEqual([]);
   });
