@@ -12,7 +12,7 @@ function run(command, args, env = process.env) {
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
-const BENCHES = ["cold-load", "ring-latency", "load", "fan-out", "lifecycle-cost", "history"];
+const BENCHES = ["cold-load", "ring-latency", "load", "fan-out", "lifecycle-cost", "history", "quota"];
 const asked = process.argv.slice(2);
 const unknown = asked.filter((name) => !BENCHES.includes(name));
 if (unknown.length > 0) {

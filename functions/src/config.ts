@@ -12,6 +12,13 @@ export const REGION = "us-central1";
  */
 export const WEBHOOK_OPERATOR_SECRET = defineSecret("WEBHOOK_OPERATOR_SECRET");
 
+/** Per user and per callable that reaches ButterflyMX (its quota is the partner's OAuth client's, shared by all). */
+export const USER_REQUESTS_PER_MINUTE = defineInt("USER_REQUESTS_PER_MINUTE", {
+  default: 30,
+  description: "Calls a user may make per minute to each callable that reaches ButterflyMX (history, diagnose, door release, preferences, link, unlink); resource-exhausted past it.",
+  input: { text: { validationRegex: "^[1-9][0-9]{0,4}$", validationErrorMessage: "1 to 99999" } },
+});
+
 /** How long call documents live before Firestore's TTL policy on `expireAt` deletes them. */
 export const CALL_RETENTION_DAYS = defineInt("CALL_RETENTION_DAYS", {
   default: 30,

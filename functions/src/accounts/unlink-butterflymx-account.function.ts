@@ -1,6 +1,8 @@
 import { onCall } from "firebase-functions/v2/https";
-import { BUTTERFLYMX_CLIENT_SECRET, REGION } from "../config";
+import { BUTTERFLYMX_CLIENT_SECRET, REGION, USER_REQUESTS_PER_MINUTE } from "../config";
 import { parseInput, requireUid, toHttpsError } from "../shared/errors";
+import { spendQuota } from "../shared/quota";
+import { firestore } from "../shared/firebase";
 import { runtimeAccountDeps } from "./account-deps";
 import { noInputSchema } from "./link-schemas";
 import { unlinkAccount } from "./unlink-service";
@@ -11,6 +13,7 @@ export const unlinkButterflyMxAccount = onCall({ region: REGION, secrets: [BUTTE
   parseInput(noInputSchema, request.data);
   const deps = runtimeAccountDeps(request.rawRequest.get("host"));
   try {
+    await spendQuota(firestore(), { uid, callable: "unlinkButterflyMxAccount", perWindow: USER_REQUESTS_PER_MINUTE.value(), now: Date.now() });
     return await unlinkAccount(deps, uid);
   } catch (error) {
     throw toHttpsError(error, { function: "unlinkButterflyMxAccount", uid });

@@ -23,9 +23,15 @@ export class Conflict extends Error {
   }
 }
 
-/** A per-user limit would be exceeded (e.g. devices per account). Becomes `resource-exhausted`. */
+/**
+ * A per-user limit would be exceeded (devices per account, calls per minute). Becomes `resource-exhausted`, with
+ * `details.retryAfterSeconds` when waiting helps.
+ */
 export class LimitReached extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly options: { retryAfterSeconds?: number } = {},
+  ) {
     super(message);
     this.name = "LimitReached";
   }
@@ -99,7 +105,10 @@ export function toHttpsError(error: unknown, context: CallableContext): HttpsErr
     return new HttpsError("invalid-argument", error.message, { fields: [{ field: error.field, message: error.problem }] });
   }
   if (error instanceof Conflict) return new HttpsError("already-exists", error.message);
-  if (error instanceof LimitReached) return new HttpsError("resource-exhausted", error.message);
+  if (error instanceof LimitReached) {
+    const { retryAfterSeconds } = error.options;
+    return new HttpsError("resource-exhausted", error.message, retryAfterSeconds !== undefined ? { retryAfterSeconds } : undefined);
+  }
   if (error instanceof PreconditionFailed) return new HttpsError("failed-precondition", error.message);
   if (error instanceof NotAllowed) return new HttpsError("permission-denied", error.message);
   if (error instanceof AccountDeleted) return new HttpsError("unauthenticated", error.message);

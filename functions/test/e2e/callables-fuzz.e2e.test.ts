@@ -66,12 +66,12 @@ const input = (fields: string[]) =>
   );
 
 /**
- * Every document with its update time: what a refused call must leave as it was. Calls are left out: the ring
- * timeouts of calls other files made may still end them meanwhile, and the fuzzing user receives no call, so no
- * callable acting for them may touch one.
+ * Every document with its update time: what a refused call must leave as it was. Left out: calls (the ring timeouts
+ * of calls other files made may still end them meanwhile, and the fuzzing user receives no call, so no callable
+ * acting for them may touch one) and the per-user quotas (every valid request counts, refused or not).
  */
 async function versions(database: Firestore): Promise<Record<string, string>> {
-  const paths = (await allDocumentPaths(database)).filter((path) => !path.startsWith("calls/"));
+  const paths = (await allDocumentPaths(database)).filter((path) => !path.startsWith("calls/") && !path.startsWith("quotas/"));
   const snapshots = paths.length > 0 ? await database.getAll(...paths.map((path) => database.doc(path))) : [];
   return Object.fromEntries(snapshots.map((s) => [s.ref.path, s.updateTime?.toMillis().toString() ?? ""]));
 }
@@ -94,4 +94,14 @@ describe("every callable, with made-up input", () => {
       { numRuns: 20, examples: (EXAMPLES[name] ?? []).map((example) => [example]) },
     );
   }, 120_000);
+});
+
+describe("a user's quota on a callable that reaches ButterflyMX", () => {
+  it("answers resource-exhausted with the seconds to wait past USER_REQUESTS_PER_MINUTE (30) a minute, for that callable only", async () => {
+    const { idToken } = await signUp(`quota-${Date.now()}@example.com`);
+    for (let i = 0; i < 30; i++) expect((await callFunction("diagnose", {}, idToken)).status).toBeLessThan(429);
+    const refused = await callFunction("diagnose", {}, idToken);
+    expect(refused).toMatchObject({ status: 429, body: { error: { status: "RESOURCE_EXHAUSTED", details: { retryAfterSeconds: expect.any(Number) } } } });
+    expect((await callFunction("updatePreferences", { doNotDisturb: false }, idToken)).status).toBe(200);
+  }, 60_000);
 });
