@@ -9,7 +9,7 @@ import { accountDeps, resident, signInAtButterflyMx, tenant } from "../functions
 import { createBody } from "../functions/test/helpers/butterflymx-payloads";
 import { isolatedProjectId, testFirestore } from "../functions/test/helpers/emulators";
 import { seedRingingCall } from "../functions/test/helpers/fixtures";
-import { percentile } from "./stats";
+import { percentile, time } from "./stats";
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 60);
 const UID = "bench-history";
@@ -17,12 +17,6 @@ const BMX_USER = "950";
 
 // The test setup silences console (the functions' logs); figures go straight to stdout.
 const print = (text: string) => process.stdout.write(`${text}\n`);
-
-async function time(work: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await work();
-  return performance.now() - started;
-}
 
 it("measures a history page against the fake's own answer plus one Firestore query", async () => {
   const firestore = testFirestore(isolatedProjectId("history.bench.ts"));

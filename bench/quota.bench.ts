@@ -3,16 +3,10 @@
 // alternating. Run by `npm run bench -- quota`; prints p50/p95, asserts nothing about time.
 import { spendQuota } from "../functions/src/shared/quota";
 import { isolatedProjectId, testFirestore } from "../functions/test/helpers/emulators";
-import { percentile } from "./stats";
+import { percentile, time } from "./stats";
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 200);
 const print = (text: string) => process.stdout.write(`${text}\n`);
-
-async function time(work: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await work();
-  return performance.now() - started;
-}
 
 it("measures the quota's cost against one read and one write", async () => {
   const firestore = testFirestore(isolatedProjectId("quota.bench.ts"));

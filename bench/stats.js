@@ -1,4 +1,4 @@
-// Summary statistics of the benchmarks, in plain JavaScript so that cold-load.mjs (plain Node) and the Jest
+// Summary statistics of the benchmarks, and their stopwatch, in plain JavaScript so that cold-load.mjs (plain Node) and the Jest
 // benchmarks (TypeScript) share them.
 
 /**
@@ -21,4 +21,15 @@ function median(values) {
   return percentile(values, 50);
 }
 
-module.exports = { percentile, median };
+/**
+ * How long `work` takes, in milliseconds (the performance clock).
+ * @param {() => Promise<unknown>} work
+ * @returns {Promise<number>}
+ */
+async function time(work) {
+  const started = performance.now();
+  await work();
+  return performance.now() - started;
+}
+
+module.exports = { percentile, median, time };
