@@ -83,7 +83,9 @@ export async function accessHistory(deps: HistoryDeps, uid: string, query: Histo
   const unmatched = new Set(relay);
   const candidates: Candidate[] = [];
   for (const entry of [...fromBmx].sort((a, b) => b.at - a.at)) {
-    const twin = [...unmatched].find((ours) => sameRelease(ours, entry));
+    // The nearest in time: our releases a moment apart (ButterflyMX logs whole seconds) each keep their own twin,
+    // even when only some of them are within this page.
+    const twin = nearest([...unmatched].filter((ours) => sameRelease(ours, entry)), entry.at);
     if (twin) {
       unmatched.delete(twin);
       twin.entry.source = "both";
@@ -97,6 +99,10 @@ export async function accessHistory(deps: HistoryDeps, uid: string, query: Histo
     ...(nextCursor ? { nextCursor } : {}),
     ...(partial ? { partial: true as const } : {}),
   };
+}
+
+function nearest<T extends { at: number }>(candidates: T[], at: number): T | undefined {
+  return candidates.reduce<T | undefined>((best, candidate) => (best === undefined || Math.abs(candidate.at - at) < Math.abs(best.at - at) ? candidate : best), undefined);
 }
 
 /** Our request and ButterflyMX's entry are one release: the same way of opening, within the window, the same door. */

@@ -369,6 +369,26 @@ describe("getAccessHistory", () => {
     ]);
   });
 
+  it("pairs each release with its own ButterflyMX entry when a page ends between releases a moment apart (ButterflyMX logs whole seconds)", async () => {
+    await linked(KAI.uid, KAI.bmxUserId, { accessPoints: [KAI.accessPoint] });
+    // Four releases: two late in one second, two early in the next; ButterflyMX logged the second one a moment late,
+    // in the next second. The first page (3) ends at the second release, whose own entry is newer than the page's end.
+    const second = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+    const ours = [second + 100, second + 999, second + 1200, second + 1500];
+    const logged = [second, second + 1000, second + 1000, second + 1000];
+    await Promise.all(
+      ours.map((at, n) =>
+        db.doc(`accessLogs/release-${n}`).set({ uid: KAI.uid, requestId: `request-${n}`, method: "access_point", tenantId: KAI.tenantId, accessPointId: KAI.accessPoint, requestedAt: Timestamp.fromMillis(at), result: "released" }),
+      ),
+    );
+    fake.addAccessLogs(...logged.map((at) => bmxEntry(at, "API", { access_point: Number(KAI.accessPoint) })));
+
+    const first = await accessHistory(historyDeps(), KAI.uid, { limit: 3 });
+    const rest = await accessHistory(historyDeps(), KAI.uid, { limit: 3, cursor: first.nextCursor });
+    const entries = [...first.entries, ...rest.entries];
+    expect(entries.map((e) => [e.id, e.source])).toEqual([3, 2, 1, 0].map((n) => [`release-${n}`, "both"]));
+  });
+
   it("pages through both sources without repeating or dropping a release, and is partial when ButterflyMX is down", async () => {
     await linked(KAI.uid, KAI.bmxUserId, { accessPoints: [KAI.accessPoint] });
     const ours: string[] = [];
