@@ -101,15 +101,17 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
       fallbackRecipients: source.kind === "operator" && email && uidsForEmail ? () => uidsForEmail(email) : undefined,
     };
   const { db, pushes } = deps;
+  // One instant for the event and the claims its commit writes (the call's createdAt is its ring's claim time).
+  const now = deps.now();
   try {
     const record = recordCallEvent<AudienceMember[], StopTarget[]>(db, {
       event,
       sourceDocument: lookup.ref,
       source: (registration) => eventSource(lookup.source(registration)),
-      now: Timestamp.fromMillis(deps.now()),
+      now: Timestamp.fromMillis(now),
       retentionDays: deps.retentionDays,
       claims: pushes && {
-        now: deps.now(),
+        now,
         prepareRing: (call) => loadAudience(pushes.db, call.recipients),
         prepareStop: (call, allDevices) => stopTargets(pushes.db, call, allDevices),
       },

@@ -52,27 +52,30 @@ export function failingNextQuery(db: Firestore): Firestore {
   return wrap(db);
 }
 
-/** The real Firestore client, except that every batch commit after the first `passing` fails (a dying instance). */
-export function commitsFailAfter(db: Firestore, passing: number): Firestore {
+/** The real Firestore client, except that its batches' commits go through `commit` (given the commit's number, from 1). */
+function withCommits(db: Firestore, commit: (n: number, real: () => Promise<unknown>) => Promise<unknown>): Firestore {
   let commits = 0;
   return new Proxy(db, {
     get(target, property) {
       if (property === "batch") {
-        return () => {
-          const batch = target.batch();
-          return new Proxy(batch, {
-            get(b, p) {
-              if (p === "commit" && ++commits > passing) return () => Promise.reject(new Error("14 UNAVAILABLE: injected commit failure"));
-              const value = Reflect.get(b, p);
-              return typeof value === "function" ? value.bind(b) : value;
+        return () =>
+          new Proxy(target.batch(), {
+            get(batch, p) {
+              if (p === "commit") return () => commit(++commits, () => batch.commit());
+              const value = Reflect.get(batch, p);
+              return typeof value === "function" ? value.bind(batch) : value;
             },
           });
-        };
       }
       const value = Reflect.get(target, property);
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
+}
+
+/** The real Firestore client, except that every batch commit after the first `passing` fails (a dying instance). */
+export function commitsFailAfter(db: Firestore, passing: number): Firestore {
+  return withCommits(db, (n, real) => (n > passing ? Promise.reject(new Error("14 UNAVAILABLE: injected commit failure")) : real()));
 }
 
 /** The real Firestore client, except that transactions (token pruning) fail. */
@@ -145,20 +148,5 @@ export function frozen(db: Firestore): Firestore {
 
 /** The real Firestore client, except that its commits never complete (the instance died before its writes landed). */
 export function commitsNeverLand(db: Firestore): Firestore {
-  return new Proxy(db, {
-    get(target, property) {
-      if (property === "batch") {
-        return () =>
-          new Proxy(target.batch(), {
-            get(batch, p) {
-              if (p === "commit") return () => new Promise(() => undefined);
-              const value = Reflect.get(batch, p);
-              return typeof value === "function" ? value.bind(batch) : value;
-            },
-          });
-      }
-      const value = Reflect.get(target, property);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
+  return withCommits(db, () => new Promise(() => undefined));
 }
