@@ -115,14 +115,15 @@ export const logs = {
   preferencesUpdated(fields: { uid: string; fields: string[]; butterflymx: string }) {
     logger.info("preferences updated", fields);
   },
-  doorReleased(fields: { uid: string; guid?: string; method: string; result: string; error?: string }) {
+  doorReleased(fields: { uid: string; guid?: string; method: string; path: string; result: string; error?: string }) {
     logger.info("door release answered", fields);
   },
   doorMarkFailed(fields: { guid: string }, error: unknown) {
     logger.warn("door release not shown on the call", { ...fields, error: errorSummary(error) });
   },
-  panelSignalFailed(fields: { guid: string }, error: unknown) {
-    logger.warn("the calling panel was not told the door opened", { ...fields, error: errorSummary(error) });
+  /** Linking could not read the buildings' access points: they stay unknown until a door release reads them. */
+  doorsUnknown(fields: { uid: string }, error: unknown) {
+    logger.warn("the doors of the tenancies could not be read at link time", { ...fields, error: errorSummary(error) });
   },
   /** ButterflyMX's log could not be read: the history lists our own entries and says it is partial. */
   historyPartial(fields: { uid: string; list: "calls" | "access" }, error: unknown) {

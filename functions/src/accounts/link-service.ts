@@ -2,7 +2,8 @@ import { FieldValue, Timestamp } from "firebase-admin/firestore";
 import { BmxIntegration, BmxProfile, BmxSession, BmxTenant, BmxTokens } from "../butterflymx/butterflymx-client";
 import { BmxError } from "../butterflymx/butterflymx-errors";
 import { BmxRegion } from "../butterflymx/butterflymx-hosts";
-import { ButterflyMxLinkInfo, deletedUserRef, isContactPreference, userRef } from "../devices/user-profile";
+import { ButterflyMxLinkInfo, deletedUserRef, isContactPreference, LinkedTenant, userRef } from "../devices/user-profile";
+import { withDoors } from "../doors/tenancy-doors";
 import { bmxUserRef, otherUids, removeUid, setLinkedUids } from "../links/bmx-users";
 import { grantFields, grantRef, StoredGrant } from "../links/grant-store";
 import { readRegistration, registrationRef, registrationsOf, setRegistration } from "../links/registrations";
@@ -79,10 +80,14 @@ export async function linkAccount(deps: AccountDeps, uid: string, input: LinkAcc
     profile = await deps.bmx.me(session);
     await assertLinkable(deps, profile.userId, uid, input.takeOver === true);
     const open = session;
-    plans = await mapWithConcurrency(profile.tenants, TENANT_CONCURRENCY, (tenant) =>
-      planTenant(deps, open, uid, tenant, (integrationId) => created.push({ tenantId: tenant.id, integrationId })),
-    );
-    committed = await commitLink(deps, uid, { profile, region, tokens, plans, takeOver: input.takeOver === true });
+    const [planned, tenants] = await Promise.all([
+      mapWithConcurrency(profile.tenants, TENANT_CONCURRENCY, (tenant) =>
+        planTenant(deps, open, uid, tenant, (integrationId) => created.push({ tenantId: tenant.id, integrationId })),
+      ),
+      doorsOf(deps, open, uid, profile.tenants),
+    ]);
+    plans = planned;
+    committed = await commitLink(deps, uid, { profile, region, tokens, plans, tenants, takeOver: input.takeOver === true });
   } catch (error) {
     logs.linkFailed({ uid, created: created.length }, error);
     await rollback(deps, uid, session, tokens, created);
@@ -119,6 +124,20 @@ export async function linkAccount(deps: AccountDeps, uid: string, input: LinkAcc
     })),
     movedFrom: committed.movedFrom.length,
   };
+}
+
+/**
+ * The tenancies with the doors ButterflyMX lists for them. Linking does not depend on it: when the access points
+ * cannot be read, they stay unknown and the first door release that needs them reads them again.
+ */
+async function doorsOf(deps: AccountDeps, session: BmxSession, uid: string, tenants: BmxTenant[]): Promise<LinkedTenant[]> {
+  try {
+    return await withDoors(deps.bmx, session, tenants);
+  } catch (error) {
+    if (!(error instanceof BmxError)) throw error;
+    logs.doorsUnknown({ uid }, error);
+    return tenants;
+  }
 }
 
 /** Refuses early (before registering anything) when another app user holds the link and takeOver is not set. */
@@ -166,7 +185,7 @@ interface Committed {
 async function commitLink(
   deps: AccountDeps,
   uid: string,
-  link: { profile: BmxProfile; region: BmxRegion; tokens: BmxTokens; plans: TenantPlan[]; takeOver: boolean },
+  link: { profile: BmxProfile; region: BmxRegion; tokens: BmxTokens; plans: TenantPlan[]; tenants: LinkedTenant[]; takeOver: boolean },
 ): Promise<Committed> {
   const { db } = deps;
   const { profile, plans } = link;
@@ -212,13 +231,15 @@ async function commitLink(
       ...(profile.email ? { email: profile.email } : {}),
       environment: deps.environment,
       region: link.region,
-      tenants: plans.map(({ tenant }) => ({
+      tenants: link.tenants.map((tenant) => ({
         id: tenant.id,
         ...(tenant.unitId ? { unitId: tenant.unitId } : {}),
         ...(tenant.unitLabel ? { unitLabel: tenant.unitLabel } : {}),
         ...(tenant.buildingId ? { buildingId: tenant.buildingId } : {}),
         ...(tenant.buildingName ? { buildingName: tenant.buildingName } : {}),
         ...(tenant.doorReleaseEnabled !== undefined ? { doorReleaseEnabled: tenant.doorReleaseEnabled } : {}),
+        ...(tenant.panelIds ? { panelIds: tenant.panelIds } : {}),
+        ...(tenant.accessPoints ? { accessPoints: tenant.accessPoints } : {}),
       })),
       linkedAt: (user.get("butterflymx.userId") === profile.userId ? user.get("butterflymx.linkedAt") : undefined) ?? now,
       updatedAt: now,

@@ -3,6 +3,7 @@ import { BmxError } from "./butterflymx-errors";
 import { BMX_REGIONS, BmxEndpoints, BmxRegion } from "./butterflymx-hosts";
 import {
   accessLogSchema,
+  accessPointListSchema,
   callLogSchema,
   callStatusSchema,
   doorReleaseCreatedSchema,
@@ -43,6 +44,15 @@ export interface BmxTenant {
   buildingName?: string;
   /** The building's `open_door_button_enabled`: whether residents may open its doors from the app. */
   doorReleaseEnabled?: boolean;
+  /** The panels ButterflyMX lists for the tenancy (v3 ids, the ones webhooks name); absent when it listed none. */
+  panelIds?: string[];
+}
+
+/** One access point (a door, gate or entrance) of a building (v4). */
+export interface BmxAccessPoint {
+  id: string;
+  name?: string;
+  buildingId: string;
 }
 
 export interface BmxProfile {
@@ -147,8 +157,24 @@ export class ButterflyMxClient {
   /** The user, their tenancies, units and buildings. */
   async me(session: BmxSession): Promise<BmxProfile> {
     const operation = "GET /v3/me";
-    const response = await this.api(session, operation, "/v3/me?include=tenants,tenants.building,tenants.unit");
+    const response = await this.api(session, operation, "/v3/me?include=tenants,tenants.building,tenants.unit,tenants.panels");
     return toProfile(await this.read(operation, response, meResponseSchema));
+  }
+
+  /** Every access point of these buildings that the user can see (v4, paged by `page` / `per` with `page_info`). */
+  async accessPoints(session: BmxSession, buildingIds: string[]): Promise<BmxAccessPoint[]> {
+    const operation = "GET /v4/access_points";
+    if (buildingIds.length === 0) return [];
+    const points: BmxAccessPoint[] = [];
+    for (let page = 1; ; page++) {
+      if (page > MAX_PAGES) throw new BmxError("bad_response", operation, `more than ${MAX_PAGES} pages`);
+      const params = new URLSearchParams({ page: String(page), per: "100" });
+      for (const id of buildingIds) params.append("q[building_id_in][]", id);
+      const response = await this.api(session, operation, `/v4/access_points?${params}`, { mediaType: PLAIN_JSON });
+      const list = await this.read(operation, response, accessPointListSchema);
+      points.push(...list.data.map((point) => ({ id: point.id, buildingId: point.building_id, ...(point.name ? { name: point.name } : {}) })));
+      if (list.page_info?.next_page == null) return points;
+    }
   }
 
   /** Every integration of a tenant or building, following pagination. */
@@ -206,10 +232,10 @@ export class ButterflyMxClient {
   }
 
   /**
-   * Opens the door of the panel calling during (or just after) a call, as ButterflyMX's SDK does in-call (v3): the
-   * webhook's panel and unit ids are the ids v3 knows. Not idempotent, never retried (as `releaseDoor`).
+   * Opens the door of a panel from the door list, out of a call, as ButterflyMX's SDKs do (v3 `open_door` with the
+   * panel and unit). Not idempotent, never retried (as `releaseDoor`).
    */
-  async openDoorInCall(session: BmxSession, target: { panelId: string; unitId: string }): Promise<{ id?: string }> {
+  async openPanelDoor(session: BmxSession, target: { panelId: string; unitId: string }): Promise<{ id?: string }> {
     const operation = "POST /v3/me/open_door";
     const body = {
       data: {
@@ -225,11 +251,14 @@ export class ButterflyMxClient {
     return parsed.success && parsed.data.data?.id !== undefined ? { id: parsed.data.data.id } : {};
   }
 
-  /** Tells the panel of a live call what the resident did (`open_door`), as the SDK does, so that it stops dialling. */
-  async notifyPanel(session: BmxSession, kind: "open_door", target: { panelId: string; guid: string }): Promise<void> {
-    const operation = `POST /v3/notifications/${kind}`;
+  /**
+   * Opens the door of the panel during its call, the only way ButterflyMX's SDKs do in a call: the `open_door`
+   * notification to the panel, which also ends its dialling. Not idempotent, never retried (as `releaseDoor`).
+   */
+  async openDoorInCall(session: BmxSession, target: { panelId: string; guid: string }): Promise<void> {
+    const operation = "POST /v3/notifications/open_door";
     const body = { data: { type: "notifications", id: target.panelId, attributes: { panel_id: numeric(target.panelId), call_guid: target.guid } } };
-    const response = await this.api(session, operation, `/v3/notifications/${kind}`, { method: "POST", body: JSON.stringify(body) });
+    const response = await this.api(session, operation, "/v3/notifications/open_door", { method: "POST", body: JSON.stringify(body) });
     await response.body?.cancel();
   }
 
@@ -409,6 +438,7 @@ function toProfile(document: z.output<typeof meResponseSchema>): BmxProfile {
     const tenant = included.get(`tenants/${id}`);
     const unit = one(tenant?.relationships?.unit, "units");
     const building = one(tenant?.relationships?.building, "buildings");
+    const panels = tenant?.relationships?.panels?.data;
     return {
       id,
       ...(unit ? { unitId: unit.id } : {}),
@@ -416,6 +446,7 @@ function toProfile(document: z.output<typeof meResponseSchema>): BmxProfile {
       ...(building ? { buildingId: building.id } : {}),
       ...(text(building?.attributes?.name) ? { buildingName: text(building?.attributes?.name) } : {}),
       ...(typeof building?.attributes?.open_door_button_enabled === "boolean" ? { doorReleaseEnabled: building.attributes.open_door_button_enabled } : {}),
+      ...(Array.isArray(panels) ? { panelIds: [...new Set(panels.map((panel) => panel.id))] } : {}),
     };
   });
   const attributes = document.data.attributes ?? {};

@@ -28,7 +28,7 @@ const resource = z.looseObject({
   relationships: z.record(z.string(), relationship).optional(),
 });
 
-/** `GET /v3/me?include=tenants,tenants.building,tenants.unit` (JSON:API document). */
+/** `GET /v3/me?include=tenants,tenants.building,tenants.unit,tenants.panels` (JSON:API document). */
 export const meResponseSchema = z.looseObject({
   data: resource,
   included: z.array(resource).optional(),
@@ -105,6 +105,12 @@ export const accessLogSchema = z.looseObject({
       image_url: z.string().nullish(),
     }),
   ),
+  page_info: z.looseObject({ next_page: z.number().nullish() }).optional(),
+});
+
+/** `GET /v4/access_points` → `{data:[{id, name, building_id, device_ids, …}], page_info}`. */
+export const accessPointListSchema = z.looseObject({
+  data: z.array(z.looseObject({ id, name: z.string().nullish(), building_id: id })),
   page_info: z.looseObject({ next_page: z.number().nullish() }).optional(),
 });
 

@@ -1,5 +1,5 @@
 import { DocumentReference, Firestore, Timestamp } from "firebase-admin/firestore";
-import type { BmxTenant } from "../butterflymx/butterflymx-client";
+import type { BmxAccessPoint, BmxTenant } from "../butterflymx/butterflymx-client";
 import type { BmxEnvironment, BmxRegion } from "../butterflymx/butterflymx-hosts";
 
 /**
@@ -17,8 +17,11 @@ export interface Preferences {
   contactPreference?: ContactPreference;
 }
 
-/** One tenancy of the linked ButterflyMX user, as linking found it: its unit, its building and the door-release flag. */
-export type LinkedTenant = BmxTenant;
+/**
+ * One tenancy of the linked ButterflyMX user, as linking found it: its unit, its building, the door-release flag and
+ * the doors ButterflyMX lists for it (its panels; every access point of its building, absent when unknown).
+ */
+export type LinkedTenant = BmxTenant & { accessPoints?: Array<Omit<BmxAccessPoint, "buildingId">> };
 
 /** The ButterflyMX account a resident linked, as `users/{uid}.butterflymx`. */
 export interface ButterflyMxLinkInfo {

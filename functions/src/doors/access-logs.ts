@@ -11,11 +11,20 @@ export const ACCESS_LOGS = "accessLogs";
 /** What ButterflyMX did with a door release: `unknown` when its answer never came (it may have opened). */
 export type ReleaseResult = "released" | "refused" | "failed" | "unknown";
 
+/**
+ * Where ButterflyMX opened the door, as its own SDKs do: during a call (ringing or talking), the `open_door`
+ * notification to the calling panel, which also stops its dialling; after a call, the door list's v3 `open_door`;
+ * an access point, v4's door release request.
+ */
+export type DoorPath = "/v3/notifications/open_door" | "/v3/me/open_door" | "/v4/door_release_requests";
+
 export interface AccessLogDocument {
   uid: string;
   requestId: string;
-  /** `in_call`: the door of the panel that called (ButterflyMX v3, as its SDK opens it); `access_point`: v4. */
+  /** `in_call`: the door of the panel that called; `access_point`: an access point of the caller's building. */
   method: "in_call" | "access_point";
+  /** The ButterflyMX request that opened it (absent on entries from before it was recorded). */
+  path?: DoorPath;
   callGuid?: string;
   tenantId?: string;
   accessPointId?: string;
@@ -30,8 +39,6 @@ export interface AccessLogDocument {
   /** ButterflyMX's words when it refused or failed; or the error this request was answered with. */
   message?: string;
   error?: { code: string; message: string };
-  /** The panel of a live call was told the door opened (as ButterflyMX's SDK does), so that it stops dialling. */
-  panelSignaled?: boolean;
   finishedAt?: Timestamp;
 }
 

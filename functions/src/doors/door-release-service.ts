@@ -9,6 +9,7 @@ import { AnsweredBefore, NotAllowed, PreconditionFailed } from "../shared/errors
 import { ifUnchanged, updateIfUnchanged } from "../shared/firebase";
 import { AccessLogDocument, accessLogId, accessLogRef, ReleaseResult } from "./access-logs";
 import { DoorDeps } from "./door-deps";
+import { refreshDoors } from "./tenancy-doors";
 import { ReleaseDoorInput } from "./door-schemas";
 
 export interface DoorReleaseAnswer {
@@ -27,16 +28,17 @@ export const PENDING_MS = 30_000;
 
 /** What the request opens, once checked against the caller's call or tenancies. */
 type Target =
-  | { method: "in_call"; call: CallDocument }
-  | { method: "access_point"; tenantId: string; accessPointId: string };
+  | { method: "in_call"; path: "/v3/notifications/open_door" | "/v3/me/open_door"; call: CallDocument; tenant: LinkedTenant }
+  | { method: "access_point"; path: "/v4/door_release_requests"; tenant: LinkedTenant; accessPointId: string };
 
 /**
  * Opens a door for the signed-in resident, at most once per `requestId`: the door the visitor of a call they
- * received called from (ButterflyMX's in-call v3 path, with the webhook's own panel and unit ids; during a live
- * call the panel is told too, so that it stops dialling), or an access point of one of their tenancies (v4).
- * ButterflyMX is asked once and never again: a release is not idempotent there, and an answer that never came is
- * recorded as `unknown`, not failed. Every request that reaches ButterflyMX leaves an access log entry; a call's
- * door release shows on the call for every recipient.
+ * received called from, or an access point of one of their tenancies. The door must be one ButterflyMX lists for
+ * the caller's tenancy (the ids in a call come from a webhook, which a resident can forge): the lists kept at link
+ * time, read again when the door is not on them. ButterflyMX is asked once and never again: a release is not
+ * idempotent there, and an answer that never came is recorded as `unknown`, not failed. Every request that reaches
+ * ButterflyMX leaves an access log entry that says which path answered; a call's door release shows on the call
+ * for every recipient.
  */
 export async function releaseDoor(deps: DoorDeps, uid: string, input: ReleaseDoorInput): Promise<DoorReleaseAnswer> {
   const { db } = deps;
@@ -45,18 +47,20 @@ export async function releaseDoor(deps: DoorDeps, uid: string, input: ReleaseDoo
   const earlier = await ref.get();
   if (earlier.exists) return answerOf(deps, ref, earlier);
 
-  const target = await checkTarget(deps, uid, input);
+  const claimed = await checkTarget(deps, uid, input);
   const session = await GrantSession.open(db, deps.bmx, uid, { now: deps.now });
   if (!session) throw new PreconditionFailed("Link your ButterflyMX account first: doors open through it.");
+  const target = await confirmDoor(deps, uid, session, claimed);
 
   const requestedAt = Timestamp.fromMillis(deps.now());
   const log: AccessLogDocument = {
     uid,
     requestId: input.requestId,
     method: target.method,
+    path: target.path,
     ...(target.method === "in_call"
       ? { callGuid: target.call.guid, panel: target.call.panel, unitId: target.call.unit.id }
-      : { tenantId: target.tenantId, accessPointId: target.accessPointId }),
+      : { tenantId: target.tenant.id, accessPointId: target.accessPointId }),
     requestedAt,
     result: "pending",
     pendingUntil: Timestamp.fromMillis(requestedAt.toMillis() + PENDING_MS),
@@ -70,40 +74,36 @@ export async function releaseDoor(deps: DoorDeps, uid: string, input: ReleaseDoo
   const [outcome] = await Promise.all([ask(deps, session, target), mark("pending")]);
   if ("error" in outcome) {
     await Promise.all([ref.update({ result: "failed", error: outcome.error.callableAnswer(), finishedAt: Timestamp.fromMillis(deps.now()) }), mark("failed")]);
-    logs.doorReleased({ uid, guid, method: target.method, result: "failed", error: outcome.error.kind });
+    logs.doorReleased({ uid, guid, method: target.method, path: target.path, result: "failed", error: outcome.error.kind });
     throw outcome.error;
   }
-  const panelSignaled = outcome.result === "released" && target.method === "in_call" && isLive(target.call) ? await signalPanel(deps, session, target.call) : undefined;
   await Promise.all([
     ref.update({
       result: outcome.result,
       finishedAt: Timestamp.fromMillis(deps.now()),
       ...(outcome.bmxId ? { bmxId: outcome.bmxId } : {}),
       ...(outcome.message ? { message: outcome.message } : {}),
-      ...(panelSignaled !== undefined ? { panelSignaled } : {}),
     }),
     mark(outcome.result),
   ]);
-  logs.doorReleased({ uid, guid, method: target.method, result: outcome.result });
+  logs.doorReleased({ uid, guid, method: target.method, path: target.path, result: outcome.result });
   return { requestId: input.requestId, accessLogId: id, result: outcome.result, ...(outcome.message ? { message: outcome.message } : {}) };
 }
 
-/** Who may open what: a recipient, within the window after the call; a tenant's own access points. */
-async function checkTarget(deps: DoorDeps, uid: string, input: ReleaseDoorInput): Promise<Target> {
+/** The target as the caller's own records allow it, before ButterflyMX is asked anything. */
+type Claimed = { method: "in_call"; call: CallDocument; tenant: LinkedTenant } | { method: "access_point"; tenant: LinkedTenant; accessPointId: string };
+
+/** Who may open what: a recipient of a call to their own unit, within the window; a tenant, at their own building. */
+async function checkTarget(deps: DoorDeps, uid: string, input: ReleaseDoorInput): Promise<Claimed> {
   const { db } = deps;
   const [profile, call] = await Promise.all([userRef(db, uid).get(), "callGuid" in input ? callRef(db, input.callGuid).get() : undefined]);
   const tenants = (profile.get("butterflymx.tenants") as LinkedTenant[] | undefined) ?? [];
   if (profile.get("butterflymx") === undefined) throw new PreconditionFailed("Link your ButterflyMX account first: doors open through it.");
-  const disabled = (tenant: LinkedTenant | undefined) => {
-    if (tenant?.doorReleaseEnabled === false) {
-      throw new PreconditionFailed(`${tenant.buildingName ?? "This building"} does not let residents open its doors from the app (ButterflyMX's open_door_button_enabled is off).`);
-    }
-  };
   if (!("callGuid" in input)) {
     const tenant = tenants.find((t) => t.id === input.tenantId);
     if (!tenant) throw new NotAllowed(`Tenant ${input.tenantId} is not one of your ButterflyMX tenancies.`);
-    disabled(tenant);
-    return { method: "access_point", tenantId: input.tenantId, accessPointId: input.accessPointId };
+    refuseDisabled(tenant);
+    return { method: "access_point", tenant, accessPointId: input.accessPointId };
   }
   const document = call?.data() as CallDocument | undefined;
   // A call the caller did not receive is refused the same way whether it exists or not.
@@ -120,36 +120,71 @@ async function checkTarget(deps: DoorDeps, uid: string, input: ReleaseDoorInput)
     const minutes = Math.round(deps.releaseWindowMs / 60_000);
     throw new PreconditionFailed(`This call ended more than ${minutes} minute(s) ago (or began more than ${MAX_CALL_MS / 60_000} minutes ago): its door can no longer be opened from it.`);
   }
-  disabled(tenant);
-  return { method: "in_call", call: document };
+  refuseDisabled(tenant);
+  return { method: "in_call", call: document, tenant };
+}
+
+function refuseDisabled(tenant: LinkedTenant): void {
+  if (tenant.doorReleaseEnabled === false) {
+    throw new PreconditionFailed(`${tenant.buildingName ?? "This building"} does not let residents open its doors from the app (ButterflyMX's open_door_button_enabled is off).`);
+  }
+}
+
+/**
+ * The door must be one ButterflyMX lists for the tenancy: the call's panel among the tenancy's panels, the access
+ * point among its building's. A door not on the stored lists (or lists never read) is looked up once more at
+ * ButterflyMX, and refused when it is still not there.
+ */
+async function confirmDoor(deps: DoorDeps, uid: string, session: GrantSession, claimed: Claimed): Promise<Target> {
+  const listed = (tenant: LinkedTenant) =>
+    claimed.method === "in_call" ? tenant.panelIds?.includes(claimed.call.panel.id) === true : tenant.accessPoints?.some((point) => point.id === claimed.accessPointId) === true;
+  let tenant = claimed.tenant;
+  if (!listed(tenant)) {
+    tenant = (await refreshDoors(deps, uid, session)).find((t) => t.id === claimed.tenant.id) ?? { id: claimed.tenant.id };
+    if (!listed(tenant)) {
+      throw new NotAllowed(
+        claimed.method === "in_call"
+          ? `ButterflyMX does not list panel ${claimed.call.panel.id} for your unit, so this call's door cannot be opened from it.`
+          : `ButterflyMX does not list access point ${claimed.accessPointId} in the building of tenant ${claimed.tenant.id}.`,
+      );
+    }
+    refuseDisabled(tenant);
+  }
+  if (claimed.method === "access_point") return { ...claimed, tenant, path: "/v4/door_release_requests" };
+  return { ...claimed, tenant, path: realEnd(claimed.call) === undefined ? "/v3/notifications/open_door" : "/v3/me/open_door" };
 }
 
 /** However long a conversation goes on, its door opens from the call for at most this long after the visitor called. */
 export const MAX_CALL_MS = 30 * 60_000;
 
 /**
- * Until when the call's door may open: the window after the call's real end, and never past MAX_CALL_MS after the
- * visitor called. A ringing call has not ended. An answered call is a conversation until ButterflyMX reports anything
- * after the answer (its end); answering alone sets `endedAt` (the end of the ringing), not the end of the talk.
+ * When the call really ended; undefined while it rings or its conversation goes on. An answered call is a
+ * conversation until ButterflyMX reports anything after the answer (its end): answering sets `endedAt`, the end of
+ * the ringing, not of the talk.
  */
+function realEnd(call: CallDocument): number | undefined {
+  if (call.status === "ringing") return undefined;
+  const endedAt = call.endedAt?.toMillis() ?? call.updatedAt.toMillis();
+  if (call.status !== "answered") return endedAt;
+  return call.history.find((entry) => entry.at.toMillis() > endedAt)?.at.toMillis();
+}
+
+/** Until when the call's door may open: the window after the call's real end, and never past MAX_CALL_MS after the visitor called. */
 function doorOpenUntil(call: CallDocument, windowMs: number): number {
   const cap = call.createdAt.toMillis() + MAX_CALL_MS;
-  if (call.status === "ringing") return cap;
-  const endedAt = call.endedAt?.toMillis() ?? call.updatedAt.toMillis();
-  if (call.status !== "answered") return Math.min(endedAt + windowMs, cap);
-  const after = call.history.find((entry) => entry.at.toMillis() > endedAt);
-  return after ? Math.min(after.at.toMillis() + windowMs, cap) : cap;
+  const end = realEnd(call);
+  return end === undefined ? cap : Math.min(end + windowMs, cap);
 }
 
 type Outcome = { result: ReleaseResult; bmxId?: string; message?: string } | { error: BmxError };
 
-/** Asks ButterflyMX once. Its refusal and its failures are results; a sign-in it no longer accepts is an error. */
+/** Asks ButterflyMX once, on the target's path. Its refusal and its failures are results; a sign-in it no longer accepts is an error. */
 async function ask(deps: DoorDeps, session: GrantSession, target: Target): Promise<Outcome> {
   try {
-    const released =
-      target.method === "in_call"
-        ? await deps.bmx.openDoorInCall(session, { panelId: target.call.panel.id, unitId: target.call.unit.id })
-        : await deps.bmx.releaseDoor(session, { tenantId: target.tenantId, accessPointId: target.accessPointId });
+    let released: { id?: string };
+    if (target.method === "access_point") released = await deps.bmx.releaseDoor(session, { tenantId: target.tenant.id, accessPointId: target.accessPointId });
+    else if (target.path === "/v3/me/open_door") released = await deps.bmx.openPanelDoor(session, { panelId: target.call.panel.id, unitId: target.call.unit.id });
+    else released = await deps.bmx.openDoorInCall(session, { panelId: target.call.panel.id, guid: target.call.guid }).then(() => ({}));
     return { result: "released", ...(released.id ? { bmxId: released.id } : {}) };
   } catch (error) {
     if (!(error instanceof BmxError)) return { result: "unknown", message: "The request failed on our side after it may have reached ButterflyMX." };
@@ -166,22 +201,6 @@ async function ask(deps: DoorDeps, session: GrantSession, target: Target): Promi
         // No answer, or one we cannot read: the door may have opened.
         return { result: "unknown", message: error.message };
     }
-  }
-}
-
-/** A call whose panel may still be connected: ringing, or answered and talking. */
-function isLive(call: CallDocument): boolean {
-  return call.status === "ringing" || call.status === "answered";
-}
-
-/** Tells the calling panel the door opened (best effort: the door is open either way). */
-async function signalPanel(deps: DoorDeps, session: GrantSession, call: CallDocument): Promise<boolean> {
-  try {
-    await deps.bmx.notifyPanel(session, "open_door", { panelId: call.panel.id, guid: call.guid });
-    return true;
-  } catch (error) {
-    logs.panelSignalFailed({ guid: call.guid }, error);
-    return false;
   }
 }
 

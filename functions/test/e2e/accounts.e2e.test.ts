@@ -109,7 +109,7 @@ describe("link → call rings → releaseDoor on it → access log and call upda
     expect(bmx.doorReleases.filter((r) => r.userId === "7003")).toHaveLength(1);
     expect(bmx.panelNotifications).toEqual(expect.arrayContaining([expect.objectContaining({ kind: "open_door" })]));
     const accessLogId = (opened.body.result as { accessLogId: string }).accessLogId;
-    expect((await db.doc(`accessLogs/${accessLogId}`).get()).data()).toMatchObject({ uid: app.uid, callGuid: call.guid, result: "released" });
+    expect((await db.doc(`accessLogs/${accessLogId}`).get()).data()).toMatchObject({ uid: app.uid, callGuid: call.guid, path: "/v3/notifications/open_door", result: "released" });
     expect((await db.doc(`calls/${call.guid}`).get()).get("doorRelease")).toMatchObject({ result: "released", by: app.uid });
 
     bmx.addCallLogs("7003", { id: "990001", guid: call.guid as string, loggedAt: new Date().toISOString(), panelId: "28516", panelName: "Front Door", status: "initializing" });

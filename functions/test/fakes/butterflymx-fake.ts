@@ -12,9 +12,9 @@ export interface FakeTenant {
   buildingName?: string;
   /** The building's `open_door_button_enabled` (true when absent). */
   doorReleaseEnabled?: boolean;
-  /** v4 access points of the building this tenant may open. */
+  /** v4 access points of the building (`GET /v4/access_points`), the ones this tenant may open. */
   accessPoints?: string[];
-  /** v3 panels of the building (as webhooks name them). */
+  /** v3 panels of the tenancy (as webhooks name them; `tenants.panels` of `/v3/me`). */
   panels?: string[];
   /** The tenant's own settings (PUT /v4/tenants/{id}). */
   doNotDisturb?: boolean;
@@ -52,7 +52,7 @@ export interface FakeAccessLog {
 export interface FakeDoorRelease {
   id: number;
   userId: string;
-  path: "/v4/door_release_requests" | "/v3/me/open_door";
+  path: "/v4/door_release_requests" | "/v3/me/open_door" | "/v3/notifications/open_door";
   tenantId?: string;
   accessPointId?: string;
   panelId?: string;
@@ -457,13 +457,7 @@ export class ButterflyMxFake {
         .sort((a, b) => b.logged_at.localeCompare(a.logged_at) || b.id - a.id);
       const slice = all.slice((page - 1) * per, page * per);
       const totalPages = Math.max(1, Math.ceil(all.length / per));
-      send(res, 200, {
-        data: slice.map(({ buildingId: _building, ...entry }) => entry),
-        page_info: {
-          current_page: page, total_pages: totalPages, total_item_count: all.length, page_item_count: slice.length, page_size: per,
-          next_page: page < totalPages ? page + 1 : null, prev_page: page > 1 ? page - 1 : null, first_page: page === 1, last_page: page >= totalPages,
-        },
-      });
+      send(res, 200, { data: slice.map(({ buildingId: _building, ...entry }) => entry), page_info: pageInfo(page, per, all.length, slice.length, totalPages) });
       return true;
     }
     if (method === "POST" && path === "/v4/door_release_requests") {
@@ -506,9 +500,31 @@ export class ButterflyMxFake {
       send(res, 201, { data: { id: String(release.id), type: "door_release_requests", attributes: { release_method: "front_door_view" } } });
       return true;
     }
+    if (method === "GET" && path === "/v4/access_points") {
+      // Source: v4 spec `getV4AccessPoints` (page/per, q[building_id_in][], page_info). Which points a resident's
+      // token sees is an assumption: those of their tenancies' buildings.
+      const buildings = url.searchParams.getAll("q[building_id_in][]");
+      const all = user.tenants
+        .filter((t) => t.buildingId !== undefined && (buildings.length === 0 || buildings.includes(t.buildingId)))
+        .flatMap((t) => (t.accessPoints ?? []).map((id) => ({ id: wireId(id), name: `Access point ${id}`, building_id: wireId(t.buildingId!), device_ids: [], open_hours: [] })));
+      const slice = all.slice((page - 1) * per, page * per);
+      const totalPages = Math.max(1, Math.ceil(all.length / per));
+      send(res, 200, { data: slice, page_info: pageInfo(page, per, all.length, slice.length, totalPages) });
+      return true;
+    }
     const notification = /^\/v3\/notifications\/([a-z_]+)$/.exec(path);
     if (method === "POST" && notification) {
+      // Source: the SDKs' CallNotifications / MQBody (`panel_id`, `call_guid`). The answer (204) and the refusal of a
+      // panel that is not the user's (422) are assumptions: no source shows them.
       this.panelNotifications.push({ kind: notification[1], body });
+      const attributes = (body as { data?: { attributes?: { panel_id?: unknown; call_guid?: unknown } } })?.data?.attributes;
+      const panelId = String(attributes?.panel_id ?? "");
+      const tenant = user.tenants.find((t) => t.panels?.includes(panelId));
+      if (!tenant || typeof attributes?.call_guid !== "string") {
+        send(res, 422, { errors: [{ field: "panel_id", code: "invalid", message: "Panel is not available for this user" }] });
+        return true;
+      }
+      if (notification[1] === "open_door") this.release(user, tenant, { path: "/v3/notifications/open_door", panelId }, "App call");
       res.writeHead(204).end();
       return true;
     }
@@ -587,6 +603,14 @@ function callLogResource(c: FakeCallLog) {
   };
 }
 
+/** v4's `page_info` block, as the spec's list examples carry it. */
+function pageInfo(page: number, per: number, total: number, count: number, totalPages: number) {
+  return {
+    current_page: page, total_pages: totalPages, total_item_count: total, page_item_count: count, page_size: per,
+    next_page: page < totalPages ? page + 1 : null, prev_page: page > 1 ? page - 1 : null, first_page: page === 1, last_page: page >= totalPages,
+  };
+}
+
 function integrationResource(i: FakeIntegration) {
   return { id: i.id, type: "integrations", attributes: { integrator: "webhook", config: { url: i.url, method: i.method }, bindings: i.bindings } };
 }
@@ -601,8 +625,10 @@ function meDocument(user: FakeUser) {
       relationships: {
         ...(t.unitId ? { unit: { data: { id: t.unitId, type: "units" } } } : {}),
         ...(t.buildingId ? { building: { data: { id: t.buildingId, type: "buildings" } } } : {}),
+        panels: { data: (t.panels ?? []).map((id) => ({ id, type: "panels" })) },
       },
     });
+    for (const panel of t.panels ?? []) included.push({ id: panel, type: "panels", attributes: { name: `Panel ${panel}` } });
     if (t.unitId) included.push({ id: t.unitId, type: "units", attributes: { label: t.unitLabel } });
     if (t.buildingId) included.push({ id: t.buildingId, type: "buildings", attributes: { name: t.buildingName, open_door_button_enabled: t.doorReleaseEnabled ?? true } });
   }

@@ -92,18 +92,50 @@ describe("releaseDoor", () => {
   const callToDora = (recipients = [DORA.uid]) =>
     seedRingingCall(db, recipients, { body: createBody({ user: { id: 777 }, unit: { id: DORA.unitId, label: "4B" }, panel: { id: Number(DORA.panelId), name: "Front Door" } }) });
 
-  it("opens the door a ringing call came from, tells the panel, logs it and shows it on the call", async () => {
+  it("opens the door of a ringing call as the SDKs do in a call (the panel's open_door notification alone), logs the path and shows it on the call", async () => {
     await dora();
     const guid = await callToDora();
     const id = requestId();
     const answer = await releaseDoor(doorDeps(), DORA.uid, { requestId: id, callGuid: guid });
 
     expect(answer).toEqual({ requestId: id, accessLogId: expect.stringMatching(/^[0-9a-f]{40}$/), result: "released" });
-    expect(fake.doorReleases).toEqual([expect.objectContaining({ userId: DORA.bmxUserId, path: "/v3/me/open_door", panelId: DORA.panelId, unitId: DORA.unitId })]);
+    expect(fake.doorReleases).toEqual([expect.objectContaining({ userId: DORA.bmxUserId, path: "/v3/notifications/open_door", panelId: DORA.panelId })]);
     expect(fake.panelNotifications).toEqual([{ kind: "open_door", body: { data: { type: "notifications", id: DORA.panelId, attributes: { panel_id: 28516, call_guid: guid } } } }]);
+    expect(fake.requests.filter((r) => r.method === "POST" && r.path === "/v3/me/open_door")).toEqual([]);
     const log = (await db.doc(`accessLogs/${answer.accessLogId}`).get()).data();
-    expect(log).toMatchObject({ uid: DORA.uid, requestId: id, method: "in_call", callGuid: guid, panel: { id: DORA.panelId, name: "Front Door" }, result: "released", bmxId: "1", panelSignaled: true });
+    expect(log).toMatchObject({ uid: DORA.uid, requestId: id, method: "in_call", path: "/v3/notifications/open_door", callGuid: guid, panel: { id: DORA.panelId, name: "Front Door" }, result: "released" });
     expect((await db.doc(`calls/${guid}`).get()).get("doorRelease")).toMatchObject({ result: "released", by: DORA.uid });
+  });
+
+  it("opens the door of a call that is over through the door list's v3 open_door, and a talking call through the notification", async () => {
+    await dora();
+    const over = await callToDora();
+    await endCall(db, over, "canceled");
+    const afterwards = await releaseDoor(doorDeps(), DORA.uid, { requestId: requestId(), callGuid: over });
+    expect(afterwards).toMatchObject({ result: "released" });
+    expect((await db.doc(`accessLogs/${afterwards.accessLogId}`).get()).data()).toMatchObject({ path: "/v3/me/open_door", bmxId: "1" });
+
+    const talking = await callToDora();
+    await endCall(db, talking, "connecting_sip");
+    const during = await releaseDoor(doorDeps(), DORA.uid, { requestId: requestId(), callGuid: talking });
+    expect((await db.doc(`accessLogs/${during.accessLogId}`).get()).get("path")).toBe("/v3/notifications/open_door");
+    expect(fake.doorReleases.map((r) => r.path)).toEqual(["/v3/me/open_door", "/v3/notifications/open_door"]);
+    expect(fake.panelNotifications).toHaveLength(1);
+  });
+
+  it("opens only a panel ButterflyMX lists for the caller's unit: a forged panel is refused, a panel added since linking is read again", async () => {
+    await dora();
+    const forged = await seedRingingCall(db, [DORA.uid], { body: createBody({ user: { id: 777 }, unit: { id: DORA.unitId, label: "4B" }, panel: { id: 99999, name: "Any door" } }) });
+    const attempt = releaseDoor(doorDeps(), DORA.uid, { requestId: requestId(), callGuid: forged });
+    await expect(attempt).rejects.toThrow(NotAllowed);
+    await expect(attempt).rejects.toThrow("ButterflyMX does not list panel 99999 for your unit");
+    expect(fake.requests.filter((r) => r.method === "GET" && r.path.startsWith("/v3/me?"))).toHaveLength(2);
+
+    fake.updateUser(DORA.bmxUserId, { tenants: [tenant(DORA.tenantId, { unitId: DORA.unitId, buildingId: `b-${DORA.bmxUserId}`, panels: [DORA.panelId, "99999"], accessPoints: [DORA.accessPoint] })] });
+    await expect(releaseDoor(doorDeps(), DORA.uid, { requestId: requestId(), callGuid: forged })).resolves.toMatchObject({ result: "released" });
+    expect(fake.doorReleases).toEqual([expect.objectContaining({ panelId: "99999" })]);
+    expect((await db.doc(`users/${DORA.uid}`).get()).get("butterflymx.tenants")).toEqual([expect.objectContaining({ id: DORA.tenantId, panelIds: [DORA.panelId, "99999"] })]);
+    expect(await docs("accessLogs")).toHaveLength(1);
   });
 
   it("answers the same requestId with its first answer and asks ButterflyMX once, even ten times at once", async () => {
@@ -120,13 +152,41 @@ describe("releaseDoor", () => {
 
   it("opens an access point of the caller's own tenancy (v4), and refuses another tenancy", async () => {
     await dora();
+    expect((await db.doc(`users/${DORA.uid}`).get()).get("butterflymx.tenants")).toEqual([
+      expect.objectContaining({ id: DORA.tenantId, panelIds: [DORA.panelId], accessPoints: [{ id: DORA.accessPoint, name: `Access point ${DORA.accessPoint}` }] }),
+    ]);
     const answer = await releaseDoor(doorDeps(), DORA.uid, { requestId: requestId(), tenantId: DORA.tenantId, accessPointId: DORA.accessPoint });
     expect(answer).toMatchObject({ result: "released" });
     expect(fake.doorReleases).toEqual([expect.objectContaining({ path: "/v4/door_release_requests", tenantId: DORA.tenantId, accessPointId: DORA.accessPoint })]);
+    expect((await db.doc(`accessLogs/${answer.accessLogId}`).get()).get("path")).toBe("/v4/door_release_requests");
     expect(fake.panelNotifications).toEqual([]);
     const attempt = releaseDoor(doorDeps(), DORA.uid, { requestId: requestId(), tenantId: "t-999", accessPointId: DORA.accessPoint });
     await expect(attempt).rejects.toThrow(NotAllowed);
     await expect(attempt).rejects.toThrow("Tenant t-999 is not one of your ButterflyMX tenancies");
+    expect(fake.doorReleases).toHaveLength(1);
+  });
+
+  it("opens only an access point of the tenancy's own building: another building's is refused before any release, one added since linking is read again", async () => {
+    await dora();
+    fake.addUser(resident("899", { tenants: [tenant("t-899", { buildingId: "b-elsewhere", accessPoints: ["555"] })] }));
+    const attempt = releaseDoor(doorDeps(), DORA.uid, { requestId: requestId(), tenantId: DORA.tenantId, accessPointId: "555" });
+    await expect(attempt).rejects.toThrow(NotAllowed);
+    await expect(attempt).rejects.toThrow(`ButterflyMX does not list access point 555 in the building of tenant ${DORA.tenantId}`);
+    expect(fake.requests.filter((r) => r.path === "/v4/door_release_requests")).toEqual([]);
+
+    fake.updateUser(DORA.bmxUserId, { tenants: [tenant(DORA.tenantId, { unitId: DORA.unitId, buildingId: `b-${DORA.bmxUserId}`, panels: [DORA.panelId], accessPoints: [DORA.accessPoint, "556"] })] });
+    await expect(releaseDoor(doorDeps(), DORA.uid, { requestId: requestId(), tenantId: DORA.tenantId, accessPointId: "556" })).resolves.toMatchObject({ result: "released" });
+    expect(fake.doorReleases).toEqual([expect.objectContaining({ accessPointId: "556" })]);
+  });
+
+  it("reads the doors at the first release when linking could not, and refuses a door when ButterflyMX turned door release off since", async () => {
+    fake.fail({ method: "GET", path: /^\/v4\/access_points$/ }, { status: 503 });
+    await dora();
+    expect((await db.doc(`users/${DORA.uid}`).get()).get("butterflymx.tenants")[0].accessPoints).toBeUndefined();
+    await expect(releaseDoor(doorDeps(), DORA.uid, { requestId: requestId(), tenantId: DORA.tenantId, accessPointId: DORA.accessPoint })).resolves.toMatchObject({ result: "released" });
+
+    fake.updateUser(DORA.bmxUserId, { tenants: [tenant(DORA.tenantId, { unitId: DORA.unitId, buildingId: `b-${DORA.bmxUserId}`, buildingName: "Maple Court", panels: [DORA.panelId], accessPoints: [DORA.accessPoint, "557"], doorReleaseEnabled: false })] });
+    await expect(releaseDoor(doorDeps(), DORA.uid, { requestId: requestId(), tenantId: DORA.tenantId, accessPointId: "557" })).rejects.toThrow("Maple Court does not let residents open its doors");
     expect(fake.doorReleases).toHaveLength(1);
   });
 
@@ -192,8 +252,9 @@ describe("releaseDoor", () => {
 
   it("records ButterflyMX's refusal with its words, a 5xx as failed and no answer as unknown, each asked once", async () => {
     await dora();
-    const refused = await releaseDoor(doorDeps(), DORA.uid, { requestId: requestId(), tenantId: DORA.tenantId, accessPointId: "1" });
-    expect(refused).toMatchObject({ result: "refused", message: "access_point_id is not an access point of this tenant's building" });
+    fake.fail({ method: "POST", path: /^\/v4\/door_release_requests$/ }, { status: 422, body: { errors: [{ field: "base", code: "closed", message: "is outside its open hours" }] } });
+    const refused = await releaseDoor(doorDeps(), DORA.uid, { requestId: requestId(), tenantId: DORA.tenantId, accessPointId: DORA.accessPoint });
+    expect(refused).toMatchObject({ result: "refused", message: "base is outside its open hours" });
 
     fake.fail({ method: "POST", path: /^\/v4\/door_release_requests$/ }, { status: 502 });
     await expect(releaseDoor(doorDeps(), DORA.uid, { requestId: requestId(), tenantId: DORA.tenantId, accessPointId: DORA.accessPoint })).resolves.toMatchObject({ result: "failed" });
