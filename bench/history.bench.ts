@@ -41,7 +41,7 @@ it("measures a history page against the fake's own answer plus one Firestore que
       [
         "getCallHistory (20 per page)",
         () => callHistory(historyDeps, UID, { limit: 20 }),
-        () => Promise.all([bmxPage("/v3/me/calls?page=1&per=50"), db.collection("calls").where("recipients", "array-contains", UID).orderBy("createdAt", "desc").limit(25).get()]),
+        () => Promise.all([bmxPage("/v3/me/calls"), db.collection("calls").where("recipients", "array-contains", UID).orderBy("createdAt", "desc").limit(25).get()]),
       ],
       [
         "getAccessHistory (20 per page)",

@@ -74,6 +74,9 @@ try {
   } else {
     const result = await registerBuilding(target, operatorSecret);
     console.log(`Building ${values.building}: integration ${result.integrationId} ${result.webhook}; ${result.removed} older one(s) removed.`);
+    if (result.actions && !result.actions.includes("status_update")) {
+      console.log("ButterflyMX bound it to `create` alone (v4 documents no `status_update`): calls through it ring, and each one ends by the ring timeout or reconciliation, not when it is answered elsewhere.");
+    }
   }
 } catch (error) {
   console.error(`Failed: ${error.message}`);

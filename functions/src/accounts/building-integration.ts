@@ -1,4 +1,5 @@
-import { ButterflyMxClient, IntegrationScope } from "../butterflymx/butterflymx-client";
+import { BmxSession, ButterflyMxClient, IntegrationScope } from "../butterflymx/butterflymx-client";
+import { BmxError } from "../butterflymx/butterflymx-errors";
 import { BmxRegion } from "../butterflymx/butterflymx-hosts";
 import { isWebhookSecret, secretInUrl, webhookUrl } from "../links/webhook-secrets";
 
@@ -14,6 +15,11 @@ export interface BuildingTarget {
 export interface BuildingRegistration {
   integrationId: string;
   webhook: "created" | "reused";
+  /**
+   * The call actions it is bound to (when known): `create` alone when ButterflyMX refused `status_update` (v4
+   * documents only `create`); the ring timeout and reconciliation then carry the end of each call.
+   */
+  actions?: string[];
   /** Older integrations of ours on the building (for example from before an operator-secret rotation), deleted. */
   removed: number;
 }
@@ -30,10 +36,22 @@ export async function registerBuilding(target: BuildingTarget, operatorSecret: s
   const url = webhookUrl(target.webhookBaseUrl, operatorSecret);
   const ours = (await bmx.listIntegrations(session, scope)).filter((i) => secretInUrl(target.webhookBaseUrl, i.url) !== undefined);
   const same = ours.find((i) => i.url === url);
-  const integrationId = same ? same.id : (await bmx.createIntegration(session, scope, url)).id;
+  const created = same ? undefined : await createBound(bmx, session, scope, url);
+  const integrationId = same?.id ?? created!.id;
+  const actions = same?.actions ?? created?.actions;
   const stale = ours.filter((i) => i.id !== integrationId);
   for (const integration of stale) await bmx.deleteIntegration(session, scope, integration.id);
-  return { integrationId, webhook: same ? "reused" : "created", removed: stale.length };
+  return { integrationId, webhook: same ? "reused" : "created", ...(actions ? { actions } : {}), removed: stale.length };
+}
+
+/** Binds `create` and `status_update`; when ButterflyMX refuses the pair, `create` alone. */
+async function createBound(bmx: ButterflyMxClient, session: BmxSession, scope: IntegrationScope, url: string): Promise<{ id: string; actions: string[] }> {
+  try {
+    return { id: (await bmx.createIntegration(session, scope, url)).id, actions: ["create", "status_update"] };
+  } catch (error) {
+    if (!(error instanceof BmxError && error.kind === "rejected")) throw error;
+    return { id: (await bmx.createIntegration(session, scope, url, { actions: ["create"] })).id, actions: ["create"] };
+  }
 }
 
 /** Deletes every integration on the building that points at this webhook. Returns how many. */

@@ -90,6 +90,8 @@ export interface BmxAccessLogEntry {
 export interface BmxIntegration {
   id: string;
   url?: string;
+  /** The call actions it is bound to, when ButterflyMX says. */
+  actions?: string[];
 }
 
 /** Integrations live on a tenant (resident token, v3) or a whole building (operator token, v4). */
@@ -177,24 +179,29 @@ export class ButterflyMxClient {
     }
   }
 
-  /** Every integration of a tenant or building, following pagination. */
+  /**
+   * Every integration of a tenant or building. v3 (tenants) pages by following `links.next`; v4 (buildings) by
+   * `page` / `per` until `page_info.next_page` is null.
+   */
   async listIntegrations(session: BmxSession, scope: IntegrationScope): Promise<BmxIntegration[]> {
     const operation = `GET ${integrationsPath(scope, ":id")}`;
     const origin = this.options.endpoints.api[session.region];
     const integrations: BmxIntegration[] = [];
-    let path: string | undefined = integrationsPath(scope, scope.id);
-    for (let page = 0; path !== undefined; page++) {
-      if (page === MAX_PAGES) throw new BmxError("bad_response", operation, `more than ${MAX_PAGES} pages`);
-      const response = await this.api(session, operation, path);
+    const base = integrationsPath(scope, scope.id);
+    let path: string | undefined = scope.kind === "tenant" ? base : `${base}?page=1&per=100`;
+    for (let page = 1; path !== undefined; page++) {
+      if (page > MAX_PAGES) throw new BmxError("bad_response", operation, `more than ${MAX_PAGES} pages`);
+      const response = await this.api(session, operation, path, { mediaType: mediaTypeOf(scope) });
       const list = await this.read(operation, response, integrationListSchema);
       integrations.push(...list.data.map(toIntegration));
-      path = nextPage(list.links?.next, origin);
+      if (scope.kind === "tenant") path = nextPage(list.links?.next, origin);
+      else path = list.page_info?.next_page != null ? `${base}?page=${page + 1}&per=100` : undefined;
     }
     return integrations;
   }
 
-  /** A webhook for calls (`create` and `status_update`) at `url`. */
-  async createIntegration(session: BmxSession, scope: IntegrationScope, url: string): Promise<BmxIntegration> {
+  /** A webhook for calls at `url`: for `create` and `status_update` unless `actions` says fewer. */
+  async createIntegration(session: BmxSession, scope: IntegrationScope, url: string, options: { actions?: Array<"create" | "status_update"> } = {}): Promise<BmxIntegration> {
     const operation = `POST ${integrationsPath(scope, ":id")}`;
     const body = {
       data: {
@@ -202,11 +209,11 @@ export class ButterflyMxClient {
         attributes: {
           integrator: "webhook",
           configuration: { url, method: "post" },
-          bindings: [{ actions: ["create", "status_update"], resource_type: "call" }],
+          bindings: [{ actions: options.actions ?? ["create", "status_update"], resource_type: "call" }],
         },
       },
     };
-    const response = await this.api(session, operation, integrationsPath(scope, scope.id), { method: "POST", body: JSON.stringify(body) });
+    const response = await this.api(session, operation, integrationsPath(scope, scope.id), { method: "POST", body: JSON.stringify(body), mediaType: mediaTypeOf(scope) });
     return toIntegration((await this.read(operation, response, integrationCreatedSchema)).data);
   }
 
@@ -214,7 +221,7 @@ export class ButterflyMxClient {
   async deleteIntegration(session: BmxSession, scope: IntegrationScope, integrationId: string): Promise<void> {
     const operation = `DELETE ${integrationsPath(scope, ":id")}/:id`;
     try {
-      await this.api(session, operation, `${integrationsPath(scope, scope.id)}/${encodeURIComponent(integrationId)}`, { method: "DELETE" });
+      await this.api(session, operation, `${integrationsPath(scope, scope.id)}/${encodeURIComponent(integrationId)}`, { method: "DELETE", mediaType: mediaTypeOf(scope) });
     } catch (error) {
       if (!(error instanceof BmxError && error.kind === "not_found")) throw error;
     }
@@ -269,10 +276,14 @@ export class ButterflyMxClient {
     return (await this.read(operation, response, callStatusSchema)).data.attributes.status;
   }
 
-  /** One page of the user's own call log, newest first (v3: it carries each call's guid). */
-  async callLog(session: BmxSession, page: number, per: number): Promise<{ calls: BmxCallLogEntry[]; more: boolean }> {
+  /**
+   * One page of the user's own call log, newest first (v3: it carries each call's guid): the first page, or the one
+   * `next` names. v3 is paged by following its `links.next` exactly as given (same host only), never by page
+   * parameters we build: ButterflyMX's own clients page v3 with `page[number]` / `page[size]`, not `page` / `per`.
+   */
+  async callLog(session: BmxSession, next?: string): Promise<{ calls: BmxCallLogEntry[]; next?: string }> {
     const operation = "GET /v3/me/calls";
-    const response = await this.api(session, operation, `/v3/me/calls?page=${page}&per=${per}`);
+    const response = await this.api(session, operation, next ?? "/v3/me/calls");
     const log = await this.read(operation, response, callLogSchema);
     const calls = log.data.flatMap((call): BmxCallLogEntry[] => {
       const a = call.attributes;
@@ -290,7 +301,8 @@ export class ButterflyMxClient {
         ...(a.medium_url || a.thumb_url ? { imageUrl: (a.medium_url ?? a.thumb_url)! } : {}),
       }];
     });
-    return { calls, more: Boolean(log.links?.next) };
+    const following = nextPage(log.links?.next, this.options.endpoints.api[session.region]);
+    return { calls, ...(following ? { next: following } : {}) };
   }
 
   /**
@@ -404,6 +416,11 @@ export class ButterflyMxClient {
   }
 }
 
+/** v3 (tenant integrations) speaks JSON:API; v4 (building integrations) plain JSON, with the same body. */
+function mediaTypeOf(scope: IntegrationScope): string {
+  return scope.kind === "tenant" ? JSON_API : PLAIN_JSON;
+}
+
 function integrationsPath(scope: IntegrationScope, id: string): string {
   const encoded = id === ":id" ? id : encodeURIComponent(id);
   return scope.kind === "tenant" ? `/v3/tenants/${encoded}/integrations` : `/v4/buildings/${encoded}/integrations`;
@@ -419,7 +436,9 @@ function nextPage(next: string | null | undefined, origin: string): string | und
 
 function toIntegration(data: z.output<typeof integrationSchema>): BmxIntegration {
   const url = data.attributes?.config?.url ?? data.attributes?.configuration?.url;
-  return { id: data.id, ...(url ? { url } : {}) };
+  const bindings = data.attributes?.bindings;
+  const actions = Array.isArray(bindings) ? bindings.flatMap((b) => (Array.isArray(b?.actions) ? b.actions.filter((a): a is string => typeof a === "string") : [])) : undefined;
+  return { id: data.id, ...(url ? { url } : {}), ...(actions && actions.length > 0 ? { actions } : {}) };
 }
 
 /** The JSON:API `me` document, flattened: each tenant with its unit label and building name. */

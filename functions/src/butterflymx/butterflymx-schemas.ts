@@ -41,13 +41,16 @@ export const integrationSchema = z.looseObject({
     .looseObject({
       config: z.looseObject({ url: z.string().optional() }).optional(),
       configuration: z.looseObject({ url: z.string().optional() }).optional(),
+      bindings: z.array(z.looseObject({ actions: z.array(z.unknown()).optional() })).nullish().catch(undefined),
     })
     .optional(),
 });
 
+/** v3 lists carry `links.next`; v4 lists `page_info.next_page`. */
 export const integrationListSchema = z.looseObject({
   data: z.array(integrationSchema),
   links: z.looseObject({ next: z.string().nullish() }).optional(),
+  page_info: z.looseObject({ next_page: z.number().nullish() }).optional(),
 });
 
 export const integrationCreatedSchema = z.looseObject({ data: integrationSchema });

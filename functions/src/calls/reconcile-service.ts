@@ -1,6 +1,7 @@
 import { DocumentSnapshot, FieldPath, Firestore, Timestamp } from "firebase-admin/firestore";
 import type { BmxCallLogEntry, ButterflyMxClient } from "../butterflymx/butterflymx-client";
 import { BmxError } from "../butterflymx/butterflymx-errors";
+import { CallLogReader } from "../butterflymx/call-log-reader";
 import { devicesRef } from "../devices/device-registry";
 import { LinkedTenant, userRef } from "../devices/user-profile";
 import { bmxUserRef, linkedUids } from "../links/bmx-users";
@@ -50,8 +51,6 @@ export const RECONCILE_DEFAULTS: ReconcileOptions = {
   concurrency: 4,
 };
 
-/** Entries per page of a call log. */
-const PER_PAGE = 50;
 /**
  * Past the ring window and the ring timeout's grace, how much longer a call is left to its webhook and its ring
  * timeout (still on their way) before reconciliation looks at it.
@@ -161,8 +160,8 @@ async function repairResident(deps: ReconcileDeps, opts: ReconcileOptions, uid: 
   const settled = now - deps.ringWindowMs - RING_TIMEOUT_GRACE_MS - RECONCILE_AFTER_MS;
   const counts = { recorded: 0, ended: 0, statuses: 0 };
   let recipients: string[] | undefined;
-  for (let page = 1; page <= opts.maxPages; page++) {
-    const { calls, more } = await deps.bmx.callLog(session, page, PER_PAGE);
+  const log = new CallLogReader(deps.bmx, session, { maxPages: opts.maxPages });
+  for (let calls = await log.page(); calls !== undefined; calls = await log.page()) {
     const due = calls.filter((c): c is BmxCallLogEntry & { guid: string } => c.guid !== undefined && c.at >= since && c.at <= settled);
     const snapshots = due.length > 0 ? await db.getAll(...due.map((c) => callRef(db, c.guid))) : [];
     for (const [index, entry] of due.entries()) {
@@ -175,7 +174,7 @@ async function repairResident(deps: ReconcileDeps, opts: ReconcileOptions, uid: 
         if (repaired) counts[repaired]++;
       }
     }
-    if (!more || calls.some((c) => c.at < since)) break;
+    if (calls.some((c) => c.at < since)) break;
   }
   return { uid, result: "checked", ...counts };
 }

@@ -1,6 +1,7 @@
 import { Timestamp } from "firebase-admin/firestore";
 import { BmxCallLogEntry } from "../butterflymx/butterflymx-client";
 import { BmxError } from "../butterflymx/butterflymx-errors";
+import { CallLogReader } from "../butterflymx/call-log-reader";
 import { CallDocument, httpsUrl } from "../calls/call-document";
 import { callRef, CALLS } from "../calls/call-repository";
 import { statusFromBmx } from "../calls/call-status";
@@ -33,7 +34,6 @@ export interface CallHistoryPage {
 
 /** Pages of ButterflyMX's log read per request at most: a page deeper than that is answered partial. */
 export const MAX_BMX_PAGES = 10;
-const BMX_PER_PAGE = 50;
 
 interface Candidate extends Boundary {
   entry: CallHistoryEntry;
@@ -138,17 +138,17 @@ async function bmxCalls(
 ): Promise<BmxScan> {
   const found: Candidate[] = [];
   const unitLabel = tenants?.length === 1 ? tenants[0].unitLabel : undefined;
-  for (let page = 1; page <= MAX_BMX_PAGES; page++) {
-    const { calls, more } = await deps.bmx.callLog(session, page, BMX_PER_PAGE);
+  const log = new CallLogReader(deps.bmx, session, { maxPages: MAX_BMX_PAGES });
+  for (let calls = await log.page(); calls !== undefined; calls = await log.page()) {
     const recorded = await recordedTimes(deps, calls, known);
     for (const call of calls) {
       const candidate = bmxEntry(call, recorded.get(call.guid ?? ""), unitLabel);
       if (inRange(candidate)) found.push(candidate);
     }
     const reachedFrom = from !== undefined && calls.some((c) => c.at < from);
-    if (!more || reachedFrom || found.length >= limit) return { found, complete: true };
+    if (reachedFrom || found.length >= limit) return { found, complete: true };
   }
-  return { found, complete: false };
+  return { found, complete: log.complete };
 }
 
 /** When this backend recorded each of these calls (by guid), for the calls it did; `known` ones are not read again. */

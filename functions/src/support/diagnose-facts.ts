@@ -44,8 +44,6 @@ export interface Facts {
   };
 }
 
-const LOG_PAGE = 50;
-
 /** Reads what `diagnose` needs: our documents, and what ButterflyMX says with the resident's own sign-in. */
 export async function gatherFacts(deps: DiagnoseDeps, uid: string, recentCalls: number): Promise<Facts> {
   const { db } = deps;
@@ -96,7 +94,7 @@ async function ask<T>(work: () => Promise<T>): Promise<Asked<T>> {
 async function askButterflyMx(deps: DiagnoseDeps, session: GrantSession, link: ButterflyMxLinkInfo, registrations: Map<string, string[]>): Promise<Facts["bmx"]> {
   const [profile, log, ...integrations] = await Promise.all([
     ask(() => deps.bmx.me(session)),
-    ask(() => deps.bmx.callLog(session, 1, LOG_PAGE)),
+    ask(() => deps.bmx.callLog(session)),
     ...link.tenants.map((tenant) =>
       ask(async () => {
         const ours = new Set(registrations.get(tenant.id) ?? []);

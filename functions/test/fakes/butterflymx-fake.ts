@@ -83,6 +83,7 @@ export interface FakeRequest {
   bearer?: string;
   form?: Record<string, string>;
   body?: unknown;
+  contentType?: string;
 }
 
 /**
@@ -139,6 +140,12 @@ export class ButterflyMxFake {
   readonly panelNotifications: Array<{ kind: string; body: unknown }> = [];
   /** Whether residents may change their tenant's settings (PUT /v4/tenants/{id}); ButterflyMX's rule is unknown. */
   tenantSettingsAllowed = true;
+  /** Calls per v3 call log page when the request names no `page[size]` (ButterflyMX's own fixtures show 20). */
+  callLogPageSize = 20;
+  /** v3 lists answer their first page whatever page is asked. */
+  v3IgnoresPaging = false;
+  /** v4 building integrations refuse a `status_update` binding (only `create` is documented for v4). */
+  buildingRefusesStatusUpdate = false;
 
   private constructor(
     private readonly servers: Record<FakeHost, Server>,
@@ -248,6 +255,9 @@ export class ButterflyMxFake {
     this.doorReleases.length = 0;
     this.panelNotifications.length = 0;
     this.tenantSettingsAllowed = true;
+    this.callLogPageSize = 20;
+    this.v3IgnoresPaging = false;
+    this.buildingRefusesStatusUpdate = false;
     this.requests.length = 0;
     this.users.clear();
     this.codes.clear();
@@ -309,7 +319,8 @@ export class ButterflyMxFake {
         return send(res, 400, { errors: [{ message: "malformed JSON" }] });
       }
     }
-    this.requests.push({ host, method, path: url.pathname + url.search, bearer, form, body });
+    const contentType = req.headers["content-type"];
+    this.requests.push({ host, method, path: url.pathname + url.search, bearer, form, body, ...(contentType ? { contentType } : {}) });
 
     const rule = this.failures.find((f) => (!f.host || f.host === host) && (!f.method || f.method === method) && f.path.test(url.pathname));
     if (rule) {
@@ -379,7 +390,7 @@ export class ButterflyMxFake {
     if (user && user.region !== host) return send(res, 404, { errors: [{ message: "user not found in this region" }] });
 
     if (method === "GET" && url.pathname === "/v3/me" && user) return send(res, 200, meDocument(user));
-    if (user && this.residentApi(user, method, url, body, res)) return;
+    if (user && this.residentApi(host, user, method, url, body, res)) return;
 
     const match = /^\/(v3\/tenants|v4\/buildings)\/([^/]+)\/integrations(?:\/([^/]+))?$/.exec(url.pathname);
     if (!match) return send(res, 404, { errors: [{ message: "not found" }] });
@@ -390,22 +401,33 @@ export class ButterflyMxFake {
     const scope = `${kind}/${scopeId}`;
     const integrationId = match[3];
 
+    const all = this.integrations.filter((i) => i.scope === scope);
+    if (method === "GET" && !integrationId && kind === "tenant") {
+      const { slice, links } = this.v3Page(host, url, all, this.pageSize);
+      return send(res, 200, { data: slice.map(integrationResource), links });
+    }
     if (method === "GET" && !integrationId) {
-      const all = this.integrations.filter((i) => i.scope === scope);
-      const page = Math.max(1, Number(url.searchParams.get("page") ?? "1"));
-      const slice = all.slice((page - 1) * this.pageSize, page * this.pageSize);
-      const next = page * this.pageSize < all.length ? `${url.pathname}?page=${page + 1}` : null;
-      return send(res, 200, { data: slice.map(integrationResource), links: { next } });
+      // Source: v4 spec `getV4BuildingsByBuildingIdIntegrations` (page, per); the page_info block as v4's other lists.
+      const per = Math.min(100, Math.max(1, Number(url.searchParams.get("per") ?? "25") || 25));
+      const page = Math.max(1, Number(url.searchParams.get("page") ?? "1") || 1);
+      const slice = all.slice((page - 1) * per, page * per);
+      return send(res, 200, { data: slice.map(integrationResource), page_info: pageInfo(page, per, all.length, slice.length, Math.max(1, Math.ceil(all.length / per))) });
     }
     if (method === "POST" && !integrationId) {
       const attributes = (body as { data?: { attributes?: { integrator?: string; configuration?: { url?: string; method?: string }; bindings?: unknown } } })?.data?.attributes;
       const target = attributes?.configuration?.url;
+      // Assumption (no source shows ButterflyMX's refusals): 422 naming the field.
       if (attributes?.integrator !== "webhook" || !target || !/^https?:\/\//.test(target)) {
         return send(res, 422, { errors: [{ field: "configuration.url", code: "invalid", message: "is not a valid URL" }] });
       }
+      const actions = (attributes.bindings as Array<{ actions?: unknown }> | undefined)?.flatMap((b) => (Array.isArray(b.actions) ? b.actions : []));
+      if (kind === "building" && this.buildingRefusesStatusUpdate && actions?.includes("status_update")) {
+        return send(res, 422, { errors: [{ field: "bindings", code: "invalid", message: "status_update is not a supported action" }] });
+      }
       const integration = { id: String(this.nextIntegrationId++), scope, url: target, method: attributes.configuration?.method ?? "post", bindings: attributes.bindings };
       this.integrations.push(integration);
-      return send(res, 201, { data: integrationResource(integration) });
+      // Source: v4 spec — building integration create answers 200; v3 (the iOS SDK) reads the created resource back.
+      return send(res, kind === "building" ? 200 : 201, { data: integrationResource(integration) });
     }
     if (method === "DELETE" && integrationId) {
       const index = this.integrations.findIndex((i) => i.scope === scope && i.id === integrationId);
@@ -418,15 +440,13 @@ export class ButterflyMxFake {
   }
 
   /** Routes a resident's token may use beyond integrations; false when the route is not one of them. */
-  private residentApi(user: FakeUser, method: string, url: URL, body: unknown, res: ServerResponse): boolean {
+  private residentApi(host: "na" | "eu", user: FakeUser, method: string, url: URL, body: unknown, res: ServerResponse): boolean {
     const path = url.pathname;
     const per = Math.min(100, Math.max(1, Number(url.searchParams.get("per") ?? "25") || 25));
     const page = Math.max(1, Number(url.searchParams.get("page") ?? "1") || 1);
     if (method === "GET" && path === "/v3/me/calls") {
-      const all = this.callLogs.get(user.id) ?? [];
-      const slice = all.slice((page - 1) * per, page * per);
-      const next = page * per < all.length ? `/v3/me/calls?page=${page + 1}&per=${per}` : null;
-      send(res, 200, { data: slice.map(callLogResource), links: { next } });
+      const { slice, links } = this.v3Page(host, url, this.callLogs.get(user.id) ?? [], this.callLogPageSize);
+      send(res, 200, { data: slice.map(callLogResource), links });
       return true;
     }
     const status = /^\/v3\/me\/calls\/([^/]+)\/status$/.exec(path);
@@ -552,6 +572,27 @@ export class ButterflyMxFake {
       return true;
     }
     return false;
+  }
+
+  /**
+   * v3 paging as ButterflyMX's own clients use it (go-butterflymx, the Android SDK's `Pagination`): `page[number]` /
+   * `page[size]`, absolute `links` {self, first, prev, next, last}; `page` / `per` are not v3's and are ignored.
+   * `v3IgnoresPaging` answers the first page whatever is asked (a ButterflyMX that repeats a page).
+   */
+  private v3Page<T>(host: "na" | "eu", url: URL, all: T[], defaultSize: number): { slice: T[]; links: Record<string, string | null> } {
+    const size = Math.min(100, Math.max(1, Number(url.searchParams.get("page[size]")) || defaultSize));
+    const number = this.v3IgnoresPaging ? 1 : Math.max(1, Number(url.searchParams.get("page[number]")) || 1);
+    const last = Math.max(1, Math.ceil(all.length / size));
+    const link = (n: number) => {
+      const target = new URL(url.pathname, this.origins[host]);
+      target.searchParams.set("page[number]", String(n));
+      target.searchParams.set("page[size]", String(size));
+      return target.toString();
+    };
+    return {
+      slice: all.slice((number - 1) * size, number * size),
+      links: { self: link(number), first: link(1), prev: number > 1 ? link(number - 1) : null, next: number < last ? link(number + 1) : null, last: link(last) },
+    };
   }
 
   /** Records a door release ButterflyMX executed, with the access log entry it leaves. */

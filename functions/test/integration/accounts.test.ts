@@ -145,7 +145,7 @@ describe("linkAccount", () => {
     expect(remaining.map((i) => i.id)).not.toContain(orphan.id);
     expect(remaining).toHaveLength(3);
     // Page 2 was read: the orphan was the third integration with a page size of 2.
-    expect(fake.requests.some((r) => r.path === "/v3/tenants/t1/integrations?page=2")).toBe(true);
+    expect(fake.requests.some((r) => r.path === "/v3/tenants/t1/integrations?page%5Bnumber%5D=2&page%5Bsize%5D=2")).toBe(true);
   });
 
   it("refuses a used or expired code with a field error and stores nothing", async () => {

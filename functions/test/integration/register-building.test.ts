@@ -47,6 +47,23 @@ describe("register-building", () => {
     expect(fake.integrationsOf({ kind: "building", id: "b9" })).toEqual([]);
   });
 
+  it("speaks v4 as its spec does (plain JSON bodies, page/per lists), and binds create alone when ButterflyMX refuses status_update", async () => {
+    fake.addOperatorToken(OPERATOR_TOKEN, ["b9", "b11"]);
+    fake.buildingRefusesStatusUpdate = true;
+    const result = await register(["--building", "b11", "--project", "acme-prod"]);
+    expect(result.stdout).toMatch(/integration \d+ created/);
+    expect(result.stdout).toContain("bound it to `create` alone");
+    expect(fake.integrationsOf({ kind: "building", id: "b11" }).map((i) => i.bindings)).toEqual([[{ actions: ["create"], resource_type: "call" }]]);
+    const calls = fake.requests.filter((r) => r.path.startsWith("/v4/buildings/b11/integrations"));
+    expect(calls.map((r) => `${r.method} ${r.path}`)).toEqual([
+      "GET /v4/buildings/b11/integrations?page=1&per=100",
+      "POST /v4/buildings/b11/integrations",
+      "POST /v4/buildings/b11/integrations",
+    ]);
+    expect(calls.filter((r) => r.method === "POST").map((r) => r.contentType)).toEqual(["application/json", "application/json"]);
+    await register(["--building", "b11", "--project", "acme-prod", "--remove"]);
+  });
+
   it("names what is missing or wrong, and reports ButterflyMX's refusal", async () => {
     const usage = await register(["--region", "mars"], { WEBHOOK_OPERATOR_SECRET: "" }).catch((e: { code: number; stderr: string }) => e);
     expect(usage).toMatchObject({ code: 2 });

@@ -403,6 +403,32 @@ describe("getCallHistory", () => {
     fake.fail({ method: "GET", path: /^\/v3\/me\/calls$/ }, { status: 503 });
     await expect(callHistory(historyDeps(), "jon", {})).resolves.toEqual({ calls: [expect.objectContaining({ guid: ours, source: "relay" })], partial: true });
   });
+
+  it("reads ButterflyMX's v3 log by following links.next as given, never building page parameters", async () => {
+    await linked("kai", "815");
+    fake.callLogPageSize = 2;
+    const calls = [1, 2, 3, 4, 5].map((n) => bmxCall(n, minute(10 - n)));
+    fake.addCallLogs("815", ...calls);
+    const page = await callHistory(historyDeps(), "kai", { limit: 10 });
+    expect(page.calls.map((c) => c.guid)).toEqual(calls.map((c) => c.guid));
+    expect(page.partial).toBeUndefined();
+    expect(fake.requests.filter((r) => r.path.startsWith("/v3/me/calls")).map((r) => r.path)).toEqual([
+      "/v3/me/calls",
+      "/v3/me/calls?page%5Bnumber%5D=2&page%5Bsize%5D=2",
+      "/v3/me/calls?page%5Bnumber%5D=3&page%5Bsize%5D=2",
+    ]);
+  });
+
+  it("ends the read as partial when ButterflyMX answers the same page again, instead of looping to the cap", async () => {
+    await linked("lou", "816");
+    fake.callLogPageSize = 2;
+    fake.v3IgnoresPaging = true;
+    const calls = [1, 2, 3, 4].map((n) => bmxCall(n, minute(10 - n)));
+    fake.addCallLogs("816", ...calls);
+    const page = await callHistory(historyDeps(), "lou", { limit: 10 });
+    expect(page).toEqual({ calls: calls.slice(0, 2).map((c) => expect.objectContaining({ guid: c.guid, source: "butterflymx" })), partial: true });
+    expect(fake.requests.filter((r) => r.path.startsWith("/v3/me/calls"))).toHaveLength(2);
+  });
 });
 
 describe("getAccessHistory", () => {
