@@ -104,20 +104,30 @@ export interface ButterflyMxClientOptions {
   /** Per request; ButterflyMX calls happen inside callables that have 60 s in all. */
   timeoutMs?: number;
   now?: () => number;
+  /** Waits out a 429's `Retry-After` before a read is repeated. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 const JSON_API = "application/vnd.api+json";
 const PLAIN_JSON = "application/json";
 const MAX_PAGES = 50;
+/**
+ * A read answered 429 is repeated after its `Retry-After` (1 s when it names none), at most this many times, and
+ * only when the wait fits MAX_RETRY_AFTER_MS. ButterflyMX publishes no limits; writes are never repeated.
+ */
+const MAX_RATE_LIMITED_RETRIES = 2;
+const MAX_RETRY_AFTER_MS = 5_000;
 
 /** Every ButterflyMX call the backend makes, over `fetch`: OAuth at the accounts host, the API at the user's region. */
 export class ButterflyMxClient {
   private readonly timeoutMs: number;
   private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly options: ButterflyMxClientOptions) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   /** Authorization code (+ PKCE verifier) → tokens. */
@@ -360,17 +370,31 @@ export class ButterflyMxClient {
     return new URLSearchParams({ ...fields, client_id: this.options.clientId, client_secret: this.options.clientSecret }).toString();
   }
 
-  /** A bearer request at the user's regional host; after a 401, renews the token once and repeats. */
+  /**
+   * A bearer request at the user's regional host; after a 401, renews the token once and repeats. A read answered
+   * 429 is repeated after the wait ButterflyMX asks for (see MAX_RATE_LIMITED_RETRIES); a write never is.
+   */
   private async api(session: BmxSession, operation: string, path: string, init: { method?: string; body?: string; mediaType?: string } = {}): Promise<Response> {
     const url = `${this.options.endpoints.api[session.region]}${path}`;
+    const method = init.method ?? "GET";
     // v3 speaks JSON:API (and rejects a plain JSON body); v4 speaks plain JSON.
     const mediaType = init.mediaType ?? JSON_API;
-    const attempt = (token: string) =>
+    const once = (token: string, options: { allowLimited: boolean }) =>
       this.send(operation, url, {
-        method: init.method ?? "GET",
+        method,
         headers: { authorization: `Bearer ${token}`, accept: mediaType, ...(init.body ? { "content-type": mediaType } : {}) },
         body: init.body,
-      }, { allowUnauthorized: true });
+      }, { allowUnauthorized: true, allowLimited: options.allowLimited });
+    const attempt = async (token: string) => {
+      for (let retries = 0; ; retries++) {
+        const response = await once(token, { allowLimited: method === "GET" && retries < MAX_RATE_LIMITED_RETRIES });
+        if (response.status !== 429) return response;
+        await response.body?.cancel();
+        const waitMs = retryAfterMs(response.headers.get("retry-after"), this.now());
+        if (waitMs > MAX_RETRY_AFTER_MS) throw new BmxError("unavailable", operation, `HTTP 429: ButterflyMX asks to wait ${Math.ceil(waitMs / 1000)} s`, 429);
+        await this.sleep(waitMs);
+      }
+    };
     const token = await session.accessToken();
     let response = await attempt(token);
     if (response.status === 401 && session.renew) {
@@ -385,7 +409,7 @@ export class ButterflyMxClient {
   }
 
   /** One HTTP exchange with a deadline; non-2xx answers become BmxErrors (401 too, unless the caller handles it). */
-  private async send(operation: string, url: string, init: RequestInit, options: { allowUnauthorized?: boolean } = {}): Promise<Response> {
+  private async send(operation: string, url: string, init: RequestInit, options: { allowUnauthorized?: boolean; allowLimited?: boolean } = {}): Promise<Response> {
     let response: Response;
     try {
       response = await fetch(url, { ...init, redirect: "error", signal: AbortSignal.timeout(this.timeoutMs) });
@@ -394,7 +418,7 @@ export class ButterflyMxClient {
       if (name === "TimeoutError" || name === "AbortError") throw new BmxError("timeout", operation, `no answer within ${this.timeoutMs} ms`);
       throw new BmxError("unavailable", operation, `cannot reach ButterflyMX (${causeOf(error)})`);
     }
-    if (response.ok || (response.status === 401 && options.allowUnauthorized)) return response;
+    if (response.ok || (response.status === 401 && options.allowUnauthorized) || (response.status === 429 && options.allowLimited)) return response;
     throw await toError(operation, response);
   }
 
@@ -483,7 +507,7 @@ async function toError(operation: string, response: Response): Promise<BmxError>
   const body = errorResponseSchema.safeParse(await response.json().catch(() => undefined));
   const problems = body.success
     ? [
-        ...(body.data.errors ?? []).map((e) => [e.field, e.message ?? e.detail ?? e.title].filter(Boolean).join(" ")),
+        ...(body.data.errors ?? []).map((e) => [e.field, e.message ?? messagesOf(e.messages) ?? e.detail ?? e.title].filter(Boolean).join(" ")),
         ...(body.data.error ? [[body.data.error, body.data.error_description].filter(Boolean).join(": ")] : []),
       ].filter((p) => p.length > 0)
     : [];
@@ -516,6 +540,23 @@ function entryMethod(value: unknown): string | undefined {
   if (typeof value === "string" && value.length > 0) return value;
   if (value && typeof value === "object") return Object.keys(value)[0];
   return undefined;
+}
+
+/** v4's 401 examples say `messages` (one text, or a list) where its other errors say `message`. */
+function messagesOf(messages: unknown): string | undefined {
+  if (typeof messages === "string" && messages.length > 0) return messages;
+  if (Array.isArray(messages)) {
+    const texts = messages.filter((m): m is string => typeof m === "string" && m.length > 0);
+    return texts.length > 0 ? texts.join("; ") : undefined;
+  }
+  return undefined;
+}
+
+/** `Retry-After` as seconds or an HTTP date; 1 s when absent or unreadable. */
+function retryAfterMs(header: string | null, now: number): number {
+  if (header !== null && /^\s*\d+\s*$/.test(header)) return Number(header) * 1000;
+  const at = header !== null ? Date.parse(header) : Number.NaN;
+  return Number.isNaN(at) ? 1000 : Math.max(0, at - now);
 }
 
 function safeJson(text: string): unknown {

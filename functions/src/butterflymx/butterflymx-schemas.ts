@@ -55,10 +55,12 @@ export const integrationListSchema = z.looseObject({
 
 export const integrationCreatedSchema = z.looseObject({ data: integrationSchema });
 
-/** `{"errors":[{field, code, message}]}` (and JSON:API's title/detail), or OAuth's `{error, error_description}`. */
+/** `{"errors":[{field, code, message | messages}]}` (and JSON:API's title/detail), or OAuth's `{error, error_description}`. */
 export const errorResponseSchema = z.looseObject({
   errors: z
-    .array(z.looseObject({ field: z.string().optional(), code: z.unknown().optional(), message: z.string().optional(), detail: z.string().optional(), title: z.string().optional() }))
+    .array(
+      z.looseObject({ field: z.string().optional(), code: z.unknown().optional(), message: z.string().optional(), messages: z.unknown().optional(), detail: z.string().optional(), title: z.string().optional() }),
+    )
     .optional(),
   error: z.string().optional(),
   error_description: z.string().optional(),

@@ -90,7 +90,7 @@ export interface FakeRequest {
  * What a matched request gets: an error answer, no answer at all, or its normal answer after a delay or once `until`
  * settles (a test holds the request while something else happens).
  */
-export type FakeFailure = { status: number; body?: unknown } | "hang" | { delayMs: number } | { until: Promise<unknown> };
+export type FakeFailure = { status: number; body?: unknown; headers?: Record<string, string> } | "hang" | { delayMs: number } | { until: Promise<unknown> };
 
 interface FailureRule {
   host?: FakeHost;
@@ -122,7 +122,7 @@ export class ButterflyMxFake {
   readonly requests: FakeRequest[] = [];
   /** Integrations per page when listing; small so that pagination is exercised. */
   pageSize = 2;
-  accessTtlSeconds = 86_400;
+  accessTtlSeconds = 7_200;
 
   private readonly users = new Map<string, FakeUser>();
   private readonly codes = new Map<string, { userId: string; redirectUri: string; challenge: string; expiresAt: number; used: boolean }>();
@@ -266,7 +266,7 @@ export class ButterflyMxFake {
     this.integrations.length = 0;
     this.failures.length = 0;
     this.pageSize = 2;
-    this.accessTtlSeconds = 86_400;
+    this.accessTtlSeconds = 7_200;
   }
 
   /**
@@ -328,7 +328,7 @@ export class ButterflyMxFake {
       if (rule.reply === "hang") return;
       if ("delayMs" in rule.reply) await new Promise((resolve) => setTimeout(resolve, (rule.reply as { delayMs: number }).delayMs));
       else if ("until" in rule.reply) await rule.reply.until;
-      else return send(res, rule.reply.status, rule.reply.body ?? { errors: [{ message: `injected ${rule.reply.status}` }] });
+      else return send(res, rule.reply.status, rule.reply.body ?? { errors: [{ message: `injected ${rule.reply.status}` }] }, rule.reply.headers);
     }
 
     if (host === "accounts") return this.accounts(method, url, bearer, form, res);
@@ -351,9 +351,13 @@ export class ButterflyMxFake {
     send(res, 404, { errors: [{ message: "not found" }] });
   }
 
+  /**
+   * Sources: ButterflyMX's docs (a dead refresh token answers 401), the SDKs' token model (`token_type: "bearer"`,
+   * `expires_in: 7200`, no scope). The 400 for a bad authorization code is Doorkeeper's (assumption).
+   */
   private token(form: Record<string, string>, res: ServerResponse): void {
     if (!this.clientOk(form)) return send(res, 401, { error: "invalid_client", error_description: "Client authentication failed." });
-    const invalidGrant = () => send(res, 400, { error: "invalid_grant", error_description: "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client." });
+    const invalidGrant = (status = 400) => send(res, status, { error: "invalid_grant", error_description: "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client." });
     let userId: string;
     if (form.grant_type === "authorization_code") {
       const code = this.codes.get(form.code ?? "");
@@ -363,7 +367,7 @@ export class ButterflyMxFake {
       userId = code.userId;
     } else if (form.grant_type === "refresh_token") {
       const index = this.grants.findIndex((g) => g.refresh === form.refresh_token);
-      if (index < 0) return invalidGrant();
+      if (index < 0) return invalidGrant(401);
       // Rotation: the old refresh token and its access token die now.
       userId = this.grants[index].userId;
       this.grants.splice(index, 1);
@@ -374,10 +378,9 @@ export class ButterflyMxFake {
     this.grants.push(grant);
     send(res, 200, {
       access_token: grant.access,
-      token_type: "Bearer",
+      token_type: "bearer",
       expires_in: this.accessTtlSeconds,
       refresh_token: grant.refresh,
-      scope: "openid profile",
       created_at: Math.floor(Date.now() / 1000),
     });
   }
@@ -689,8 +692,8 @@ function wireId(id: string): number | string {
   return /^[0-9]+$/.test(id) ? Number(id) : id;
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": status < 300 ? "application/vnd.api+json" : "application/json", "content-length": Buffer.byteLength(text) });
+  res.writeHead(status, { "content-type": status < 300 ? "application/vnd.api+json" : "application/json", "content-length": Buffer.byteLength(text), ...headers });
   res.end(text);
 }
