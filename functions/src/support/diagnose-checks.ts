@@ -14,6 +14,7 @@ export const CHECK_IDS = [
   "do_not_disturb",
   "contact_preference",
   "recent_calls",
+  "ring_timeouts",
 ] as const;
 export type CheckId = (typeof CHECK_IDS)[number];
 
@@ -62,10 +63,11 @@ export interface DeviceSteps {
 /** Calls older than this are history, not evidence of a problem now. */
 export const RECENT_MS = 7 * 86_400_000;
 /**
- * How old a call in ButterflyMX's log must be before `webhook_received` counts it as never delivered: a younger one
- * may still be on its way (the ring window, the ring timeout's grace and some margin).
+ * How long after a call everything about it has happened: a call in ButterflyMX's log older than this that never
+ * reached us was not delivered, and a call of ours still ringing was left by its ring timeout (the ring window, the
+ * ring timeout's grace and some margin).
  */
-const UNDELIVERED_AFTER_MS = 2 * 60_000;
+const SETTLED_AFTER_MS = 2 * 60_000;
 
 export function runChecks(facts: Facts): { checks: Check[]; calls: CallReport[] } {
   const calls = facts.calls.map(({ call, records }) => callReport(facts.uid, call, records));
@@ -82,6 +84,7 @@ export function runChecks(facts: Facts): { checks: Check[]; calls: CallReport[] 
       doNotDisturb(facts),
       contactPreference(facts),
       recentCalls(facts, calls),
+      ringTimeouts(facts),
     ],
     calls,
   };
@@ -144,7 +147,7 @@ function webhookReceived(facts: Facts): Check {
   const viaWebhook = facts.calls.find(({ call }) => receivedBy(call) === "webhook")?.call;
   const since = facts.link?.linkedAt?.toMillis() ?? Infinity;
   const missing = facts.bmx.log.ok
-    ? facts.bmx.log.value.filter((c) => c.at >= since && c.at <= facts.now - UNDELIVERED_AFTER_MS && (!c.recorded || receivedBy(c.recorded) === "reconciled"))
+    ? facts.bmx.log.value.filter((c) => c.at >= since && c.at <= facts.now - SETTLED_AFTER_MS && (!c.recorded || receivedBy(c.recorded) === "reconciled"))
     : [];
   const evidence = {
     lastReceivedAt: iso(viaWebhook?.createdAt) ?? null,
@@ -269,6 +272,25 @@ function recentCalls(facts: Facts, calls: CallReport[]): Check {
       "See each call below: which device was sent the ring, which provider took it, which device received and showed it. A ring taken by the provider but never received points at the phone (notifications allowed, Low Power Mode off, no Focus mode blocking the app, background refresh on).");
   }
   return check("recent_calls", true, recent.length > 0 ? `The last ${recent.length} call(s) rang as they should.` : "No call in the last 7 days.", evidence, "");
+}
+
+/**
+ * Whether the ring timeouts run: a call ButterflyMX never ended must be ended by its timeout (a Cloud Task) soon
+ * after its window. A recent call still ringing long after means the timeout was never scheduled (the runtime's
+ * service account may not enqueue) or never reached the function (it may not invoke it).
+ */
+function ringTimeouts(facts: Facts): Check {
+  const recent = facts.calls.map(({ call }) => call).filter((call) => call.createdAt.toMillis() >= facts.now - RECENT_MS);
+  const stuck = recent.filter((call) => call.status === "ringing" && call.createdAt.toMillis() <= facts.now - SETTLED_AFTER_MS);
+  const evidence = {
+    stillRinging: stuck.map((call) => ({ guid: call.guid, at: iso(call.createdAt) })),
+    endedByTimeout: recent.filter((call) => call.endReason === "ring_timeout").length,
+  };
+  if (stuck.length > 0) {
+    return check("ring_timeouts", false, `${stuck.length} call(s) still ring long after their window: their ring timeout never ran (${evidence.stillRinging[0].at}).`, evidence,
+      "Check that the functions' service account may enqueue Cloud Tasks and invoke ringTimeout (README, Deploy: the three IAM grants), and search the logs for \"ring timeout not scheduled\". Until then such calls end only when ButterflyMX reports their end, or at the next reconciliation.");
+  }
+  return check("ring_timeouts", true, evidence.endedByTimeout > 0 ? `${evidence.endedByTimeout} call(s) were ended by their ring timeout; none was left ringing.` : "No call was left ringing past its window.", evidence, "");
 }
 
 function receivedBy(call: CallDocument): "webhook" | "reconciled" {

@@ -217,6 +217,19 @@ describe("each cause the backend can see fails its own check", () => {
     expect(diagnosis.calls[0]).toMatchObject({ problem: "no provider took the ring", devices: [{ accepted: false, errorCode: "messaging/internal-error" }] });
   });
 
+  it("ring_timeouts: a call left ringing long after its window says the timeouts do not run (their IAM), one ended by its timeout says they do", async () => {
+    await healthyResident("ola", "714", [ANDROID]);
+    const ended = await seedRingingCall(db, ["ola"], { createdAt: Date.now() - 10 * 60_000 });
+    await ringTimedOut({ db, bmx: accountDeps(db, fake).bmx, now: Date.now, ringWindowMs: 40_000 }, ended);
+    expect(byId(await run("ola")).ring_timeouts).toMatchObject({ ok: true, evidence: { stillRinging: [], endedByTimeout: 1 } });
+
+    const stuck = await seedRingingCall(db, ["ola"], { createdAt: Date.now() - 5 * 60_000 });
+    const check = byId(await run("ola")).ring_timeouts;
+    expect(check).toMatchObject({ ok: false, evidence: { stillRinging: [{ guid: stuck }] }, advice: expect.stringContaining("IAM") });
+    await seedRingingCall(db, ["ola"]);
+    expect(byId(await run("ola")).ring_timeouts.evidence).toMatchObject({ stillRinging: [{ guid: stuck }] });
+  });
+
   it("says what it could not ask when ButterflyMX is down, failing nothing for it", async () => {
     await healthyResident("ned", "713");
     fake.fail({ method: "GET", path: /^\/v3\// }, { status: 503 }, 50);
