@@ -90,6 +90,15 @@ export const WEBHOOK_BASE_URL = defineString("WEBHOOK_BASE_URL", {
   description: "Public URL of butterflymxWebhook registered at ButterflyMX; empty derives https://<region>-<project>.cloudfunctions.net/butterflymxWebhook.",
 });
 
+/**
+ * Where Cloud Tasks delivers the ring timeouts. Empty: firebase-admin's default, the function's cloudfunctions.net
+ * URL. Set it to `ringTimeout`'s Cloud Run URL when the deployed tasks are answered 401/403 (README, Deploy).
+ */
+export const RING_TIMEOUT_URL = defineString("RING_TIMEOUT_URL", {
+  default: "",
+  description: "URL Cloud Tasks calls for ring timeouts; empty uses https://<region>-<project>.cloudfunctions.net/ringTimeout. Set it to ringTimeout's Cloud Run URL if tasks are refused 401/403.",
+});
+
 /** How long after a call ended its recipients may still open the door the visitor called from. */
 export const DOOR_RELEASE_WINDOW_SECONDS = defineInt("DOOR_RELEASE_WINDOW_SECONDS", {
   default: 300,

@@ -14,7 +14,8 @@ export const reconcileCalls = onSchedule(
     schedule: "every 10 minutes",
     region: REGION,
     secrets: [BUTTERFLYMX_CLIENT_SECRET],
-    timeoutSeconds: 300,
+    // Within Cloud Scheduler's default attempt deadline (180 s): the budget (120 s) and the residents still running.
+    timeoutSeconds: 180,
     maxInstances: 1,
     retryCount: 0,
   },

@@ -30,7 +30,11 @@ export interface ReconcileOptions {
   maxResidents: number;
   /** Pages of each resident's ButterflyMX call log read, at most. */
   maxPages: number;
-  /** Time after which no further resident is started (the function's timeout is longer). */
+  /**
+   * Time after which no further resident is started. Under Cloud Scheduler's attempt deadline (3 minutes by
+   * default, and firebase-tools sets none), less the time one resident may still take, so a run ends before its job
+   * is marked failed.
+   */
   budgetMs: number;
   /** How far back in each log calls are compared. */
   lookbackMs: number;
@@ -45,7 +49,7 @@ export interface ReconcileOptions {
 export const RECONCILE_DEFAULTS: ReconcileOptions = {
   maxResidents: 200,
   maxPages: 3,
-  budgetMs: 240_000,
+  budgetMs: 120_000,
   lookbackMs: 24 * 3_600_000,
   activeMs: 30 * 86_400_000,
   concurrency: 4,

@@ -1,12 +1,23 @@
-import { REGION } from "../config";
+import { REGION, RING_TIMEOUT_URL } from "../config";
 import { logs } from "../logs";
 import { firestore } from "../shared/firebase";
 
 /** Past the ring window, how long the timeout waits before it ends a call still ringing (a status may be on its way). */
 export const RING_TIMEOUT_GRACE_MS = 3_000;
 
-/** The Cloud Tasks queue of `ringTimeout` (deployed with it; the emulator serves it too). */
-const QUEUE = `locations/${REGION}/functions/ringTimeout`;
+/** The exported name of the function that serves the queue (its deployed name). */
+export const RING_TIMEOUT_FUNCTION = "ringTimeout";
+
+/** The Cloud Tasks queue of `ringTimeout`: deployed with it, in its region (the emulator serves it too). */
+export const RING_TIMEOUT_QUEUE = `locations/${REGION}/functions/${RING_TIMEOUT_FUNCTION}`;
+
+/**
+ * The task for one call: named after its guid (a retried trigger schedules nothing twice), due at `atMs`, and sent to
+ * `url` when one is configured (else firebase-admin sends it to the function's cloudfunctions.net URL).
+ */
+export function ringTimeoutTask(guid: string, atMs: number, url: string): { id: string; scheduleTime: Date; uri?: string } {
+  return { id: `ring-timeout-${guid}`, scheduleTime: new Date(atMs), ...(url ? { uri: url } : {}) };
+}
 
 /**
  * Schedules the call's ring timeout: one task per call, named after its guid, so a retried trigger schedules nothing
@@ -27,7 +38,7 @@ async function enqueue(guid: string, atMs: number): Promise<void> {
   firestore(); // the default app
   const { getFunctions } = require("firebase-admin/functions") as typeof import("firebase-admin/functions");
   try {
-    await getFunctions().taskQueue(QUEUE).enqueue({ guid }, { id: `ring-timeout-${guid}`, scheduleTime: new Date(atMs) });
+    await getFunctions().taskQueue(RING_TIMEOUT_QUEUE).enqueue({ guid }, ringTimeoutTask(guid, atMs, RING_TIMEOUT_URL.value()));
   } catch (error) {
     if ((error as { code?: string }).code !== "functions/task-already-exists") throw error;
   }
