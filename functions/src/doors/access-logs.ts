@@ -40,6 +40,8 @@ export interface AccessLogDocument {
   message?: string;
   error?: { code: string; message: string };
   finishedAt?: Timestamp;
+  /** `requestedAt` + CALL_RETENTION_DAYS: Firestore's TTL policy deletes the entry after it, as it does the calls. */
+  expireAt: Timestamp;
 }
 
 export function accessLogId(uid: string, requestId: string): string {

@@ -64,6 +64,7 @@ export async function releaseDoor(deps: DoorDeps, uid: string, input: ReleaseDoo
     requestedAt,
     result: "pending",
     pendingUntil: Timestamp.fromMillis(requestedAt.toMillis() + PENDING_MS),
+    expireAt: Timestamp.fromMillis(requestedAt.toMillis() + deps.retentionDays * 86_400_000),
   };
   // Concurrent requests with one key: one creates the entry and asks ButterflyMX, the others wait for its answer.
   if (!(await ifUnchanged(ref.create(log)))) return answerOf(deps, ref, await ref.get());

@@ -25,7 +25,7 @@ let push: PushHarness;
 beforeAll(() => void ({ fake, push } = fakes));
 
 const deps = (overrides: Partial<AccountDeps> = {}) => accountDeps(db, fake, overrides);
-const doorDeps = (overrides: Partial<DoorDeps> = {}): DoorDeps => ({ db, bmx: deps().bmx, now: Date.now, releaseWindowMs: 300_000, ...overrides });
+const doorDeps = (overrides: Partial<DoorDeps> = {}): DoorDeps => ({ db, bmx: deps().bmx, now: Date.now, releaseWindowMs: 300_000, retentionDays: 30, ...overrides });
 const docs = async (collection: string) => (await db.collection(collection).get()).docs.map((d) => d.data());
 let requestCounter = 0;
 const requestId = () => `request-${Date.now()}-${++requestCounter}`;
@@ -104,6 +104,8 @@ describe("releaseDoor", () => {
     expect(fake.requests.filter((r) => r.method === "POST" && r.path === "/v3/me/open_door")).toEqual([]);
     const log = (await db.doc(`accessLogs/${answer.accessLogId}`).get()).data();
     expect(log).toMatchObject({ uid: DORA.uid, requestId: id, method: "in_call", path: "/v3/notifications/open_door", callGuid: guid, panel: { id: DORA.panelId, name: "Front Door" }, result: "released" });
+    // Kept as long as the calls are (CALL_RETENTION_DAYS), then removed by the TTL policy.
+    expect(log!.expireAt.toMillis()).toBe(log!.requestedAt.toMillis() + 30 * 86_400_000);
     expect((await db.doc(`calls/${guid}`).get()).get("doorRelease")).toMatchObject({ result: "released", by: DORA.uid });
   });
 
