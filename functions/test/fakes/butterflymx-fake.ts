@@ -337,12 +337,14 @@ export class ButterflyMxFake {
 
   private accounts(method: string, url: URL, bearer: string | undefined, form: Record<string, string> | undefined, res: ServerResponse): void {
     if (method === "POST" && url.pathname === "/oauth/token") return this.token(form ?? {}, res);
+    // Source: the OpenID discovery document lists /oauth/revoke; RFC 7009 answers 200 for unknown tokens.
     if (method === "POST" && url.pathname === "/oauth/revoke") {
       if (!this.clientOk(form ?? {})) return send(res, 401, { error: "invalid_client" });
       const index = this.grants.findIndex((g) => g.access === form?.token || g.refresh === form?.token);
       if (index >= 0) this.grants.splice(index, 1);
       return send(res, 200, {});
     }
+    // Source: the SDKs' RegionsModel (`{"regions": [...]}`); no verbatim body has been seen.
     if (method === "GET" && url.pathname === "/api/mobile/regions") {
       const grant = this.grantFor(bearer);
       if (!grant) return send(res, 401, { errors: [{ message: "unauthorized" }] });
@@ -390,7 +392,9 @@ export class ButterflyMxFake {
     const grant = this.grantFor(bearer);
     const user = grant ? this.users.get(grant.userId) : undefined;
     if (!user && !operatorBuildings) return send(res, 401, { errors: [{ message: "unauthorized" }] });
+    // Assumption: another region's host does not know the user (separate regional databases).
     if (user && user.region !== host) return send(res, 404, { errors: [{ message: "user not found in this region" }] });
+    // Source: the SDKs' include strings and JSON:API decoders (no verbatim /v3/me has been seen).
 
     if (method === "GET" && url.pathname === "/v3/me" && user) return send(res, 200, meDocument(user));
     if (user && this.residentApi(host, user, method, url, body, res)) return;
@@ -400,6 +404,7 @@ export class ButterflyMxFake {
     const kind = match[1] === "v3/tenants" ? "tenant" : "building";
     const scopeId = decodeURIComponent(match[2]);
     const allowed = kind === "tenant" ? user?.tenants.some((t) => t.id === scopeId) : operatorBuildings?.includes(scopeId);
+    // Assumption: a scope the token may not use is refused 403 (no source shows it).
     if (!allowed) return send(res, 403, { errors: [{ code: "forbidden", message: `not allowed on ${kind} ${scopeId}` }] });
     const scope = `${kind}/${scopeId}`;
     const integrationId = match[3];
@@ -432,6 +437,7 @@ export class ButterflyMxFake {
       // Source: v4 spec — building integration create answers 200; v3 (the iOS SDK) reads the created resource back.
       return send(res, kind === "building" ? 200 : 201, { data: integrationResource(integration) });
     }
+    // Source: v4 spec (delete answers 204); the 404 for an integration already gone is an assumption.
     if (method === "DELETE" && integrationId) {
       const index = this.integrations.findIndex((i) => i.scope === scope && i.id === integrationId);
       if (index < 0) return send(res, 404, { errors: [{ message: "integration not found" }] });
@@ -447,12 +453,14 @@ export class ButterflyMxFake {
     const path = url.pathname;
     const per = Math.min(100, Math.max(1, Number(url.searchParams.get("per") ?? "25") || 25));
     const page = Math.max(1, Number(url.searchParams.get("page") ?? "1") || 1);
+    // Source: the SDKs' Call decoders and a third party's fixture of one v3 call (guid in attributes, panel related).
     if (method === "GET" && path === "/v3/me/calls") {
       const { slice, links } = this.v3Page(host, url, this.callLogs.get(user.id) ?? [], this.callLogPageSize);
       send(res, 200, { data: slice.map(callLogResource), links });
       return true;
     }
     const status = /^\/v3\/me\/calls\/([^/]+)\/status$/.exec(path);
+    // Source: the SDKs' CallStatus (`call_statuses`: status, multiple_devices, created_at); the 404 body is v4's.
     if (method === "GET" && status) {
       const call = (this.callLogs.get(user.id) ?? []).find((c) => c.guid === decodeURIComponent(status[1]));
       if (!call) send(res, 404, { errors: [{ field: "base", code: "not_found", message: "Resource not found" }] });
@@ -460,6 +468,7 @@ export class ButterflyMxFake {
       return true;
     }
     const logs = /^\/v4\/buildings\/([^/]+)\/access_logs$/.exec(path);
+    // Source: v4 spec (page, per, q[logged_at_*], page_info; entries verbatim); the 403 for another building is an assumption.
     if (method === "GET" && logs) {
       const buildingId = decodeURIComponent(logs[1]);
       if (!user.tenants.some((t) => t.buildingId === buildingId)) {
@@ -483,6 +492,7 @@ export class ButterflyMxFake {
       send(res, 200, { data: slice.map(({ buildingId: _building, ...entry }) => entry), page_info: pageInfo(page, per, all.length, slice.length, totalPages) });
       return true;
     }
+    // Source: v4 spec (body and 201 verbatim; it declares 201 and 401 only): its 404 and 422 refusals are assumptions.
     if (method === "POST" && path === "/v4/door_release_requests") {
       const request = (body as { door_release_request?: { tenant_id?: unknown; access_point_id?: unknown } })?.door_release_request;
       const tenant = user.tenants.find((t) => t.id === String(request?.tenant_id));
@@ -506,6 +516,8 @@ export class ButterflyMxFake {
       });
       return true;
     }
+    // Source: the iOS SDK's out-of-call door (body verbatim). Its answer (201 with a resource; iOS reads none) and the
+    // 422 refusals are assumptions.
     if (method === "POST" && path === "/v3/me/open_door") {
       const data = (body as { data?: { relationships?: { panel?: { data?: { id?: unknown } }; unit?: { data?: { id?: unknown } } } } })?.data;
       const panelId = String(data?.relationships?.panel?.data?.id ?? "");
@@ -552,6 +564,7 @@ export class ButterflyMxFake {
       return true;
     }
     const tenantPath = /^\/v4\/tenants\/([^/]+)$/.exec(path);
+    // Source: v4 spec (body; it declares 200, 401 and 422); the 403 when residents may not is an assumption.
     if (method === "PUT" && tenantPath) {
       const tenant = user.tenants.find((t) => t.id === decodeURIComponent(tenantPath[1]));
       if (!tenant) {
