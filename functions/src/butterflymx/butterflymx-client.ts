@@ -316,12 +316,14 @@ export class ButterflyMxClient {
   }
 
   /**
-   * One page of a building's access log as the user may see it (their own entries), newest first, up to `to` (v4).
+   * One page of a building's access log as the user may see it (their own entries), newest first, between `from`
+   * and `to` (v4).
    * ButterflyMX ignores a malformed date and returns everything: callers pass a date they made.
    */
-  async accessLog(session: BmxSession, buildingId: string, query: { page: number; per: number; to?: number }): Promise<{ entries: BmxAccessLogEntry[]; more: boolean }> {
+  async accessLog(session: BmxSession, buildingId: string, query: { page: number; per: number; from?: number; to?: number }): Promise<{ entries: BmxAccessLogEntry[]; more: boolean }> {
     const operation = "GET /v4/buildings/:id/access_logs";
     const params = new URLSearchParams({ page: String(query.page), per: String(query.per) });
+    if (query.from !== undefined) params.set("q[logged_at_gteq]", bmxTime(query.from));
     if (query.to !== undefined) params.set("q[logged_at_lteq]", bmxTime(query.to));
     const response = await this.api(session, operation, `/v4/buildings/${encodeURIComponent(buildingId)}/access_logs?${params}`, { mediaType: PLAIN_JSON });
     const log = await this.read(operation, response, accessLogSchema);

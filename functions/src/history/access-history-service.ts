@@ -69,7 +69,12 @@ export async function accessHistory(deps: HistoryDeps, uid: string, query: Histo
   if (session) {
     try {
       const pages = await Promise.all(
-        buildings.map((buildingId) => deps.bmx.accessLog(session, buildingId, { page: 1, per: limit + TIES, ...(Number.isFinite(newest) ? { to: newest } : {}) })),
+        buildings.map((buildingId) => deps.bmx.accessLog(session, buildingId, {
+          page: 1,
+          per: limit + TIES,
+          ...(query.from !== undefined ? { from: query.from } : {}),
+          ...(Number.isFinite(newest) ? { to: newest } : {}),
+        })),
       );
       fromBmx = pages.flatMap((p) => p.entries);
       bmxFull = pages.some((p) => p.more);

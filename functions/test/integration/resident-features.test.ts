@@ -456,6 +456,12 @@ describe("getAccessHistory", () => {
       expect.objectContaining({ method: "access_tool", source: "butterflymx" }),
       expect.objectContaining({ method: "Remote Doorman", result: "refused", source: "butterflymx" }),
     ]);
+
+    // A date range is asked of ButterflyMX itself (v4 filters by date), so its page holds only what is in range.
+    const ranged = await accessHistory(historyDeps(), KAI.uid, { from: now - 60_000 * 12, to: now - 60_000 * 4 });
+    expect(ranged.entries.map((e) => e.method)).toEqual(["Swipe to open", "access_tool"]);
+    const asked = fake.requests.filter((r) => r.path.startsWith(`/v4/buildings/${KAI.buildingId}/access_logs`)).at(-1)!.path;
+    expect(new URL(asked, "http://x").searchParams.get("q[logged_at_gteq]")).toBe(`${new Date(now - 60_000 * 12).toISOString().slice(0, 19).replace("T", " ")} UTC`);
   });
 
   it("pairs each release with its own ButterflyMX entry when a page ends between releases a moment apart (ButterflyMX logs whole seconds)", async () => {
