@@ -223,7 +223,7 @@ it("answers why didn't it ring with the diagnose checklist", async () => {
   const checks = page.locator(".checks li");
   await checks.first().waitFor({ timeout: STATE });
   await expect(checks.evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset.check))).resolves.toEqual([
-    "account_linked", "webhook_registered", "webhook_received", "has_device", "push_tokens_valid", "apns_environment", "stop_channel", "do_not_disturb", "contact_preference", "recent_calls",
+    "account_linked", "webhook_registered", "webhook_received", "has_device", "push_tokens_valid", "apns_environment", "stop_channel", "do_not_disturb", "contact_preference", "recent_calls", "ring_timeouts",
   ]);
   await page.locator('[data-check="account_linked"][data-ok="true"]').waitFor();
   // Confirmed at the local ButterflyMX, whose log also holds the seeded call that never reached the webhook.
