@@ -21,10 +21,13 @@ Options: --user <ButterflyMX user id> (default ${DEMO.bmxUserId})
          --operator           deliver through the building-wide (operator) URL instead of the demo resident's
          --url <webhook URL>  deliver elsewhere
 As the demo resident, through the callables (the local ButterflyMX answers for ButterflyMX):
-  open-door [guid]     releaseDoor on a call (a new requestId each time)
+  open-door [guid]     releaseDoor on a call (a new requestId each time); default: the demo resident's latest call
   open-door --access-point
                        releaseDoor on the demo building's access point instead
   history              getCallHistory and getAccessHistory, newest first
+Watching:
+  watch [guid]         follow the call until it is over and its stop is recorded (e.g. the missed-call timeout)
+  outbox [guid]        the pushes in pushOutbox (what FCM / APNs would receive), newest first
 [guid] defaults to the last call this command created.`;
 
 const LAST_CALL = join(ROOT, ".emulators", "last-call");
@@ -43,6 +46,12 @@ const require = createRequire(import.meta.url);
 const { REGION } = require(join(ROOT, "functions/lib/config.js"));
 if (command === "open-door" || command === "history") {
   await asResident(command);
+  process.exit(0);
+}
+if (command === "watch" || command === "outbox") {
+  const { db } = emulatorAdmin(config);
+  if (command === "watch") await watch(db, guidArg(rest[0]));
+  else await outbox(db, rest[0]);
   process.exit(0);
 }
 const secret = values.operator ? localSecrets().WEBHOOK_OPERATOR_SECRET : DEMO.webhookSecret;
@@ -68,6 +77,8 @@ if (command === "call") {
   fail(`Unknown command "${command}".\n\n${HELP}`);
 }
 
+const { db } = emulatorAdmin(config);
+const before = command === "call" ? undefined : (await db.doc(`calls/${guid}`).get()).data();
 let response;
 try {
   response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
@@ -81,27 +92,63 @@ if (command === "call") {
   writeFileSync(LAST_CALL, guid);
 }
 
-const { db } = emulatorAdmin(config);
 const sentAt = new Date(Date.now() - 1000);
 const call = await settled(db.doc(`calls/${guid}`), command === "call" || command === "duplicate" ? ringDone : stopDone);
-if (call) {
+if (call) await report(db, guid, call, sentAt);
+if (before && before.status !== "ringing" && command !== "duplicate") {
+  console.log(`\nThe call was already over (${before.status}) before this status came: ButterflyMX's later statuses are kept in its history but never change it. Start a new one with \`npm run simulate -- call\`.`);
+}
+process.exit(response.ok ? 0 : 1);
+
+/** The call as it is now, and the pushes sent for it since `since`. */
+async function report(db, callGuid, call, since) {
   const { status, bmxStatus, recipients, delivery, history } = call;
   const { stop, ...ring } = delivery;
-  console.log(`\ncalls/${guid}: status=${status} bmxStatus=${bmxStatus} recipients=${recipients.join(",") || "(none)"}`);
+  console.log(`\ncalls/${callGuid}: status=${status} bmxStatus=${bmxStatus} recipients=${recipients.join(",") || "(none)"}`);
   console.log(`  history: ${history.map((h) => `${h.event}:${h.bmxStatus}${h.applied ? "" : " (not applied)"}`).join(" → ")}`);
   console.log(`  ring: ${summary(ring)}`);
   if (stop) console.log(`  stop: ${summary(stop)}`);
-  const pushes = await db.collection("pushOutbox").where("guid", "==", guid).get();
-  const fresh = pushes.docs.map((d) => d.data()).filter((p) => p.createdAt.toDate() >= sentAt);
+  const pushes = await db.collection("pushOutbox").where("guid", "==", callGuid).get();
+  const fresh = pushes.docs.map((d) => d.data()).filter((p) => p.createdAt.toDate() >= since);
   fresh.sort((a, b) => a.createdAt.toMillis() - b.createdAt.toMillis());
   if (fresh.length > 0) console.log(`  pushes now in pushOutbox (what FCM / APNs would receive):`);
-  for (const push of fresh) {
-    const headers = push.request.headers ?? push.request.apns?.headers ?? {};
-    const pushType = headers["apns-push-type"] ? ` apns-push-type=${headers["apns-push-type"]}` : "";
-    console.log(`    ${push.provider.padEnd(4)} ${push.type} → token ${push.token.slice(0, 12)}…${pushType}`);
+  for (const push of fresh) console.log(`    ${pushLine(push)}`);
+}
+
+function pushLine(push) {
+  const headers = push.request.headers ?? push.request.apns?.headers ?? {};
+  const pushType = headers["apns-push-type"] ? ` apns-push-type=${headers["apns-push-type"]}` : "";
+  return `${push.provider.padEnd(4)} ${push.type} → token ${push.token.slice(0, 12)}…${pushType}`;
+}
+
+/** Follows a call, printing each change, until it is over and its stop recorded (the ring window and then some). */
+async function watch(db, callGuid) {
+  const ref = db.doc(`calls/${callGuid}`);
+  const start = Date.now();
+  const first = (await ref.get()).data();
+  if (!first) fail(`No call ${callGuid}.`);
+  console.log(`Watching calls/${callGuid} (Ctrl-C to stop)…`);
+  let last = "";
+  const deadline = start + 120_000;
+  for (;;) {
+    const call = (await ref.get()).data();
+    const line = `status=${call.status}${call.endReason ? ` endReason=${call.endReason}` : ""} ring=${call.delivery.state}${call.delivery.stop ? ` stop=${call.delivery.stop.state}` : ""}`;
+    if (line !== last) console.log(`  +${String(Math.round((Date.now() - start) / 1000)).padStart(3)} s  ${line}`);
+    last = line;
+    if (call.status !== "ringing" && stopDone(call)) return report(db, callGuid, call, call.createdAt.toDate());
+    if (Date.now() > deadline) fail("Still not over after 2 minutes: is `npm start` still running?");
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
-process.exit(response.ok ? 0 : 1);
+
+/** The latest pushes in pushOutbox (for one call, when a guid is given). */
+async function outbox(db, callGuid) {
+  let query = db.collection("pushOutbox").orderBy("createdAt", "desc").limit(20);
+  if (callGuid) query = db.collection("pushOutbox").where("guid", "==", callGuid);
+  const pushes = (await query.get()).docs.map((d) => d.data()).sort((a, b) => b.createdAt.toMillis() - a.createdAt.toMillis());
+  if (pushes.length === 0) console.log("pushOutbox is empty: no push has been sent yet.");
+  for (const push of pushes) console.log(`${push.createdAt.toDate().toISOString()}  ${push.guid}  ${pushLine(push)}`);
+}
 
 function ringDone(call) {
   return call.status !== "ringing" || !["pending", "ringing"].includes(call.delivery.state);
@@ -145,7 +192,7 @@ async function asResident(name) {
   };
   if (name === "open-door") {
     const requestId = randomUUID();
-    const target = values["access-point"] ? { tenantId: DEMO.tenantId, accessPointId: DEMO.accessPointId } : { callGuid: guidArg(rest[0]) };
+    const target = values["access-point"] ? { tenantId: DEMO.tenantId, accessPointId: DEMO.accessPointId } : { callGuid: rest[0] ?? (await latestDemoCall()) };
     const answer = await call("releaseDoor", { requestId, ...target });
     if (answer.error) process.exit(1);
     return;
@@ -165,6 +212,14 @@ async function request(url, body, idToken) {
   } catch (error) {
     fail(`Could not reach ${url} (${error.cause?.code ?? error.message}). Is \`npm start\` running?`);
   }
+}
+
+/** The demo resident's latest call (a call another user received is not theirs to open). */
+async function latestDemoCall() {
+  const { db } = emulatorAdmin(config);
+  const latest = await db.collection("calls").where("recipients", "array-contains", DEMO.uid).orderBy("createdAt", "desc").limit(1).get();
+  if (latest.empty) fail("The demo resident has no call yet; run `npm run simulate -- call` first.");
+  return latest.docs[0].id;
 }
 
 function callObject(callGuid) {

@@ -49,7 +49,9 @@ console.log(`
 │   npm run simulate -- answer          the call is answered (connecting_sip)
 │   npm run simulate -- cancel          the visitor hangs up (canceled)
 │   npm run simulate -- duplicate       ButterflyMX repeats the create delivery
-│   npm run simulate -- open-door       the demo resident opens the door of the last call (releaseDoor)
+│   npm run simulate -- watch           follow the last call until it ends (the missed-call timeout: 43 s)
+│   npm run simulate -- outbox          the pushes FCM / APNs would have received
+│   npm run simulate -- open-door       the demo resident opens the door of their latest call (releaseDoor)
 │   npm run simulate -- history         the demo resident's call and access history
 │   npm run simulate -- help            every command and option
 │ Firestore emulator: ${firestore.host}:${firestore.port}   Stop with Ctrl-C.

@@ -82,13 +82,18 @@ export function localStack(profile) {
   return stack;
 }
 
-/** Polls until the webhook function answers (405 to a GET): emulators up, functions loaded. */
+/**
+ * Polls until the Functions emulator lists the webhook (its `/backends`): emulators up, functions loaded. Asking the
+ * emulator, not the webhook, keeps a "request rejected" line out of every start.
+ */
 async function waitForWebhook(url) {
   const deadline = Date.now() + READY_DEADLINE_MS;
+  const backends = `${new URL(url).origin}/backends`;
   while (Date.now() < deadline) {
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      if (response.status === 405) return;
+      const response = await fetch(backends, { signal: AbortSignal.timeout(2000) });
+      const listed = response.ok ? ((await response.json()).backends ?? []).flatMap((backend) => backend.functionTriggers ?? []) : [];
+      if (listed.some((trigger) => trigger.entryPoint === "butterflymxWebhook")) return;
     } catch {
       // not listening yet
     }

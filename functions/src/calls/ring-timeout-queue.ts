@@ -1,3 +1,4 @@
+import { App, getApp, getApps, initializeApp } from "firebase-admin/app";
 import { REGION, RING_TIMEOUT_URL } from "../config";
 import { logs } from "../logs";
 import { firestore } from "../shared/firebase";
@@ -35,11 +36,24 @@ export async function scheduleRingTimeout(guid: string, atMs: number): Promise<v
 }
 
 async function enqueue(guid: string, atMs: number): Promise<void> {
-  firestore(); // the default app
   const { getFunctions } = require("firebase-admin/functions") as typeof import("firebase-admin/functions");
   try {
-    await getFunctions().taskQueue(RING_TIMEOUT_QUEUE).enqueue({ guid }, ringTimeoutTask(guid, atMs, RING_TIMEOUT_URL.value()));
+    await getFunctions(queueApp()).taskQueue(RING_TIMEOUT_QUEUE).enqueue({ guid }, ringTimeoutTask(guid, atMs, RING_TIMEOUT_URL.value()));
   } catch (error) {
     if ((error as { code?: string }).code !== "functions/task-already-exists") throw error;
   }
+}
+
+/** The emulated task queue signs its tasks as firebase-admin's own emulated account. */
+const EMULATOR_APP = "ring-timeout-queue";
+const EMULATED_SERVICE_ACCOUNT = "emulated-service-acct@email.com";
+
+/**
+ * The app that enqueues: the default one deployed (its service account signs the tasks). In the emulator, an app
+ * that names the emulated account, so that firebase-admin does not ask the metadata server (169.254.169.254) for one.
+ */
+function queueApp(): App {
+  firestore(); // the default app
+  if (process.env.FUNCTIONS_EMULATOR !== "true") return getApp();
+  return getApps().find((app) => app.name === EMULATOR_APP) ?? initializeApp({ ...getApp().options, serviceAccountId: EMULATED_SERVICE_ACCOUNT }, EMULATOR_APP);
 }
