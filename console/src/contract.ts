@@ -1,5 +1,5 @@
-// The client contract as a web app sees it: the documents it may read (README "Data model"), and the callables
-// with their inputs and answers (README "Device registration", "ButterflyMX accounts", "Resident features",
+// The client contract as a web app sees it: the documents it may read (docs/contract.md "Data model"), and the callables
+// with their inputs and answers (docs/contract.md "Device registration", "ButterflyMX accounts", "Resident features",
 // "diagnose"). Every other file of the console goes through these names.
 import type { Timestamp } from "firebase/firestore";
 import { type Functions, httpsCallable } from "firebase/functions";
@@ -133,7 +133,7 @@ export interface DiagnoseAnswer {
 
 type HistoryQuery = { limit?: number; cursor?: string };
 
-/** The callables, typed as the README documents them. */
+/** The callables, typed as docs/contract.md documents them. */
 export function callables(functions: Functions) {
   const callable = <I, O>(name: string) => httpsCallable<I, O>(functions, name);
   return {

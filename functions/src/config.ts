@@ -8,7 +8,7 @@ export const REGION = "us-central1";
 
 /**
  * Secret for building-wide integrations registered by an operator. Used as the last path segment of the
- * webhook URL; values shorter than 32 characters disable the operator path (see README).
+ * webhook URL; values shorter than 32 characters disable the operator path (see docs/contract.md, "Webhook endpoint").
  */
 export const WEBHOOK_OPERATOR_SECRET = defineSecret("WEBHOOK_OPERATOR_SECRET");
 
@@ -92,7 +92,7 @@ export const WEBHOOK_BASE_URL = defineString("WEBHOOK_BASE_URL", {
 
 /**
  * Where Cloud Tasks delivers the ring timeouts. Empty: firebase-admin's default, the function's cloudfunctions.net
- * URL. Set it to `ringTimeout`'s Cloud Run URL when the deployed tasks are answered 401/403 (README, Deploy).
+ * URL. Set it to `ringTimeout`'s Cloud Run URL when the deployed tasks are answered 401/403 (docs/deploy.md, step 4).
  */
 export const RING_TIMEOUT_URL = defineString("RING_TIMEOUT_URL", {
   default: "",

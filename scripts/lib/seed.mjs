@@ -56,7 +56,7 @@ export async function seedDemo({ db, auth }) {
     deviceId: "demo-iphone",
     uid: DEMO.uid,
     platform: "ios",
-    // As the README recommends: PushKit to ring, FCM to stop the ringing.
+    // As docs/contract.md recommends: PushKit to ring, FCM to stop the ringing.
     voipToken: "d".repeat(64),
     fcmToken: "demo-iphone-fcm-token",
     apnsEnvironment: "sandbox",

@@ -5,7 +5,7 @@ import { deleteUserData } from "./unlink-service";
 
 /**
  * A deleted Firebase Auth user leaves nothing behind. The one 1st-gen function: firebase-functions 6 has no
- * 2nd-gen Auth delete trigger (7.4 adds `onUserDeleted` in firebase-functions/v2/identity; see README).
+ * 2nd-gen Auth delete trigger (7.4 adds `onUserDeleted` in firebase-functions/v2/identity; see docs/contract.md, "Account deletion").
  * Retried on failure (the work is idempotent): without retries, one failed attempt would leave the deleted user's
  * phones registered, ringing for calls nobody may receive.
  */

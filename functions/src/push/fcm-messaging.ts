@@ -29,7 +29,7 @@ export function fcmAgent(local?: { origin: string; ca?: string | Buffer }): Agen
 /**
  * The app's messaging on firebase-admin's HTTP/1.1 transport, the one that sends through the app's `httpAgent`
  * (`fcmAgent`); its `sendEach` reports every request's own outcome and never fails as a whole mid-batch.
- * firebase-admin marks it deprecated until its HTTP/2 transport matches it; see README. Back on HTTP/2, a session
+ * firebase-admin marks it deprecated until its HTTP/2 transport matches it; see docs/internals.md. Back on HTTP/2, a session
  * failure rejects `sendEach` with `pendingBatchResponse`, the outcomes of requests already sent, which the gateway
  * would then have to read instead of resending them.
  */

@@ -1,5 +1,5 @@
 /**
- * A push's outcome (the README's glossary): what one attempt came to, by the push platform rules (`retry` only for
+ * A push's outcome (docs/glossary.md): what one attempt came to, by the push platform rules (`retry` only for
  * transient failures, `prune` when the token is dead, never a retry or a prune for credential, quota or payload
  * problems), and, for a push that was never accepted, `expired` (its time ran out) or `canceled` (no longer wanted).
  */

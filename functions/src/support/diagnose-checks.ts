@@ -288,7 +288,7 @@ function ringTimeouts(facts: Facts): Check {
   };
   if (stuck.length > 0) {
     return check("ring_timeouts", false, `${stuck.length} call(s) still ring long after their window: their ring timeout never ran (${evidence.stillRinging[0].at}).`, evidence,
-      "Check that the functions' service account may enqueue Cloud Tasks and invoke ringTimeout (README, Deploy: the three IAM grants), and search the logs for \"ring timeout not scheduled\". Until then such calls end only when ButterflyMX reports their end, or at the next reconciliation.");
+      "Check that the functions' service account may enqueue Cloud Tasks and invoke ringTimeout (docs/deploy.md, step 4: the three IAM grants), and search the logs for \"ring timeout not scheduled\". Until then such calls end only when ButterflyMX reports their end, or at the next reconciliation.");
   }
   return check("ring_timeouts", true, evidence.endedByTimeout > 0 ? `${evidence.endedByTimeout} call(s) were ended by their ring timeout; none was left ringing.` : "No call was left ringing past its window.", evidence, "");
 }

@@ -206,7 +206,7 @@ function guidOf(json: unknown): string | undefined {
   return typeof guid === "string" && /^[0-9a-fA-F-]{36}$/.test(guid) ? guid : undefined;
 }
 
-/** A resident's URL speaks for that resident only (README, "Webhook endpoint"). */
+/** A resident's URL speaks for that resident only (docs/contract.md, "Webhook endpoint"). */
 const FORBIDDEN: Record<Exclude<RefusalReason, "unknown_source">, string> = {
   other_user: "This webhook URL was registered for another ButterflyMX user; the event was not recorded.",
   other_users_call: "This call belongs to another ButterflyMX user; the event was not recorded.",

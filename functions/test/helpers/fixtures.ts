@@ -26,7 +26,7 @@ export type DeviceFixture = Record<string, unknown> & { deviceId: string };
 
 /** An Android phone: FCM. */
 export const ANDROID = { deviceId: "pixel", platform: "android", fcmToken: "fcm-android-000001" };
-/** An iPhone as the README recommends: a VoIP token to ring (PushKit) and an FCM token to stop the ringing. */
+/** An iPhone as docs/contract.md recommends: a VoIP token to ring (PushKit) and an FCM token to stop the ringing. */
 export const IPHONE = { deviceId: "iphone", platform: "ios", voipToken: VOIP_TOKEN(1), fcmToken: "fcm-iphone-0000001", bundleId: TEST_APNS.bundleId, apnsEnvironment: "production" };
 /** An iOS app without PushKit: rung with an FCM alert, stopped with another. */
 export const IPAD_FCM_ONLY = { deviceId: "ipad", platform: "ios", fcmToken: "fcm-ipad-00000001" };

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 
-// Folders are layers (README, "Layout"): every import of src/ points down this list, never up or sideways into
+// Folders are layers (docs/internals.md, "Layout"): every import of src/ points down this list, never up or sideways into
 // another folder of the same layer, and no file reaches itself again through its imports.
 const LAYERS: string[][] = [
   ["index.ts"],
