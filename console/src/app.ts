@@ -26,11 +26,15 @@ const SCREENS = ["Calls", "History", "Settings", "Why didn't it ring?"] as const
 export function startConsole(root: HTMLElement, options: ConsoleOptions): void {
   const main = h("main", { id: "main" });
   const header = h("header", {}, h("h1", {}, "intercom-relay console"), h("span", { class: "environment" }, options.environment));
-  render(root, header, main, h("p", { id: "status", role: "status", "aria-live": "polite" }));
+  // The live status line sits under the header, above the screens and the developer panel, where it is seen.
+  const status = h("p", { id: "status", role: "status", "aria-live": "polite" });
+  render(root, header, status, main);
   let stopSession: (() => void) | undefined;
   const end = (): void => {
     stopSession?.();
     stopSession = undefined;
+    // What was said about the last user's calls is not for the sign-in screen.
+    status.textContent = "";
   };
   // Listeners stop before the sign-out: once signed out, the rules refuse them and they would report errors.
   const leave = (): void => {

@@ -50,10 +50,33 @@ export function ringWords(call: Call, uid: string): string {
   }
 }
 
-/** What the stop did, or undefined while there is none. */
-export function stopWords(call: Call): string | undefined {
+/** Whether the call rang (or is ringing) on this user's devices: not when they were skipped (Do Not Disturb, …). */
+export function rangFor(call: Call, uid: string): boolean {
+  const mine = call.delivery.recipients?.[uid];
+  return mine === undefined || mine === "rung" || mine === "failed";
+}
+
+/** The call's badge for this user: its status, except that a call that is not ringing for them does not say "Ringing". */
+export function badgeFor(call: Call, uid: string): { status: string; words: string } {
+  if (call.status === "ringing" && !rangFor(call, uid)) return { status: "not_rung", words: "Not ringing for you" };
+  return { status: call.status, words: statusWords(call.status) };
+}
+
+const END_WORDS: Record<string, string> = {
+  butterflymx: "as ButterflyMX reported",
+  ring_timeout: "nobody answered in time",
+  reconciled: "found afterwards in ButterflyMX's call log",
+};
+
+/** How the call came to its end, in words ("nobody answered in time"). */
+export function endWords(endReason: string | undefined): string | undefined {
+  return endReason === undefined ? undefined : (END_WORDS[endReason] ?? endReason);
+}
+
+/** What the stop did for this user, or undefined while there is none, or when nothing rang for them. */
+export function stopWords(call: Call, uid: string): string | undefined {
   const stop = call.delivery.stop;
-  if (!stop) return undefined;
+  if (!stop || !rangFor(call, uid) || (stop.state === "stopped" && !stop.devices)) return undefined;
   if (stop.state !== "stopped") return "Stopping the ringing on every device…";
   const unreachable = stop.unreachable ? ` (${stop.unreachable} could not be reached by a stop push)` : "";
   return `Ringing stopped on ${stop.sent ?? 0} of ${stop.devices ?? 0} device(s)${unreachable}.`;

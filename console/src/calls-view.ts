@@ -1,11 +1,12 @@
 // "My calls", live: the newest-first listener on `calls`, and for the selected call its timeline, this user's
 // per-device device records (a second listener) and the two actions a resident has on a call.
-import { collection, limit, onSnapshot, orderBy, query, where } from "firebase/firestore";
+import { collection, limit, onSnapshot, orderBy, query, type QuerySnapshot, where } from "firebase/firestore";
 import type { Backend } from "./backend";
-import { ackWords, outcomeWords, ringingFor, ringWords, statusWords, stopWords } from "./call-text";
+import { ackWords, badgeFor, endWords, outcomeWords, rangFor, ringingFor, ringWords, statusWords, stopWords } from "./call-text";
 import { ACK_EVENTS, type AckEvent, type Call, type DeviceRecord } from "./contract";
 import { announce, announceOutcome, failed, h, onSubmit, problem, render, when } from "./dom";
 
+/** Calls listened to at first, and how many more each "Show older calls" adds. */
 const LIVE_CALLS = 20;
 
 export interface CallsView {
@@ -17,9 +18,10 @@ export interface CallsView {
 
 export function callsView(backend: Backend, uid: string): CallsView {
   const list = h("ul", { class: "call-list", "aria-label": "My calls, newest first" });
+  const older = h("button", { type: "button", class: "older", hidden: true, onclick: () => listen(shown + LIVE_CALLS) }, "Show older calls");
   // Not a live region: it is drawn again on every update. Changes of status are announced instead.
   const detail = h("section", { class: "call-detail", "aria-label": "Selected call" });
-  const element = h("div", { class: "calls" }, list, detail);
+  const element = h("div", { class: "calls" }, h("div", { class: "call-column" }, list, older), detail);
   let calls: Call[] = [];
   let selected: string | undefined;
   let records: DeviceRecord[] = [];
@@ -28,26 +30,33 @@ export function callsView(backend: Backend, uid: string): CallsView {
   // The acknowledgement form is drawn again on every update: its choices live here.
   const ackChoice = { deviceId: "", event: ACK_EVENTS[0] as AckEvent };
 
-  // The "my calls, newest first" query: recipients array-contains + createdAt desc (firestore.indexes.json).
-  const myCalls = query(collection(backend.db, "calls"), where("recipients", "array-contains", uid), orderBy("createdAt", "desc"), limit(LIVE_CALLS));
-  const stopCalls = onSnapshot(
-    myCalls,
-    (snapshot) => {
-      const before = new Map(calls.map((call) => [call.guid, call.status]));
-      calls = snapshot.docs.map((doc) => doc.data() as Call);
-      for (const call of calls) {
-        const was = before.get(call.guid);
-        if (was !== undefined && was !== call.status) announce(`${call.panel?.name ?? "A panel"} → ${call.unit?.label ?? "your unit"}: ${statusWords(call.status)}.`);
-        else if (was === undefined && before.size > 0 && call.status === "ringing") announce(`${call.panel?.name ?? "A panel"} is calling ${call.unit?.label ?? "your unit"}.`);
-      }
-      // A call that starts ringing takes the screen, as a phone's incoming-call screen would.
-      const arrived = calls.find((call) => !before.has(call.guid) && call.status === "ringing");
-      if (arrived && !snapshot.metadata.fromCache) select(arrived.guid);
-      else if (!selected && calls[0]) select(calls[0].guid);
-      else draw();
-    },
-    failed("My calls"),
-  );
+  let shown = 0;
+  let stopCalls: () => void = () => undefined;
+  /** Listens to the newest `count` calls: "my calls, newest first", recipients array-contains + createdAt desc (indexed). */
+  function listen(count: number): void {
+    stopCalls();
+    shown = count;
+    const myCalls = query(collection(backend.db, "calls"), where("recipients", "array-contains", uid), orderBy("createdAt", "desc"), limit(count));
+    stopCalls = onSnapshot(myCalls, onCalls, failed("My calls"));
+  }
+
+  function onCalls(snapshot: QuerySnapshot): void {
+    const before = new Map(calls.map((call) => [call.guid, call.status]));
+    calls = snapshot.docs.map((doc) => doc.data() as Call);
+    for (const call of calls) {
+      const was = before.get(call.guid);
+      if (was !== undefined && was !== call.status) announce(`${call.panel?.name ?? "A panel"} → ${call.unit?.label ?? "your unit"}: ${statusWords(call.status)}.`);
+      else if (was === undefined && before.size > 0 && call.status === "ringing") announce(`${call.panel?.name ?? "A panel"} is calling ${call.unit?.label ?? "your unit"}.`);
+    }
+    // A call that starts ringing takes the screen, as a phone's incoming-call screen would.
+    const arrived = calls.find((call) => !before.has(call.guid) && call.status === "ringing");
+    // A full page may have older calls behind it.
+    older.hidden = calls.length < shown;
+    if (arrived && !snapshot.metadata.fromCache) select(arrived.guid);
+    else if (!selected && calls[0]) select(calls[0].guid);
+    else draw();
+  }
+  listen(LIVE_CALLS);
 
   function select(guid: string): void {
     if (guid !== selected) {
@@ -83,7 +92,7 @@ export function callsView(backend: Backend, uid: string): CallsView {
           h(
             "button",
             { type: "button", class: "call-item", "data-guid": call.guid, "data-status": call.status, "aria-pressed": call.guid === selected ? "true" : "false", onclick: () => select(call.guid) },
-            h("span", { class: "badge", "data-status": call.status }, statusWords(call.status)),
+            h("span", { class: "badge", "data-status": badgeFor(call, uid).status }, badgeFor(call, uid).words),
             ` ${call.panel?.name ?? "Panel"} → ${call.unit?.label ?? "unit"} · ${when(call.createdAt)}`,
           ),
         ),
@@ -94,16 +103,20 @@ export function callsView(backend: Backend, uid: string): CallsView {
   }
 
   function callDetail(call: Call): (HTMLElement | null)[] {
-    const stopped = stopWords(call);
+    const stopped = stopWords(call, uid);
+    const badge = badgeFor(call, uid);
+    const ending = endWords(call.endReason);
     return [
       h("h2", {}, `${call.panel?.name ?? "A panel"} calls ${call.unit?.label ?? "your unit"}`),
       h(
         "p",
         {},
-        h("span", { class: "badge", "data-status": call.status, "data-testid": "call-status" }, statusWords(call.status)),
+        h("span", { class: "badge", "data-status": badge.status, "data-testid": "call-status" }, badge.words),
         call.status === "ringing"
-          ? h("span", { class: "ring-timer", "data-ringing-since": call.createdAt.toMillis(), role: "timer" }, ` ${ringingFor(call.createdAt.toMillis(), Date.now())}`)
-          : ` ${when(call.endedAt ?? call.updatedAt)}${call.endReason ? ` · ended by ${call.endReason}` : ""}`,
+          ? rangFor(call, uid)
+            ? h("span", { class: "ring-timer", "data-ringing-since": call.createdAt.toMillis(), role: "timer" }, ` ${ringingFor(call.createdAt.toMillis(), Date.now())}`)
+            : null
+          : ` ${when(call.endedAt ?? call.updatedAt)}${ending ? ` · ${ending}` : ""}`,
       ),
       call.visitorImageUrl ? h("img", { class: "visitor", src: call.visitorImageUrl, alt: "The visitor, as the panel's camera saw them" }) : null,
       h("p", { "data-testid": "ring-words" }, ringWords(call, uid)),

@@ -111,6 +111,8 @@ export interface AccessHistoryEntry {
   id: string;
   at: string;
   accessPoint?: string;
+  /** The door in words: the access point's name, or the calling panel's. */
+  door: string;
   result: string;
   method?: string;
   callGuid?: string;

@@ -1,5 +1,6 @@
 // "Why didn't it ring?": the `diagnose` checklist of the signed-in resident.
 import type { Backend } from "./backend";
+import { evidenceLines } from "./diagnose-text";
 import { h, problem, render, when } from "./dom";
 
 export function diagnoseView(backend: Backend): HTMLElement {
@@ -23,7 +24,8 @@ export function diagnoseView(backend: Backend): HTMLElement {
               h("strong", {}, `${check.ok ? "✔" : "✘"} ${check.id}`),
               h("span", { class: "visually-hidden" }, check.ok ? " passes" : " fails"),
               h("p", {}, check.summary),
-              h("p", { class: "evidence" }, evidenceWords(check.evidence)),
+              h("ul", { class: "evidence", "aria-label": `Evidence for ${check.id}` }, ...evidenceLines(check.evidence).map((line) => h("li", {}, line))),
+              h("details", {}, h("summary", {}, "Evidence as JSON"), h("pre", {}, JSON.stringify(check.evidence, null, 2))),
               !check.ok && check.advice ? h("p", { class: "advice" }, `→ ${check.advice}`) : null,
             ),
           ),
@@ -36,11 +38,4 @@ export function diagnoseView(backend: Backend): HTMLElement {
     }
   }
   return h("div", { class: "diagnose" }, h("h2", {}, "Why didn't my phone ring?"), h("p", {}, "Every check the backend can make from its data and ButterflyMX's, with the evidence and what to do."), button, result);
-}
-
-/** `{devices: 2, lastRing: "…"}` as "devices: 2 · lastRing: …". */
-function evidenceWords(evidence: Record<string, unknown>): string {
-  return Object.entries(evidence)
-    .map(([key, value]) => `${key}: ${typeof value === "object" && value !== null ? JSON.stringify(value) : String(value)}`)
-    .join(" · ");
 }

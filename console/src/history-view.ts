@@ -17,7 +17,7 @@ export function historyView(backend: Backend): { element: HTMLElement; refresh()
   const access = pagedTable<AccessHistoryEntry>({
     label: "Door releases",
     columns: ["When", "Door", "Result", "How", "Source"],
-    row: (e) => [when(e.at), e.accessPoint ?? (e.callGuid ? "the calling panel" : "—"), e.result, e.method ?? (e.callGuid ? "from a call" : "—"), e.source],
+    row: (e) => [when(e.at), e.door, e.result, e.method ?? (e.callGuid ? "from a call" : "—"), e.source],
     load: async (cursor) => (await backend.call.getAccessHistory(pageQuery(cursor))).data,
     items: (page) => page.entries ?? [],
   });

@@ -30,7 +30,7 @@ export async function startDemoButterflyMx(ports = DEMO_BUTTERFLYMX_PORTS) {
     email: DEMO.email,
     region: "na",
     tenants: [{ id: DEMO.tenantId, unitId, unitLabel: DEMO.call.unit.label, buildingId: DEMO.buildingId, buildingName: DEMO.buildingName,
-      panels: [String(DEMO.call.panel.id)], accessPoints: [DEMO.accessPointId] }],
+      panels: [String(DEMO.call.panel.id)], accessPoints: [DEMO.accessPointId], accessPointNames: { [DEMO.accessPointId]: DEMO.accessPointName } }],
   });
   fake.seedGrant(String(DEMO.bmxUserId), DEMO.bmxTokens);
   const ago = (minutes) => new Date(Date.now() - minutes * 60_000).toISOString().replace(/\.\d+Z$/, "Z");

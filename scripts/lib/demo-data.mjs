@@ -8,6 +8,7 @@ export const DEMO = {
   buildingId: "demo-building",
   buildingName: "Demo Building",
   accessPointId: "842395203",
+  accessPointName: "Lobby door",
   // The demo resident's ButterflyMX sign-in, as linking would have stored it; only the local ButterflyMX knows it.
   bmxTokens: { access: "demo-butterflymx-access-token", refresh: "demo-butterflymx-refresh-token" },
   // Stands in for the per-registration secret linking creates; only its SHA-256 is stored.

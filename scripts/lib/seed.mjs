@@ -35,7 +35,7 @@ export async function seedDemo({ db, auth }) {
       region: "na",
       tenants: [{ id: DEMO.tenantId, unitId: String(DEMO.call.unit.id), unitLabel: DEMO.call.unit.label, buildingId: DEMO.buildingId,
         buildingName: DEMO.buildingName, doorReleaseEnabled: true, panelIds: [String(DEMO.call.panel.id)],
-        accessPoints: [{ id: DEMO.accessPointId, name: `Access point ${DEMO.accessPointId}` }] }],
+        accessPoints: [{ id: DEMO.accessPointId, name: DEMO.accessPointName }] }],
       // Linked two days ago: the local ButterflyMX's log holds a call from since then that never reached the
       // webhook, for `npm run diagnose` to find and `npm run reconcile` to record.
       linkedAt: Timestamp.fromMillis(Date.now() - 2 * 86_400_000),

@@ -1,6 +1,7 @@
 // The console in a real browser (Chromium, headless) against the emulators, the local ButterflyMX and the developer
 // server: `npm test` runs this inside `firebase emulators:exec` (scripts/console-suite.mjs), with CHROMIUM_PATH set to
 // the browser it found (scripts/lib/chromium.mjs).
+import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, chromium, type ElementHandle, type Page } from "playwright-core";
@@ -112,8 +113,14 @@ it("signs in, shows a played call ringing, then answered with each device's ring
     await page.locator(`.outbox li[data-guid="${guid}"]`).filter({ hasText: `fcm call.end → token ${token}` }).waitFor({ timeout: STATE });
   }
   await page.locator(`.call-item[data-guid="${guid}"]`).filter({ hasText: "Answered" }).waitFor();
+  // How it ended, in words, not the field's value.
+  await expect(detail.getByTestId("call-status").locator("xpath=..").textContent()).resolves.toMatch(/^Answered .* · as ButterflyMX reported$/);
   // Screen readers hear the change in the status line (the detail is drawn again, so it is not a live region).
   await page.getByRole("status").filter({ hasText: "Front Door → 4B: Answered." }).waitFor({ timeout: STATE });
+  // The status line is seen where it is: under the header, above the screens and the developer panel.
+  const top = async (selector: string) => (await page.locator(selector).boundingBox())!.y;
+  expect(await top("#status")).toBeLessThan(await top("main"));
+  expect(await top("#status")).toBeLessThan(await top(".developer"));
 
   // Acknowledging as the Android device shows on its record.
   await page.getByLabel("Acknowledge as device").selectOption("demo-android");
@@ -121,6 +128,10 @@ it("signs in, shows a played call ringing, then answered with each device's ring
   await page.getByRole("button", { name: "Acknowledge" }).click();
   await android.locator("td").nth(2).filter({ hasText: "displayed" }).waitFor({ timeout: STATE });
   await shot(page, "answered");
+  // Signing out leaves nothing of this user's calls on the sign-in screen, the status line included.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("form", { name: "Sign in" }).waitFor();
+  await expect(page.locator("#status").textContent()).resolves.toBe("");
   expect(errors).toEqual([]);
 });
 
@@ -161,7 +172,15 @@ it("with Do Not Disturb on, shows why the next call did not ring", async () => {
     const detail = page.getByRole("region", { name: "Selected call" });
     await detail.getByTestId("ring-words").filter({ hasText: "Not rung: Do Not Disturb was on." }).waitFor({ timeout: STATE });
     await expect(page.locator(`.outbox li[data-guid="${guid}"]`).count()).resolves.toBe(0);
+    // Not "Ringing" with a ring timer beside "Not rung": the call does not ring for this user.
+    await expect(detail.getByTestId("call-status").getAttribute("data-status")).resolves.toBe("not_rung");
+    await expect(detail.getByTestId("call-status").textContent()).resolves.toBe("Not ringing for you");
+    await expect(detail.getByRole("timer").count()).resolves.toBe(0);
     await shot(page, "do-not-disturb");
+    // Once over, no "Ringing stopped on 0 of 0 device(s)": nothing rang, so nothing is said about stopping.
+    await page.locator('[data-play="answer"]').click();
+    await detail.getByTestId("call-status").filter({ hasText: "Answered" }).waitFor({ timeout: STATE });
+    await expect(detail.getByTestId("stop-words").count()).resolves.toBe(0);
   } finally {
     await setDnd(false);
   }
@@ -180,6 +199,9 @@ it("releases the door of a call and lists it in the access history", async () =>
   await newest.waitFor({ timeout: STATE });
   // When, door, result, how, source: the release just made, through the call's panel.
   await expect(newest.locator("td").allTextContents()).resolves.toEqual([expect.any(String), "Front Door", "released", "App call", expect.stringMatching(/^(relay|both)$/)]);
+  // An access point by the name ButterflyMX lists for it, never its raw id.
+  await releases.locator("tbody tr").filter({ hasText: "Lobby door" }).first().waitFor({ timeout: STATE });
+  await expect(releases.locator("tbody td").allTextContents()).resolves.not.toContain("842395203");
   const calls = page.getByRole("region", { name: "Call history" });
   await calls.locator("tbody tr").first().waitFor({ timeout: STATE });
   await shot(page, "history");
@@ -230,7 +252,64 @@ it("answers why didn't it ring with the diagnose checklist", async () => {
   await page.locator('[data-check="webhook_registered"][data-ok="true"]').waitFor();
   await page.locator('[data-check="webhook_received"][data-ok="false"]').filter({ hasText: "never delivered" }).waitFor();
   await page.locator('[data-check="has_device"][data-ok="true"]').waitFor();
+  // Evidence in lines a person reads; the JSON behind a toggle.
+  const evidence = page.getByRole("list", { name: "Evidence for has_device" });
+  await expect(evidence.locator("li").first().textContent()).resolves.toMatch(/^devices: deviceId demo-\w+, platform \w+, updatedAt \d{4}-/);
+  await expect(evidence.textContent()).resolves.not.toContain("{");
+  const json = page.locator('[data-check="has_device"] details');
+  await expect(json.locator("pre").isVisible()).resolves.toBe(false);
+  await json.locator("summary").click();
+  await expect(json.locator("pre").textContent()).resolves.toContain('"deviceId": "demo-android"');
   await shot(page, "diagnose");
+  expect(errors).toEqual([]);
+});
+
+it("lists my newest 20 calls live and older ones on demand", async () => {
+  // A resident with 21 calls, written as the webhook would leave calls that are over.
+  const email = `many-calls-${Date.now()}@example.com`;
+  const signUp = await fetch(`http://${process.env.FIREBASE_AUTH_EMULATOR_HOST}/identitytoolkit.googleapis.com/v1/accounts:signUp?key=any`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email, password: "many-calls", returnSecureToken: true }),
+  });
+  const { localId: uid } = (await signUp.json()) as { localId: string };
+  const project = process.env.GCLOUD_PROJECT;
+  const base = Date.now() - 3_600_000;
+  const writes = Array.from({ length: 21 }, (_, n) => {
+    const guid = randomUUID();
+    const at = { timestampValue: new Date(base + n * 60_000).toISOString() };
+    return {
+      update: {
+        name: `projects/${project}/databases/(default)/documents/calls/${guid}`,
+        fields: {
+          guid: { stringValue: guid }, status: { stringValue: "missed" }, bmxStatus: { stringValue: "timeout_online_signal" }, bmxUserId: { stringValue: "none" },
+          recipients: { arrayValue: { values: [{ stringValue: uid }] } }, createdAt: at, updatedAt: at, endedAt: at,
+          panel: { mapValue: { fields: { id: { stringValue: "1" }, name: { stringValue: `Panel ${n}` } } } }, unit: { mapValue: { fields: { id: { stringValue: "1" }, label: { stringValue: "9Z" } } } },
+          delivery: { mapValue: { fields: { state: { stringValue: "not_rung" }, reason: { stringValue: "reconciled" } } } }, history: { arrayValue: {} },
+        },
+      },
+    };
+  });
+  const written = await fetch(`http://${process.env.FIRESTORE_EMULATOR_HOST}/v1/projects/${project}/databases/(default)/documents:commit`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: "Bearer owner" },
+    body: JSON.stringify({ writes }),
+  });
+  expect(written.status).toBe(200);
+
+  const { page, errors } = await openConsole();
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("many-calls");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  const items = page.locator(".call-item");
+  await items.nth(19).waitFor({ timeout: STATE });
+  await expect(items.count()).resolves.toBe(20);
+  await expect(items.first().textContent()).resolves.toContain("Panel 20");
+  const older = page.getByRole("button", { name: "Show older calls" });
+  await older.click();
+  await items.nth(20).waitFor({ timeout: STATE });
+  await expect(items.last().textContent()).resolves.toContain("Panel 0");
+  await expect(older.isVisible()).resolves.toBe(false);
   expect(errors).toEqual([]);
 });
 

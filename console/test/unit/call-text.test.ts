@@ -1,5 +1,6 @@
 import { Timestamp } from "firebase/firestore";
-import { ackWords, outcomeWords, ringingFor, ringWords, statusWords, stopWords } from "../../src/call-text";
+import { ackWords, badgeFor, endWords, outcomeWords, ringingFor, ringWords, statusWords, stopWords } from "../../src/call-text";
+import { evidenceLines } from "../../src/diagnose-text";
 import type { Call, DeviceRecord } from "../../src/contract";
 
 const at = (ms: number) => Timestamp.fromMillis(ms);
@@ -32,11 +33,41 @@ describe("ringWords", () => {
 
 describe("stopWords", () => {
   it("is silent before a stop, then says where the ringing stopped", () => {
-    expect(stopWords(call({ state: "rung" }))).toBeUndefined();
-    expect(stopWords(call({ state: "rung", stop: { state: "stopping" } }, "answered"))).toMatch(/Stopping/);
-    expect(stopWords(call({ state: "rung", stop: { state: "stopped", devices: 2, sent: 1, unreachable: 1 } }, "answered"))).toBe(
+    expect(stopWords(call({ state: "rung" }), "me")).toBeUndefined();
+    expect(stopWords(call({ state: "rung", stop: { state: "stopping" } }, "answered"), "me")).toMatch(/Stopping/);
+    expect(stopWords(call({ state: "rung", stop: { state: "stopped", devices: 2, sent: 1, unreachable: 1 } }, "answered"), "me")).toBe(
       "Ringing stopped on 1 of 2 device(s) (1 could not be reached by a stop push).",
     );
+  });
+  it("says nothing of a stop when nothing rang for this user, or nothing rang at all", () => {
+    expect(stopWords(call({ state: "rung", recipients: { me: "do_not_disturb", other: "rung" }, stop: { state: "stopped", devices: 2, sent: 2 } }, "missed"), "me")).toBeUndefined();
+    expect(stopWords(call({ state: "undeliverable", stop: { state: "stopped", devices: 0, sent: 0 } }, "missed"), "me")).toBeUndefined();
+  });
+});
+
+describe("badgeFor and endWords", () => {
+  it("does not call a call ringing for a user it is not ringing for", () => {
+    const skipped = call({ state: "undeliverable", reason: "do_not_disturb", recipients: { me: "do_not_disturb" } });
+    expect(badgeFor(skipped, "me")).toEqual({ status: "not_rung", words: "Not ringing for you" });
+    expect(badgeFor(call({ state: "rung", recipients: { me: "rung" } }), "me")).toEqual({ status: "ringing", words: "Ringing" });
+    expect(badgeFor({ ...skipped, status: "missed" }, "me")).toEqual({ status: "missed", words: "Missed" });
+  });
+  it("says how a call ended in plain words", () => {
+    expect(endWords("butterflymx")).toBe("as ButterflyMX reported");
+    expect(endWords("ring_timeout")).toBe("nobody answered in time");
+    expect(endWords("reconciled")).toBe("found afterwards in ButterflyMX's call log");
+    expect(endWords(undefined)).toBeUndefined();
+  });
+});
+
+describe("evidenceLines", () => {
+  it("spells out each field, its lists and records", () => {
+    expect(evidenceLines({ devices: [{ deviceId: "a", platform: "ios" }, { deviceId: "b", platform: "android" }], linked: true, since: null, none: [] })).toEqual([
+      "devices: deviceId a, platform ios; deviceId b, platform android",
+      "linked: true",
+      "since: none",
+      "none: none",
+    ]);
   });
 });
 

@@ -15,6 +15,8 @@ export interface AccessHistoryEntry {
   at: string;
   /** The access point's id, or the panel's name for a door opened from a call. */
   accessPoint: string;
+  /** The door in words: the access point's name as ButterflyMX lists it, the calling panel's name, or its id. */
+  door: string;
   result: string;
   /** How the door was opened, in ButterflyMX's words ("App call", "API", "Swipe to open", `access_tool`, …). */
   method?: string;
@@ -59,9 +61,11 @@ export async function accessHistory(deps: HistoryDeps, uid: string, query: Histo
     ourQuery.limit(limit + TIES * 4).get(),
     GrantSession.open(db, deps.bmx, uid, { now: deps.now }),
   ]);
-  const relay = ours.docs.map((doc) => relayEntry(doc.id, doc.data() as AccessLogDocument));
+  const tenants = (profile.get("butterflymx.tenants") as LinkedTenant[] | undefined) ?? [];
+  const names = new Map(tenants.flatMap((t) => t.accessPoints ?? []).flatMap((point) => (point.name ? [[point.id, point.name] as const] : [])));
+  const relay = ours.docs.map((doc) => relayEntry(doc.id, doc.data() as AccessLogDocument, names));
 
-  const buildings = [...new Set(((profile.get("butterflymx.tenants") as LinkedTenant[] | undefined) ?? []).flatMap((t) => (t.buildingId ? [t.buildingId] : [])))];
+  const buildings = [...new Set(tenants.flatMap((t) => (t.buildingId ? [t.buildingId] : [])))];
   const session = buildings.length > 0 ? grant : undefined;
   let fromBmx: BmxAccessLogEntry[] = [];
   let bmxFull = false;
@@ -96,7 +100,7 @@ export async function accessHistory(deps: HistoryDeps, uid: string, query: Histo
       twin.entry.source = "both";
       continue;
     }
-    candidates.push(bmxEntry(entry));
+    candidates.push(bmxEntry(entry, names));
   }
   const { page, nextCursor } = pageOf([...relay, ...candidates].filter(inRange), limit, ours.size === limit + TIES * 4 || bmxFull);
   return {
@@ -118,7 +122,7 @@ function sameRelease(ours: Candidate & { accessPointId?: string }, entry: BmxAcc
 }
 
 /** Our own request, in ButterflyMX's words for how it opened the door. */
-function relayEntry(id: string, log: AccessLogDocument): Candidate & { accessPointId?: string } {
+function relayEntry(id: string, log: AccessLogDocument, names: Map<string, string>): Candidate & { accessPointId?: string } {
   const at = log.requestedAt.toMillis();
   return {
     at,
@@ -128,6 +132,7 @@ function relayEntry(id: string, log: AccessLogDocument): Candidate & { accessPoi
       id,
       at: new Date(at).toISOString(),
       accessPoint: log.accessPointId ?? log.panel?.name ?? "door",
+      door: doorName(log.accessPointId, names) ?? log.panel?.name ?? "the calling panel",
       result: log.result,
       method: log.method === "in_call" ? "App call" : "API",
       ...(log.callGuid ? { callGuid: log.callGuid } : {}),
@@ -138,7 +143,12 @@ function relayEntry(id: string, log: AccessLogDocument): Candidate & { accessPoi
 
 const RELEASE_STATUS: Readonly<Record<string, string>> = { unlocked: "released", locked: "refused" };
 
-function bmxEntry(entry: BmxAccessLogEntry): Candidate {
+/** An access point's name as ButterflyMX lists it for the caller's buildings, else its id in words. */
+function doorName(accessPointId: string | undefined, names: Map<string, string>): string | undefined {
+  return accessPointId === undefined ? undefined : (names.get(accessPointId) ?? `Access point ${accessPointId}`);
+}
+
+function bmxEntry(entry: BmxAccessLogEntry, names: Map<string, string>): Candidate {
   const status = entry.releaseStatus?.toLowerCase();
   return {
     at: entry.at,
@@ -147,6 +157,7 @@ function bmxEntry(entry: BmxAccessLogEntry): Candidate {
       id: `bmx:${entry.id}`,
       at: new Date(entry.at).toISOString(),
       accessPoint: entry.accessPoint ?? "unknown",
+      door: doorName(entry.accessPoint, names) ?? "a door",
       result: (status && RELEASE_STATUS[status]) ?? status ?? "unknown",
       ...(entry.method ? { method: entry.method } : {}),
       source: "butterflymx",

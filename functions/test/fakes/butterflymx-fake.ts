@@ -14,6 +14,8 @@ export interface FakeTenant {
   doorReleaseEnabled?: boolean;
   /** v4 access points of the building (`GET /v4/access_points`), the ones this tenant may open. */
   accessPoints?: string[];
+  /** Their names (`Access point <id>` when not given). */
+  accessPointNames?: Record<string, string>;
   /** v3 panels of the tenancy (as webhooks name them; `tenants.panels` of `/v3/me`). */
   panels?: string[];
   /** The tenant's own settings (PUT /v4/tenants/{id}). */
@@ -541,7 +543,7 @@ export class ButterflyMxFake {
       const buildings = url.searchParams.getAll("q[building_id_in][]");
       const all = user.tenants
         .filter((t) => t.buildingId !== undefined && (buildings.length === 0 || buildings.includes(t.buildingId)))
-        .flatMap((t) => (t.accessPoints ?? []).map((id) => ({ id: wireId(id), name: `Access point ${id}`, building_id: wireId(t.buildingId!), device_ids: [], open_hours: [] })));
+        .flatMap((t) => (t.accessPoints ?? []).map((id) => ({ id: wireId(id), name: t.accessPointNames?.[id] ?? `Access point ${id}`, building_id: wireId(t.buildingId!), device_ids: [], open_hours: [] })));
       const slice = all.slice((page - 1) * per, page * per);
       const totalPages = Math.max(1, Math.ceil(all.length / per));
       send(res, 200, { data: slice, page_info: pageInfo(page, per, all.length, slice.length, totalPages) });

@@ -442,7 +442,7 @@ describe("getAccessHistory", () => {
   });
 
   it("merges our releases with ButterflyMX's access log, one entry per release, in ButterflyMX's words", async () => {
-    await linked(KAI.uid, KAI.bmxUserId, { accessPoints: [KAI.accessPoint] });
+    await linked(KAI.uid, KAI.bmxUserId, { accessPoints: [KAI.accessPoint], accessPointNames: { [KAI.accessPoint]: "Lobby door" } });
     const released = await releaseDoor(doorDeps(), KAI.uid, { requestId: requestId(), tenantId: KAI.tenantId, accessPointId: KAI.accessPoint });
     const now = Date.now();
     fake.addAccessLogs(bmxEntry(now - 60_000 * 5, "Swipe to open"), bmxEntry(now - 60_000 * 10, { access_tool: 8432576 }), bmxEntry(now - 60_000 * 15, "Remote Doorman", { release_status: "Locked" }));
@@ -451,8 +451,9 @@ describe("getAccessHistory", () => {
 
     const page = await accessHistory(historyDeps(), KAI.uid, {});
     expect(page.entries).toEqual([
-      { id: released.accessLogId, at: expect.any(String), accessPoint: KAI.accessPoint, result: "released", method: "API", source: "both" },
-      expect.objectContaining({ method: "Swipe to open", result: "released", accessPoint: "22177636", source: "butterflymx" }),
+      { id: released.accessLogId, at: expect.any(String), accessPoint: KAI.accessPoint, door: "Lobby door", result: "released", method: "API", source: "both" },
+      // A door ButterflyMX does not list for the caller's buildings keeps its id, in words.
+      expect.objectContaining({ method: "Swipe to open", result: "released", accessPoint: "22177636", door: "Access point 22177636", source: "butterflymx" }),
       expect.objectContaining({ method: "access_tool", source: "butterflymx" }),
       expect.objectContaining({ method: "Remote Doorman", result: "refused", source: "butterflymx" }),
     ]);
