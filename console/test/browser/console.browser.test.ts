@@ -242,7 +242,7 @@ it("answers why didn't it ring with the diagnose checklist", async () => {
   await signInAsDemo(page);
   await page.getByRole("tab", { name: "Why didn't it ring?" }).click();
   await page.getByRole("button", { name: "Check my setup" }).click();
-  const checks = page.locator(".checks li");
+  const checks = page.locator(".checks > li");
   await checks.first().waitFor({ timeout: STATE });
   await expect(checks.evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset.check))).resolves.toEqual([
     "account_linked", "webhook_registered", "webhook_received", "has_device", "push_tokens_valid", "apns_environment", "stop_channel", "do_not_disturb", "contact_preference", "recent_calls", "ring_timeouts",
