@@ -1,4 +1,7 @@
-/** `console-build`: pure logic and the deployed build (no emulator). `browser`: the console in Chromium, run by npm test inside the emulators. */
+/**
+ * `console-build`: pure logic and the deployed build (no emulator). `browser`: the console in Chromium, and
+ * `walkthrough`: the README's commands, both run by npm test inside the emulators.
+ */
 const project = (name, extra = {}) => ({
   displayName: name,
   testEnvironment: "node",
@@ -9,5 +12,5 @@ const project = (name, extra = {}) => ({
 });
 
 module.exports = {
-  projects: [project("console-build"), project("browser")],
+  projects: [project("console-build"), project("browser"), project("walkthrough")],
 };

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { callObject as demoCall, STATUS_COMMANDS, statusUpdate } from "./lib/butterflymx-deliveries.mjs";
 import { DEMO } from "./lib/demo-data.mjs";
-import { functionUrl, localSecrets, ROOT } from "./lib/emulator-env.mjs";
+import { functionUrl, localSecrets, profileConfig, profileProjectId, PROJECT_ID, ROOT } from "./lib/emulator-env.mjs";
 import { emulatorAdmin } from "./lib/seed.mjs";
 
 const HELP = `Usage: npm run simulate -- <command> [guid] [options]
@@ -30,7 +30,11 @@ Watching:
   outbox [guid]        the pushes in pushOutbox (what FCM / APNs would receive), newest first
 [guid] defaults to the last call this command created.`;
 
-const LAST_CALL = join(ROOT, ".emulators", "last-call");
+// `npm start`'s emulators, or those of a test profile (INTERCOM_RELAY_PROFILE: the walkthrough test plays the README
+// against the browser suite's stack).
+const PROFILE = process.env.INTERCOM_RELAY_PROFILE;
+const PROJECT = PROFILE ? profileProjectId(PROFILE) : PROJECT_ID;
+const LAST_CALL = join(ROOT, ".emulators", PROFILE ? `last-call-${PROFILE}` : "last-call");
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: { user: { type: "string" }, url: { type: "string" }, operator: { type: "boolean" }, "access-point": { type: "boolean" }, help: { type: "boolean", short: "h" } },
@@ -41,7 +45,7 @@ if (!command || command === "help" || values.help) {
   process.exit(command || values.help ? 0 : 1);
 }
 
-const config = JSON.parse(readFileSync(join(ROOT, "firebase.json"), "utf8"));
+const config = PROFILE ? profileConfig(PROFILE) : JSON.parse(readFileSync(join(ROOT, "firebase.json"), "utf8"));
 const require = createRequire(import.meta.url);
 const { REGION } = require(join(ROOT, "functions/lib/config.js"));
 if (command === "open-door" || command === "history") {
@@ -49,14 +53,14 @@ if (command === "open-door" || command === "history") {
   process.exit(0);
 }
 if (command === "watch" || command === "outbox") {
-  const { db } = emulatorAdmin(config);
+  const { db } = emulatorAdmin(config, PROJECT);
   if (command === "watch") await watch(db, guidArg(rest[0]));
   else await outbox(db, rest[0]);
   process.exit(0);
 }
 const secret = values.operator ? localSecrets().WEBHOOK_OPERATOR_SECRET : DEMO.webhookSecret;
 if (!secret) fail("No WEBHOOK_OPERATOR_SECRET in functions/.secret.local; `npm start` creates one.");
-const url = values.url ?? `${functionUrl(config, "butterflymxWebhook", REGION)}/${secret}`;
+const url = values.url ?? `${functionUrl(config, "butterflymxWebhook", REGION, PROJECT)}/${secret}`;
 
 let body;
 let guid;
@@ -77,7 +81,7 @@ if (command === "call") {
   fail(`Unknown command "${command}".\n\n${HELP}`);
 }
 
-const { db } = emulatorAdmin(config);
+const { db } = emulatorAdmin(config, PROJECT);
 const before = command === "call" ? undefined : (await db.doc(`calls/${guid}`).get()).data();
 let response;
 try {
@@ -185,7 +189,7 @@ async function asResident(name) {
   });
   if (!signIn.idToken) fail(`Could not sign in as ${DEMO.email}: ${JSON.stringify(signIn)}. Is \`npm start\` running?`);
   const call = async (fn, data) => {
-    const answer = await request(functionUrl(config, fn, REGION), { data }, signIn.idToken);
+    const answer = await request(functionUrl(config, fn, REGION, PROJECT), { data }, signIn.idToken);
     console.log(`${fn}(${JSON.stringify(data)}) →`);
     console.log(JSON.stringify(answer.result ?? answer.error, null, 2));
     return answer;
@@ -216,7 +220,7 @@ async function request(url, body, idToken) {
 
 /** The demo resident's latest call (a call another user received is not theirs to open). */
 async function latestDemoCall() {
-  const { db } = emulatorAdmin(config);
+  const { db } = emulatorAdmin(config, PROJECT);
   const latest = await db.collection("calls").where("recipients", "array-contains", DEMO.uid).orderBy("createdAt", "desc").limit(1).get();
   if (latest.empty) fail("The demo resident has no call yet; run `npm run simulate -- call` first.");
   return latest.docs[0].id;
