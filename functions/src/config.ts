@@ -99,6 +99,18 @@ export const RING_TIMEOUT_URL = defineString("RING_TIMEOUT_URL", {
   description: "URL Cloud Tasks calls for ring timeouts; empty uses https://<region>-<project>.cloudfunctions.net/ringTimeout. Set it to ringTimeout's Cloud Run URL if tasks are refused 401/403.",
 });
 
+/** The delivery-health watch: a provider failing at least this share of its rings in a window has an incident. */
+export const HEALTH_FAILURE_PERCENT = defineInt("HEALTH_FAILURE_PERCENT", {
+  default: 50,
+  description: "Percent of a provider's rings in the 15-minute window that must fail (with at least HEALTH_MIN_RINGS rings) for deliveryHealth to open an incident.",
+});
+
+/** Fewer rings than this in a window say nothing about a provider's failure rate (credential refusals still count). */
+export const HEALTH_MIN_RINGS = defineInt("HEALTH_MIN_RINGS", {
+  default: 10,
+  description: "Rings a provider needs in the 15-minute window before deliveryHealth judges its failure rate.",
+});
+
 /** How long after a call ended its recipients may still open the door the visitor called from. */
 export const DOOR_RELEASE_WINDOW_SECONDS = defineInt("DOOR_RELEASE_WINDOW_SECONDS", {
   default: 300,

@@ -26,6 +26,7 @@ const deployed: Record<string, () => unknown> = {
   acknowledgeDelivery: () => require("./calls/acknowledge-delivery.function").acknowledgeDelivery,
   reconcileCalls: () => require("./calls/reconcile-calls.function").reconcileCalls,
   diagnose: () => require("./support/diagnose.function").diagnose,
+  deliveryHealth: () => require("./health/delivery-health.function").deliveryHealth,
   onUserDeleted: () => require("./accounts/on-user-deleted.function").onUserDeleted,
 };
 

@@ -145,6 +145,16 @@ export const logs = {
   grantInvalid(fields: { uid: string }) {
     logger.warn("ButterflyMX refused the refresh token; the resident must link again", fields);
   },
+  /**
+   * A delivery incident opened. `alert` is the stable field the README's log-based alert matches (at error level,
+   * firebase-functions puts a stack trace in the message, which also lets Error Reporting group it).
+   */
+  healthIncidentOpened(fields: { provider: string; kind: string; total: number; failed: number; byReason: Record<string, number>; windowMinutes: number }) {
+    logger.error("delivery health incident opened", { alert: "delivery_health_incident_opened", ...fields });
+  },
+  healthIncidentClosed(fields: { provider: string; kind: string }) {
+    logger.info("delivery health incident closed", fields);
+  },
   grantWriteFailed(fields: { uid: string; stage: "save" | "release" }, error: unknown) {
     logger.error("ButterflyMX grant could not be saved", { ...fields, error: errorSummary(error) });
   },

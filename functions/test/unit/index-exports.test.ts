@@ -24,6 +24,7 @@ const DEPLOYED = {
   acknowledgeDelivery: "calls/acknowledge-delivery.function.js",
   reconcileCalls: "calls/reconcile-calls.function.js",
   diagnose: "support/diagnose.function.js",
+  deliveryHealth: "health/delivery-health.function.js",
   onUserDeleted: "accounts/on-user-deleted.function.js",
 };
 
