@@ -6,7 +6,8 @@ import { getAuth } from "firebase-admin/auth";
 import { Timestamp } from "firebase-admin/firestore";
 import { linkAccount } from "../../src/accounts/link-service";
 import { ButterflyMxFake } from "../fakes/butterflymx-fake";
-import { accountDeps, resident, signInAtButterflyMx } from "../helpers/accounts-harness";
+import { checkDeliveryHealth } from "../../src/health/delivery-health";
+import { accountDeps, resident, signInAtButterflyMx, tenant } from "../helpers/accounts-harness";
 import { isolatedProjectId, testFirestore } from "../helpers/emulators";
 import { readCall, seedResident } from "../helpers/fixtures";
 
@@ -80,10 +81,40 @@ describe("support commands", () => {
     expect(after.calls).toEqual([expect.objectContaining({ guid, received: "reconciled", problem: "ButterflyMX's webhook never delivered this call" })]);
   });
 
+  it("diagnose --building answers one, several or all; health shows the window and the incidents", async () => {
+    for (const [uid, bmxUserId] of [["nia", "911"], ["oli", "912"]]) {
+      await seedResident(db, uid, [{ deviceId: `pixel-${uid}`, platform: "android", fcmToken: `fcm-support-${uid}-01` }]);
+      fake.addUser(resident(bmxUserId, { tenants: [tenant(`t-${bmxUserId}`, { buildingId: "b-91", buildingName: "Cedar Hall", unitLabel: `${bmxUserId}B` })] }));
+      await linkAccount(accountDeps(db, fake), uid, signInAtButterflyMx(fake, bmxUserId));
+    }
+    await db.doc("users/oli").update({ "preferences.doNotDisturb": true });
+    const text = (await command("diagnose.mjs", ["--building", "Cedar Hall"])).stdout;
+    expect(text).toContain("Building Cedar Hall (b-91) on the emulators");
+    expect(text).toContain("Verdict: One resident is affected: oli (912B), by do_not_disturb; the others pass.");
+    expect(text).toMatch(/✔ nia \(911B\) +linked: yes · webhook: registered/);
+    expect(text).toMatch(/✔ building_webhook_silent/);
+    const json = JSON.parse((await command("diagnose.mjs", ["--building", "t-911", "--json"])).stdout) as { verdict: { scope: string; residents: string[] } };
+    expect(json.verdict).toMatchObject({ scope: "one", residents: ["oli"] });
+
+    // A ring APNs refused for our credentials, and the incident the watch opened for it.
+    const guid = randomUUID();
+    const now = Timestamp.now();
+    await db.doc(`calls/${guid}/deliveries/iphone-nia`).set({
+      uid: "nia", deviceId: "iphone-nia", platform: "ios", ring: { channel: "apns_voip", outcome: "credentials", errorCode: "InvalidProviderToken", attempts: 1, at: now }, expireAt: now,
+    });
+    await checkDeliveryHealth({ db, now: Date.now, thresholds: { failureRate: 0.5, minRings: 10 } });
+    const health = (await command("health.mjs", [])).stdout;
+    expect(health).toMatch(/APNS UNHEALTHY 1 ring\(s\), 1 failed \(credentials 1\)/);
+    expect(health).toMatch(/FCM +no ring/);
+    expect(health).toMatch(/✘ open +apns-credentials +opened /);
+  });
+
   it("refuses an unknown resident and bad arguments, saying why", async () => {
     await expect(failure("diagnose.mjs", ["--uid", "nobody-here"])).resolves.toMatchObject({ code: 1, stderr: expect.stringContaining("No user has the uid nobody-here.") });
     await expect(failure("diagnose.mjs", ["--email", "nobody@example.com"])).resolves.toMatchObject({ code: 1, stderr: expect.stringContaining("No user has the email nobody@example.com.") });
-    await expect(failure("diagnose.mjs", [])).resolves.toMatchObject({ code: 2, stderr: expect.stringContaining("exactly one of --uid or --email") });
+    await expect(failure("diagnose.mjs", [])).resolves.toMatchObject({ code: 2, stderr: expect.stringContaining("exactly one of --uid, --email or --building") });
+    await expect(failure("diagnose.mjs", ["--building", "Nowhere House"])).resolves.toMatchObject({ code: 2, stderr: expect.stringContaining('building matches no tenant, building id or building name of a linked resident ("Nowhere House")') });
+    await expect(failure("diagnose.mjs", ["--building", "b-1", "--days", "90"])).resolves.toMatchObject({ code: 2, stderr: expect.stringContaining("--days must be a whole number from 1 to 30") });
     await expect(failure("diagnose.mjs", ["--uid", "a", "--calls", "99"])).resolves.toMatchObject({ code: 2, stderr: expect.stringContaining("--calls must be a whole number from 1 to 25") });
     await expect(failure("reconcile.mjs", ["--lookback-hours", "zero"])).resolves.toMatchObject({ code: 2, stderr: expect.stringContaining("--lookback-hours must be a whole number") });
     await expect(failure("reconcile.mjs", ["--bogus"])).resolves.toMatchObject({ code: 2, stderr: expect.stringContaining("Unknown option '--bogus'") });
