@@ -38,6 +38,9 @@ const SEED: Array<[string, Record<string, unknown>]> = [
   ["webhookRegistrations/abc", { uid: OWNER, tenantId: "t" }],
   [`oauthGrants/${OWNER}`, { accessToken: "secret" }],
   ["pushOutbox/p1", { guid: "call-1", token: "t" }],
+  ["healthIncidents/apns-credentials", { provider: "apns", kind: "credentials", state: "open" }],
+  [`quotas/${OWNER}:releaseDoor`, { used: 1 }],
+  [`deletedUsers/${OTHER}`, { deletedAt: new Date() }],
 ];
 
 beforeEach(async () => {
@@ -75,6 +78,9 @@ const documents: Array<[string, [boolean, boolean, boolean]]> = [
   ["webhookRegistrations/abc", [false, false, false]],
   [`oauthGrants/${OWNER}`, [false, false, false]],
   ["pushOutbox/p1", [false, false, false]],
+  ["healthIncidents/apns-credentials", [false, false, false]],
+  [`quotas/${OWNER}:releaseDoor`, [false, false, false]],
+  [`deletedUsers/${OTHER}`, [false, false, false]],
   ["somethingElse/x", [false, false, false]],
 ];
 const roles: Role[] = ["owner", "other", "anonymous"];
