@@ -55,6 +55,7 @@ const lib = (path) => require(join(ROOT, "functions", "lib", path));
 const { ButterflyMxClient } = lib("butterflymx/butterflymx-client.js");
 const { bmxEndpoints } = lib("butterflymx/butterflymx-hosts.js");
 const { registerBuilding, unregisterBuilding } = lib("accounts/building-integration.js");
+const { buildingWebhookRef } = lib("links/building-webhooks.js");
 const { REGION } = lib("config.js");
 
 const endpoints = bmxEndpoints(values.environment);
@@ -71,14 +72,36 @@ try {
   if (values.remove) {
     const removed = await unregisterBuilding(target);
     console.log(`Removed ${removed} integration(s) of ${target.webhookBaseUrl} from building ${values.building}.`);
+    await record((ref) => ref.delete());
   } else {
     const result = await registerBuilding(target, operatorSecret);
     console.log(`Building ${values.building}: integration ${result.integrationId} ${result.webhook}; ${result.removed} older one(s) removed.`);
     if (result.actions && !result.actions.includes("status_update")) {
       console.log("ButterflyMX bound it to `create` alone (v4 documents no `status_update`): calls through it ring, and each one ends by the ring timeout or reconciliation, not when it is answered elsewhere.");
     }
+    const { Timestamp } = require("firebase-admin/firestore");
+    await record((ref) =>
+      ref.set({ integrationId: result.integrationId, ...(result.actions ? { actions: result.actions } : {}), webhookBaseUrl: target.webhookBaseUrl, registeredAt: Timestamp.now() }),
+    );
   }
 } catch (error) {
   console.error(`Failed: ${error.message}`);
   process.exit(1);
+}
+
+/**
+ * Keeps what was registered in the project's Firestore (`buildingWebhooks`), for the building view: with --project
+ * (Application Default Credentials), or the emulators' when FIRESTORE_EMULATOR_HOST is set. Best effort: the
+ * registration at ButterflyMX is what counts, and it is done.
+ */
+async function record(write) {
+  if (!values.project) return console.log("Not recorded in Firestore (no --project): `diagnose --building` will not know how ButterflyMX bound it.");
+  try {
+    process.env.METADATA_SERVER_DETECTION ??= "none";
+    const { initializeApp } = require("firebase-admin/app");
+    const { getFirestore } = require("firebase-admin/firestore");
+    await write(buildingWebhookRef(getFirestore(initializeApp({ projectId: values.project })), values.building));
+  } catch (error) {
+    console.log(`Not recorded in Firestore (${error.message}): \`diagnose --building\` will not know how ButterflyMX bound it.`);
+  }
 }

@@ -2,6 +2,7 @@ import { Timestamp } from "firebase-admin/firestore";
 import type { CallDocument } from "../calls/call-document";
 import { CALLS } from "../calls/call-repository";
 import { Channel, DeviceRecord, deviceRecordsOf } from "../calls/device-records";
+import { BuildingWebhook, buildingWebhookRef } from "../links/building-webhooks";
 import { LinkedTenant, USERS } from "../devices/user-profile";
 import { HealthThresholds } from "../health/delivery-health";
 import { mapWithConcurrency } from "../shared/concurrency";
@@ -10,7 +11,7 @@ import type { Check } from "./diagnose-checks";
 import { DiagnoseDeps } from "./diagnose-facts";
 import { diagnose, Diagnosis } from "./diagnose-service";
 
-export const BUILDING_CHECK_IDS = ["building_webhook_silent", "provider_credentials", "ring_success_rate", "ring_latency"] as const;
+export const BUILDING_CHECK_IDS = ["building_webhook_silent", "building_webhook_binding", "provider_credentials", "ring_success_rate", "ring_latency"] as const;
 export type BuildingCheckId = (typeof BUILDING_CHECK_IDS)[number];
 export type BuildingCheck = Omit<Check, "id"> & { id: BuildingCheckId };
 
@@ -76,8 +77,10 @@ export async function diagnoseBuilding(deps: DiagnoseDeps, options: BuildingOpti
     return { uid, tenant, diagnosis, rings };
   });
   const summaries = seen.map(({ uid, tenant, diagnosis, rings }) => summary(uid, tenant, diagnosis, rings));
+  const binding = (await buildingWebhookRef(deps.db, buildingId).get()).data() as BuildingWebhook | undefined;
   const checks = [
     webhookSilent(seen.map(({ uid, diagnosis }) => ({ uid, diagnosis }))),
+    webhookBinding(binding),
     providerCredentials(seen),
     ringSuccessRate(seen, options.thresholds),
     ringLatency(seen),
@@ -142,6 +145,20 @@ function webhookSilent(residents: Array<{ uid: string; diagnosis: Diagnosis }>):
       : "Some residents' webhooks are not delivering: have those residents link their ButterflyMX account again, which registers their webhook anew.");
 }
 
+/**
+ * How ButterflyMX bound the building-wide webhook (`register-building`): v4 documents only `create`, and a building
+ * bound to it alone never reports an answer or a hang-up, so its calls ring on until the ring timeout.
+ */
+function webhookBinding(binding: BuildingWebhook | undefined): BuildingCheck {
+  if (!binding) return check("building_webhook_binding", true, "No building-wide webhook is recorded: the residents' own webhooks carry the calls.", { registered: false }, "");
+  const evidence = { registered: true, integrationId: binding.integrationId, actions: binding.actions ?? null, registeredAt: binding.registeredAt.toDate().toISOString() };
+  if (!binding.actions || binding.actions.includes("status_update")) {
+    return check("building_webhook_binding", true, `The building-wide webhook (integration ${binding.integrationId}) is bound to ${binding.actions?.join(" and ") ?? "what ButterflyMX chose"}.`, evidence, "");
+  }
+  return check("building_webhook_binding", false, `ButterflyMX bound the building-wide webhook (integration ${binding.integrationId}) to ${binding.actions.join(", ")} alone: answers and hang-ups are never delivered.`, evidence,
+    "Calls through the building-wide webhook keep ringing until the ring timeout (RING_WINDOW_SECONDS + 3 s) or reconciliation ends them. Link residents one by one (their tenant webhooks carry status updates), or ask ButterflyMX to enable status_update for the building's integration.");
+}
+
 /** A provider refusing our credentials refuses every resident's ring through it. */
 function providerCredentials(residents: Array<{ uid: string; rings: Rings }>): BuildingCheck {
   const byProvider = new Map<string, { rings: number; refused: number; residents: Set<string>; refusedResidents: Set<string> }>();
@@ -203,9 +220,10 @@ function verdict(residents: ResidentSummary[], checks: BuildingCheck[]): Buildin
       ...(cause ? { sharedCause: cause } : {}),
     };
   }
+  const also = buildingWide.length > 0 ? ` The building fails ${buildingWide.join(", ")} too.` : "";
   if (affected.length === 1) {
-    return { scope: "one", summary: `One resident is affected: ${names(affected)}, by ${affected[0].failing.join(", ")}; the others pass.`, residents: [affected[0].uid] };
+    return { scope: "one", summary: `One resident is affected: ${names(affected)}, by ${affected[0].failing.join(", ")}; the others pass.${also}`, residents: [affected[0].uid] };
   }
   if (affected.length === 0) return { scope: "all", summary: `No resident fails a check of their own, but the building does: ${buildingWide.join(", ")}.`, residents: residents.map((r) => r.uid), sharedCause: buildingWide[0] };
-  return { scope: "several", summary: `${affected.length} of ${residents.length} residents are affected: ${names(affected)}.`, residents: affected.map((r) => r.uid) };
+  return { scope: "several", summary: `${affected.length} of ${residents.length} residents are affected: ${names(affected)}.${also}`, residents: affected.map((r) => r.uid) };
 }

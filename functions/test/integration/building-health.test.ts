@@ -42,7 +42,7 @@ describe("the building view", () => {
     await rung("bo");
     const view = await building();
     expect(view.building).toEqual({ id: BUILDING, name: "Birch Court" });
-    expect(view.checks.map((c) => [c.id, c.ok])).toEqual([["building_webhook_silent", true], ["provider_credentials", true], ["ring_success_rate", true], ["ring_latency", true]]);
+    expect(view.checks.map((c) => [c.id, c.ok])).toEqual([["building_webhook_silent", true], ["building_webhook_binding", true], ["provider_credentials", true], ["ring_success_rate", true], ["ring_latency", true]]);
     expect(view.verdict).toMatchObject({ scope: "none" });
     expect(view.residents).toEqual([
       expect.objectContaining({ uid: "ann", unit: "771A", linked: true, webhookRegistered: true, failing: [], lastRing: { android: expect.objectContaining({ outcome: "sent" }), ios: expect.objectContaining({ channel: "apns_voip", outcome: "sent" }) } }),
@@ -74,6 +74,14 @@ describe("the building view", () => {
     const view = await building();
     expect(view.checks.find((c) => c.id === "building_webhook_silent")).toMatchObject({ ok: false, evidence: { residents: 2, silent: [{ uid: "ed", neverReceived: 1 }, { uid: "flo", neverReceived: 1 }] } });
     expect(view.verdict).toMatchObject({ scope: "all", sharedCause: "building_webhook_silent" });
+  });
+
+  it("says when ButterflyMX bound the building-wide webhook to create alone: answers and hang-ups never arrive", async () => {
+    await neighbour("kit", "781");
+    await db.doc(`buildingWebhooks/${BUILDING}`).set({ integrationId: "1001", actions: ["create"], webhookBaseUrl: "https://example.com/w", registeredAt: Timestamp.now() });
+    const view = await building();
+    expect(view.checks.find((c) => c.id === "building_webhook_binding")).toMatchObject({ ok: false, summary: expect.stringContaining("to create alone"), advice: expect.stringContaining("ring timeout") });
+    expect(view.verdict).toMatchObject({ scope: "all", sharedCause: "building_webhook_binding" });
   });
 
   it("refuses a building no linked resident is in, naming the input", async () => {

@@ -2,16 +2,20 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { ButterflyMxFake } from "../fakes/butterflymx-fake";
+import { testFirestore } from "../helpers/emulators";
 
 /**
  * `npm run register-building` as an operator runs it, against the local ButterflyMX (v4 building integrations,
- * operator token). No Firestore involved: building-wide deliveries are routed by user id / email.
+ * operator token). Building-wide deliveries are routed by user id / email; the command only records what it
+ * registered (`buildingWebhooks`) in the project's Firestore, here the emulator's.
  */
 const run = promisify(execFile);
 const SCRIPT = join(__dirname, "../../../scripts/register-building.mjs");
 const OPERATOR_TOKEN = "operator-token-for-building-b9";
 const SECRET = "operator-secret-register-building-test-0123456789";
 let fake: ButterflyMxFake;
+/** The project the command names: it keeps what it registered there. */
+const firestore = testFirestore("acme-prod");
 
 const register = (args: string[], env: Record<string, string> = {}) =>
   run(process.execPath, [SCRIPT, ...args], {
@@ -22,7 +26,7 @@ beforeAll(async () => {
   fake = await ButterflyMxFake.start();
   fake.addOperatorToken(OPERATOR_TOKEN, ["b9"]);
 });
-afterAll(() => fake.close());
+afterAll(() => Promise.all([fake.close(), firestore.close()]));
 
 describe("register-building", () => {
   jest.setTimeout(60_000);
@@ -61,7 +65,12 @@ describe("register-building", () => {
       "POST /v4/buildings/b11/integrations",
     ]);
     expect(calls.filter((r) => r.method === "POST").map((r) => r.contentType)).toEqual(["application/json", "application/json"]);
+    // Kept in the project's Firestore for the building view, without the operator secret.
+    const recorded = (await firestore.db.doc("buildingWebhooks/b11").get()).data();
+    expect(recorded).toMatchObject({ actions: ["create"], webhookBaseUrl: "https://us-central1-acme-prod.cloudfunctions.net/butterflymxWebhook" });
+    expect(JSON.stringify(recorded)).not.toContain(SECRET);
     await register(["--building", "b11", "--project", "acme-prod", "--remove"]);
+    expect((await firestore.db.doc("buildingWebhooks/b11").get()).exists).toBe(false);
   });
 
   it("names what is missing or wrong, and reports ButterflyMX's refusal", async () => {

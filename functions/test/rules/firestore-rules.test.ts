@@ -39,6 +39,7 @@ const SEED: Array<[string, Record<string, unknown>]> = [
   [`oauthGrants/${OWNER}`, { accessToken: "secret" }],
   ["pushOutbox/p1", { guid: "call-1", token: "t" }],
   ["healthIncidents/apns-credentials", { provider: "apns", kind: "credentials", state: "open" }],
+  ["buildingWebhooks/b-1", { integrationId: "1001", actions: ["create"] }],
   [`quotas/${OWNER}:releaseDoor`, { used: 1 }],
   [`deletedUsers/${OTHER}`, { deletedAt: new Date() }],
 ];
@@ -79,6 +80,7 @@ const documents: Array<[string, [boolean, boolean, boolean]]> = [
   [`oauthGrants/${OWNER}`, [false, false, false]],
   ["pushOutbox/p1", [false, false, false]],
   ["healthIncidents/apns-credentials", [false, false, false]],
+  ["buildingWebhooks/b-1", [false, false, false]],
   [`quotas/${OWNER}:releaseDoor`, [false, false, false]],
   [`deletedUsers/${OTHER}`, [false, false, false]],
   ["somethingElse/x", [false, false, false]],
