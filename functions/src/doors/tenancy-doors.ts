@@ -35,8 +35,8 @@ export async function refreshDoors(deps: { db: Firestore; bmx: ButterflyMxClient
     if (user.get("butterflymx.userId") !== profile.userId) return [];
     const tenants = ((user.get("butterflymx.tenants") as LinkedTenant[] | undefined) ?? []).map((stored) => {
       const rest = Object.fromEntries(Object.entries(stored).filter(([key]) => !(DOOR_FACTS as readonly string[]).includes(key))) as LinkedTenant;
-      const now = fresh.find((tenant) => tenant.id === stored.id);
-      const facts = now ? Object.fromEntries(DOOR_FACTS.flatMap((key) => (now[key] !== undefined ? [[key, now[key]]] : []))) : { panelIds: [], accessPoints: [] };
+      const listed = fresh.find((tenant) => tenant.id === stored.id);
+      const facts = listed ? Object.fromEntries(DOOR_FACTS.flatMap((key) => (listed[key] !== undefined ? [[key, listed[key]]] : []))) : { panelIds: [], accessPoints: [] };
       return { ...rest, ...facts };
     });
     tx.update(ref, { "butterflymx.tenants": tenants, "butterflymx.updatedAt": Timestamp.fromMillis(deps.now()) });
