@@ -70,10 +70,9 @@ function steps(device) {
 /** The building view: residents side by side, the building's checks, and the verdict. */
 async function buildingView(context, building, windowDays) {
   const { diagnoseBuilding } = context.lib("support/building-diagnosis.js");
-  const thresholds = { failureRate: Number(context.params.HEALTH_FAILURE_PERCENT ?? 50) / 100, minRings: Number(context.params.HEALTH_MIN_RINGS ?? 10) };
   let view;
   try {
-    view = await diagnoseBuilding({ db: context.db, bmx: context.bmx, now: Date.now }, { building, windowMs: windowDays * 86_400_000, thresholds });
+    view = await diagnoseBuilding({ db: context.db, bmx: context.bmx, now: Date.now }, { building, windowMs: windowDays * 86_400_000, thresholds: context.thresholds });
   } catch (error) {
     fail(error.message, 2);
   }

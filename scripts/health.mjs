@@ -10,7 +10,6 @@ const values = commandLine({ json: { type: "boolean", default: false } }, HELP);
 const context = await supportContext(values);
 const { measureWindow, findings, HEALTH_WINDOW_MS } = context.lib("health/delivery-health.js");
 const { HEALTH_INCIDENTS } = context.lib("health/health-incidents.js");
-const thresholds = { failureRate: Number(context.params.HEALTH_FAILURE_PERCENT ?? 50) / 100, minRings: Number(context.params.HEALTH_MIN_RINGS ?? 10) };
 const window = await measureWindow(context.db, Date.now());
 const incidents = (await context.db.collection(HEALTH_INCIDENTS).get()).docs.map((doc) => {
   const { openedAt, lastSeenAt, closedAt, evidence, ...rest } = doc.data();
@@ -23,7 +22,7 @@ if (values.json) {
 }
 console.log(`Delivery health on ${context.target}: the last ${HEALTH_WINDOW_MS / 60_000} minutes (${new Date(window.start).toISOString()} → ${new Date(window.end).toISOString()})\n`);
 for (const [provider, counts] of Object.entries(window.providers)) {
-  const found = findings(counts, thresholds);
+  const found = findings(counts, context.thresholds);
   const state = !found ? "no ring" : found.credentials || found.failure_rate ? "UNHEALTHY" : "healthy";
   const reasons = Object.entries(counts.byReason).map(([reason, n]) => `${reason} ${n}`).join(", ");
   console.log(`  ${provider.toUpperCase().padEnd(4)} ${state.padEnd(9)} ${counts.total} ring(s), ${counts.failed} failed${reasons ? ` (${reasons})` : ""}`);

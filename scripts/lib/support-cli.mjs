@@ -19,7 +19,10 @@ export const TARGET_HELP = `Target:
 Environment with --project (to refresh a resident's expired ButterflyMX token):
   BUTTERFLYMX_CLIENT_ID, BUTTERFLYMX_CLIENT_SECRET, BUTTERFLYMX_ENVIRONMENT (production|sandbox)`;
 
-/** Builds the functions when stale and returns `{ db, auth, bmx, lib, params, target }`; exits with a reason when it cannot. */
+/**
+ * Builds the functions when stale and returns `{ db, auth, bmx, lib, params, thresholds, target }` (`thresholds`:
+ * the delivery-health watch's, as the target's params set them); exits with a reason when it cannot.
+ */
 export async function supportContext({ project }) {
   buildFunctions({ quiet: true });
   readableLogs();
@@ -32,7 +35,7 @@ export async function supportContext({ project }) {
     const { db, auth } = EMULATED_PROJECT ? adminOf(EMULATED_PROJECT) : emulatorAdmin(JSON.parse(readFileSync(join(ROOT, "firebase.json"), "utf8")));
     await reachable(db, `the Firestore emulator at ${process.env.FIRESTORE_EMULATOR_HOST}; is \`npm start\` running?`);
     const bmx = new ButterflyMxClient({ endpoints: emulatedButterflyMx(), clientId: params.BUTTERFLYMX_CLIENT_ID ?? "", clientSecret: localSecrets().BUTTERFLYMX_CLIENT_SECRET ?? "" });
-    return { db, auth, bmx, lib, params, target: "the emulators" };
+    return { db, auth, bmx, lib, params, thresholds: healthThresholds(params), target: "the emulators" };
   }
 
   const { db, auth } = adminOf(project);
@@ -43,7 +46,7 @@ export async function supportContext({ project }) {
     clientId: process.env.BUTTERFLYMX_CLIENT_ID ?? params.BUTTERFLYMX_CLIENT_ID ?? "",
     clientSecret: process.env.BUTTERFLYMX_CLIENT_SECRET ?? "",
   });
-  return { db, auth, bmx, lib, params, target: `project ${project}` };
+  return { db, auth, bmx, lib, params, thresholds: healthThresholds(params), target: `project ${project}` };
 }
 
 /**
@@ -92,6 +95,11 @@ function emulatedButterflyMx() {
     return { accounts: origin(DEMO_BUTTERFLYMX_PORTS.accounts), api: { na: origin(DEMO_BUTTERFLYMX_PORTS.na), eu: origin(DEMO_BUTTERFLYMX_PORTS.eu) } };
   }
   return { accounts: env.BUTTERFLYMX_ACCOUNTS_ORIGIN ?? env.BUTTERFLYMX_API_ORIGIN_NA, api: { na: env.BUTTERFLYMX_API_ORIGIN_NA, eu: env.BUTTERFLYMX_API_ORIGIN_EU ?? env.BUTTERFLYMX_API_ORIGIN_NA } };
+}
+
+/** `deliveryHealth`'s thresholds from the params (functions/.env carries their defaults). */
+function healthThresholds(params) {
+  return { failureRate: Number(params.HEALTH_FAILURE_PERCENT) / 100, minRings: Number(params.HEALTH_MIN_RINGS) };
 }
 
 /** The functions' params as deployed to `projectId`: functions/.env, then functions/.env.<projectId>. */

@@ -175,18 +175,18 @@ export class ButterflyMxClient {
 
   /** Every access point of these buildings that the user can see (v4, paged by `page` / `per` with `page_info`). */
   async accessPoints(session: BmxSession, buildingIds: string[]): Promise<BmxAccessPoint[]> {
-    const operation = "GET /v4/access_points";
     if (buildingIds.length === 0) return [];
-    const points: BmxAccessPoint[] = [];
-    for (let page = 1; ; page++) {
-      if (page > MAX_PAGES) throw new BmxError("bad_response", operation, `more than ${MAX_PAGES} pages`);
+    const pageOf = (page: number) => {
       const params = new URLSearchParams({ page: String(page), per: "100" });
       for (const id of buildingIds) params.append("q[building_id_in][]", id);
-      const response = await this.api(session, operation, `/v4/access_points?${params}`, { mediaType: PLAIN_JSON });
-      const list = await this.read(operation, response, accessPointListSchema);
-      points.push(...list.data.map((point) => ({ id: point.id, buildingId: point.building_id, ...(point.name ? { name: point.name } : {}) })));
-      if (list.page_info?.next_page == null) return points;
-    }
+      return `/v4/access_points?${params}`;
+    };
+    const lists = await this.pages(session, "GET /v4/access_points", accessPointListSchema, {
+      first: pageOf(1),
+      mediaType: PLAIN_JSON,
+      following: (list, page) => (list.page_info?.next_page == null ? undefined : pageOf(page + 1)),
+    });
+    return lists.flatMap((list) => list.data.map((point) => ({ id: point.id, buildingId: point.building_id, ...(point.name ? { name: point.name } : {}) })));
   }
 
   /**
@@ -194,20 +194,15 @@ export class ButterflyMxClient {
    * `page` / `per` until `page_info.next_page` is null.
    */
   async listIntegrations(session: BmxSession, scope: IntegrationScope): Promise<BmxIntegration[]> {
-    const operation = `GET ${integrationsPath(scope, ":id")}`;
     const origin = this.options.endpoints.api[session.region];
-    const integrations: BmxIntegration[] = [];
     const base = integrationsPath(scope, scope.id);
-    let path: string | undefined = scope.kind === "tenant" ? base : `${base}?page=1&per=100`;
-    for (let page = 1; path !== undefined; page++) {
-      if (page > MAX_PAGES) throw new BmxError("bad_response", operation, `more than ${MAX_PAGES} pages`);
-      const response = await this.api(session, operation, path, { mediaType: mediaTypeOf(scope) });
-      const list = await this.read(operation, response, integrationListSchema);
-      integrations.push(...list.data.map(toIntegration));
-      if (scope.kind === "tenant") path = nextPage(list.links?.next, origin);
-      else path = list.page_info?.next_page != null ? `${base}?page=${page + 1}&per=100` : undefined;
-    }
-    return integrations;
+    const v4Page = (page: number) => `${base}?page=${page}&per=100`;
+    const lists = await this.pages(session, `GET ${integrationsPath(scope, ":id")}`, integrationListSchema, {
+      first: scope.kind === "tenant" ? base : v4Page(1),
+      mediaType: mediaTypeOf(scope),
+      following: (list, page) => (scope.kind === "tenant" ? nextPage(list.links?.next, origin) : list.page_info?.next_page != null ? v4Page(page + 1) : undefined),
+    });
+    return lists.flatMap((list) => list.data.map(toIntegration));
   }
 
   /** A webhook for calls at `url`: for `create` and `status_update` unless `actions` says fewer. */
@@ -348,6 +343,23 @@ export class ButterflyMxClient {
     };
     const response = await this.api(session, operation, `/v4/tenants/${encodeURIComponent(tenantId)}`, { method: "PUT", body: JSON.stringify({ tenant }), mediaType: PLAIN_JSON });
     await this.read(operation, response, tenantUpdatedSchema);
+  }
+
+  /** A list's pages, from `first` on while `following` names the next one (after page `page`), at most MAX_PAGES. */
+  private async pages<S extends z.ZodType>(
+    session: BmxSession,
+    operation: string,
+    schema: S,
+    list: { first: string; mediaType: string; following: (page: z.output<S>, number: number) => string | undefined },
+  ): Promise<Array<z.output<S>>> {
+    const read: Array<z.output<S>> = [];
+    for (let path: string | undefined = list.first, number = 1; path !== undefined; number++) {
+      if (number > MAX_PAGES) throw new BmxError("bad_response", operation, `more than ${MAX_PAGES} pages`);
+      const page = await this.read(operation, await this.api(session, operation, path, { mediaType: list.mediaType }), schema);
+      read.push(page);
+      path = list.following(page, number);
+    }
+    return read;
   }
 
   private async token(fields: Record<string, string>): Promise<BmxTokens> {

@@ -43,6 +43,15 @@ export function deviceRecordsOf(call: DocumentReference): CollectionReference {
   return call.collection(DEVICE_RECORDS);
 }
 
+/**
+ * The records of one recipient's devices that have a ring (a record with a stop only, from a stop that reached every
+ * current device, is about no ring and left out).
+ */
+export async function ringRecordsOf(call: DocumentReference, uid: string): Promise<DeviceRecord[]> {
+  const records = await deviceRecordsOf(call).where("uid", "==", uid).get();
+  return records.docs.map((doc) => doc.data() as DeviceRecord).filter((record) => record.ring !== undefined);
+}
+
 export function deviceRecordRef(call: DocumentReference, deviceId: string): DocumentReference {
   return deviceRecordsOf(call).doc(deviceId);
 }

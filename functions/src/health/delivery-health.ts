@@ -1,5 +1,5 @@
 import { Firestore, Timestamp } from "firebase-admin/firestore";
-import { DEVICE_RECORDS } from "../calls/device-records";
+import { Channel, DEVICE_RECORDS } from "../calls/device-records";
 import { logs } from "../logs";
 import { HealthIncident, healthIncidentRef, IncidentKind, Provider } from "./health-incidents";
 
@@ -7,7 +7,12 @@ import { HealthIncident, healthIncidentRef, IncidentKind, Provider } from "./hea
 export const HEALTH_WINDOW_MS = 15 * 60_000;
 
 /** The channels of each provider, as device records name them. */
-const CHANNELS: Readonly<Record<Provider, readonly string[]>> = { fcm: ["fcm_android", "fcm_ios"], apns: ["apns_voip"] };
+const CHANNELS: Readonly<Record<Provider, readonly Channel[]>> = { fcm: ["fcm_android", "fcm_ios"], apns: ["apns_voip"] };
+
+/** The provider a channel goes through. */
+export function providerOf(channel: Channel): Provider {
+  return CHANNELS.fcm.includes(channel) ? "fcm" : "apns";
+}
 
 /** Ring outcomes that are failures ("sent" was accepted; "canceled" was no longer wanted), each counted. */
 export const FAILURE_REASONS = ["retry", "prune", "throttled", "credentials", "payload", "failed", "expired"] as const;

@@ -1,10 +1,10 @@
 import { Timestamp } from "firebase-admin/firestore";
 import type { CallDocument } from "../calls/call-document";
 import { CALLS } from "../calls/call-repository";
-import { Channel, DeviceRecord, deviceRecordsOf } from "../calls/device-records";
+import { Channel, DeviceRecord, ringRecordsOf } from "../calls/device-records";
 import { BuildingWebhook, buildingWebhookRef } from "../links/building-webhooks";
 import { LinkedTenant, USERS } from "../devices/user-profile";
-import { HealthThresholds } from "../health/delivery-health";
+import { HealthThresholds, providerOf } from "../health/delivery-health";
 import { mapWithConcurrency } from "../shared/concurrency";
 import { InvalidInput } from "../shared/errors";
 import type { Check } from "./diagnose-checks";
@@ -50,8 +50,6 @@ export interface BuildingOptions {
 export const RING_LATENCY_P95_MS = 5_000;
 /** Residents diagnosed at once (each asks ButterflyMX three things). */
 const CONCURRENCY = 4;
-
-const PROVIDER: Readonly<Record<Channel, string>> = { fcm_android: "fcm", fcm_ios: "fcm", apns_voip: "apns" };
 
 /**
  * "One resident, several, or all?" for one building: every linked resident's own diagnosis, side by side, and the
@@ -103,8 +101,8 @@ interface Rings {
 /** The resident's calls in the window and their own devices' ring records. */
 async function ringsInWindow(deps: DiagnoseDeps, uid: string, from: number): Promise<Rings> {
   const calls = await deps.db.collection(CALLS).where("recipients", "array-contains", uid).where("createdAt", ">=", Timestamp.fromMillis(from)).orderBy("createdAt", "desc").limit(100).get();
-  const records = await mapWithConcurrency(calls.docs, 5, async (doc) => (await deviceRecordsOf(doc.ref).where("uid", "==", uid).get()).docs.map((d) => d.data() as DeviceRecord));
-  return { calls: calls.docs.map((doc) => doc.data() as CallDocument), records: records.flat().filter((r) => r.ring !== undefined && r.ring.channel !== "none") };
+  const records = await mapWithConcurrency(calls.docs, 5, (doc) => ringRecordsOf(doc.ref, uid));
+  return { calls: calls.docs.map((doc) => doc.data() as CallDocument), records: records.flat().filter((r) => r.ring.channel !== "none") };
 }
 
 function summary(uid: string, tenant: LinkedTenant, diagnosis: Diagnosis, rings: Rings): ResidentSummary {
@@ -164,7 +162,7 @@ function providerCredentials(residents: Array<{ uid: string; rings: Rings }>): B
   const byProvider = new Map<string, { rings: number; refused: number; residents: Set<string>; refusedResidents: Set<string> }>();
   for (const { uid, rings } of residents) {
     for (const record of rings.records) {
-      const provider = PROVIDER[record.ring.channel as Channel];
+      const provider = providerOf(record.ring.channel as Channel);
       const entry = byProvider.get(provider) ?? { rings: 0, refused: 0, residents: new Set(), refusedResidents: new Set() };
       entry.rings++;
       entry.residents.add(uid);

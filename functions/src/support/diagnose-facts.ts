@@ -3,7 +3,7 @@ import type { BmxCallLogEntry, BmxProfile, ButterflyMxClient } from "../butterfl
 import { BmxError } from "../butterflymx/butterflymx-errors";
 import { CallDocument } from "../calls/call-document";
 import { CALLS, callRef } from "../calls/call-repository";
-import { DeviceRecord, deviceRecordsOf } from "../calls/device-records";
+import { DeviceRecord, ringRecordsOf } from "../calls/device-records";
 import { Device, devicesOf } from "../devices/device-registry";
 import { ButterflyMxLinkInfo, Preferences, userRef } from "../devices/user-profile";
 import { GrantSession } from "../links/grant-store";
@@ -70,7 +70,7 @@ export async function gatherFacts(deps: DiagnoseDeps, uid: string, recentCalls: 
     registrations: byTenant,
     calls: await mapWithConcurrency(calls.docs, 5, async (doc) => ({
       call: doc.data() as CallDocument,
-      records: (await deviceRecordsOf(doc.ref).where("uid", "==", uid).get()).docs.map((d) => d.data() as DeviceRecord).filter((d) => d.ring !== undefined),
+      records: await ringRecordsOf(doc.ref, uid),
     })),
     bmx: { profile: notAsked("not_linked"), integrations: new Map(), log: notAsked("not_linked") },
   };

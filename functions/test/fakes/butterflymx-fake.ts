@@ -418,10 +418,8 @@ export class ButterflyMxFake {
     }
     if (method === "GET" && !integrationId) {
       // Source: v4 spec `getV4BuildingsByBuildingIdIntegrations` (page, per); the page_info block as v4's other lists.
-      const per = Math.min(100, Math.max(1, Number(url.searchParams.get("per") ?? "25") || 25));
-      const page = Math.max(1, Number(url.searchParams.get("page") ?? "1") || 1);
-      const slice = all.slice((page - 1) * per, page * per);
-      return send(res, 200, { data: slice.map(integrationResource), page_info: pageInfo(page, per, all.length, slice.length, Math.max(1, Math.ceil(all.length / per))) });
+      const { slice, page_info } = v4Page(url, all);
+      return send(res, 200, { data: slice.map(integrationResource), page_info });
     }
     if (method === "POST" && !integrationId) {
       const attributes = (body as { data?: { attributes?: { integrator?: string; configuration?: { url?: string; method?: string }; bindings?: unknown } } })?.data?.attributes;
@@ -453,8 +451,6 @@ export class ButterflyMxFake {
   /** Routes a resident's token may use beyond integrations; false when the route is not one of them. */
   private residentApi(host: "na" | "eu", user: FakeUser, method: string, url: URL, body: unknown, res: ServerResponse): boolean {
     const path = url.pathname;
-    const per = Math.min(100, Math.max(1, Number(url.searchParams.get("per") ?? "25") || 25));
-    const page = Math.max(1, Number(url.searchParams.get("page") ?? "1") || 1);
     // Source: the SDKs' Call decoders and a third party's fixture of one v3 call (guid in attributes, panel related).
     if (method === "GET" && path === "/v3/me/calls") {
       const { slice, links } = this.v3Page(host, url, this.callLogs.get(user.id) ?? [], this.callLogPageSize);
@@ -489,9 +485,8 @@ export class ButterflyMxFake {
         .filter((e) => e.buildingId === buildingId && e.tenant_id !== null && own.has(String(e.tenant_id)))
         .filter((e) => (from === undefined || Date.parse(e.logged_at) >= from) && (to === undefined || Date.parse(e.logged_at) <= to))
         .sort((a, b) => b.logged_at.localeCompare(a.logged_at) || b.id - a.id);
-      const slice = all.slice((page - 1) * per, page * per);
-      const totalPages = Math.max(1, Math.ceil(all.length / per));
-      send(res, 200, { data: slice.map(({ buildingId: _building, ...entry }) => entry), page_info: pageInfo(page, per, all.length, slice.length, totalPages) });
+      const { slice, page_info } = v4Page(url, all);
+      send(res, 200, { data: slice.map(({ buildingId: _building, ...entry }) => entry), page_info });
       return true;
     }
     // Source: v4 spec (body and 201 verbatim; it declares 201 and 401 only): its 404 and 422 refusals are assumptions.
@@ -544,9 +539,8 @@ export class ButterflyMxFake {
       const all = user.tenants
         .filter((t) => t.buildingId !== undefined && (buildings.length === 0 || buildings.includes(t.buildingId)))
         .flatMap((t) => (t.accessPoints ?? []).map((id) => ({ id: wireId(id), name: t.accessPointNames?.[id] ?? `Access point ${id}`, building_id: wireId(t.buildingId!), device_ids: [], open_hours: [] })));
-      const slice = all.slice((page - 1) * per, page * per);
-      const totalPages = Math.max(1, Math.ceil(all.length / per));
-      send(res, 200, { data: slice, page_info: pageInfo(page, per, all.length, slice.length, totalPages) });
+      const { slice, page_info } = v4Page(url, all);
+      send(res, 200, { data: slice, page_info });
       return true;
     }
     const notification = /^\/v3\/notifications\/([a-z_]+)$/.exec(path);
@@ -662,12 +656,17 @@ function callLogResource(c: FakeCallLog) {
   };
 }
 
-/** v4's `page_info` block, as the spec's list examples carry it. */
-function pageInfo(page: number, per: number, total: number, count: number, totalPages: number) {
-  return {
-    current_page: page, total_pages: totalPages, total_item_count: total, page_item_count: count, page_size: per,
+/** A v4 list's page as its `page` / `per` ask (25 a page unless said), with the `page_info` block the spec's examples carry. */
+function v4Page<T>(url: URL, all: T[]) {
+  const per = Math.min(100, Math.max(1, Number(url.searchParams.get("per") ?? "25") || 25));
+  const page = Math.max(1, Number(url.searchParams.get("page") ?? "1") || 1);
+  const slice = all.slice((page - 1) * per, page * per);
+  const totalPages = Math.max(1, Math.ceil(all.length / per));
+  const page_info = {
+    current_page: page, total_pages: totalPages, total_item_count: all.length, page_item_count: slice.length, page_size: per,
     next_page: page < totalPages ? page + 1 : null, prev_page: page > 1 ? page - 1 : null, first_page: page === 1, last_page: page >= totalPages,
   };
+  return { slice, page_info };
 }
 
 function integrationResource(i: FakeIntegration) {
