@@ -1,22 +1,49 @@
-// Runs inside `firebase emulators:exec` (`npm test`, console profile): starts the stack beside the emulators
-// (local ButterflyMX, developer server, demo resident), then the browser suite against the console and the README's
-// walkthrough (not when the browser suite is given arguments, e.g. a test name). Each
-// runs as a child process without blocking this one, which serves the local ButterflyMX and the developer server.
+// Runs inside `firebase emulators:exec` (`npm test`, console profile): starts the stack beside the emulators (local
+// ButterflyMX, developer server, demo resident), then the README's walkthrough, then the browser suite against the
+// console on a demo resident reset to its start. `npm test` starts this stack while the emulator suites run: the
+// walkthrough mostly waits (a ring window passing), so it runs beside them; the browser suite waits for them to end
+// (CONSOLE_SUITE_AFTER: the file `npm test` writes then), so that they do not share two cores. Given arguments (a
+// browser test's name), only the browser suite runs. Each suite runs as a child process without blocking this one,
+// which serves the local ButterflyMX and the developer server. Each suite's duration is appended to
+// CONSOLE_SUITE_TIMES (JSON lines), for `npm test`'s summary.
 import { spawn } from "node:child_process";
+import { appendFileSync, existsSync } from "node:fs";
 import { ROOT } from "./lib/emulator-env.mjs";
 import { localStack } from "./lib/local-stack.mjs";
 
+const WAIT_LIMIT_MS = 15 * 60_000;
+const browserArgs = process.argv.slice(2);
+
 const stack = localStack("console");
 const running = await stack.start();
-// The browser suite, then the README's walkthrough, which changes the demo resident's data (it reconciles) and so
-// runs last.
 const env = { ...process.env, CONSOLE_URL: stack.consoleUrl, DEV_PANEL_ORIGIN: stack.devPanelOrigin };
-let code = await suite(["run", "test:browser", "-w", "console", "--", ...process.argv.slice(2)]);
-if (code === 0 && process.argv.length === 2) code = await suite(["run", "test:walkthrough", "-w", "console"]);
+const codes = [];
+if (browserArgs.length === 0) codes.push(await suite("walkthrough", ["run", "test:walkthrough", "-w", "console"]));
+await waitForFile(process.env.CONSOLE_SUITE_AFTER);
+// The walkthrough reconciled a call and released the door: the browser suite starts from the demo as seeded.
+await running.reset();
+codes.push(await suite("browser", ["run", "test:browser", "-w", "console", "--", ...browserArgs]));
 await running.close();
-process.exit(code);
+process.exit(codes.find((code) => code !== 0) ?? 0);
 
-function suite(args) {
+function suite(name, args) {
+  const startedAt = Date.now();
   const child = spawn("npm", args, { cwd: ROOT, env, stdio: "inherit" });
-  return new Promise((resolve) => child.on("exit", (status, signal) => resolve(status ?? (signal ? 1 : 0))));
+  return new Promise((resolve) =>
+    child.on("exit", (status, signal) => {
+      const code = status ?? (signal ? 1 : 0);
+      if (process.env.CONSOLE_SUITE_TIMES) appendFileSync(process.env.CONSOLE_SUITE_TIMES, `${JSON.stringify({ name, ms: Date.now() - startedAt, ok: code === 0 })}\n`);
+      resolve(code);
+    }),
+  );
+}
+
+/** Returns once `path` exists (at once without a path); polls, as the file comes from another process tree. */
+async function waitForFile(path) {
+  if (!path) return;
+  const deadline = Date.now() + WAIT_LIMIT_MS;
+  while (!existsSync(path)) {
+    if (Date.now() > deadline) throw new Error(`${path} did not appear within ${WAIT_LIMIT_MS / 60_000} minutes`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }

@@ -1,10 +1,12 @@
-// `npm test`: every suite, in three steps whose phases run at the same time: the build beside the type check; the
-// unit suites beside the emulator suites (integration, rules, e2e inside `firebase emulators:exec` on the test ports);
-// then the console's browser suite, inside emulators of its own (console ports, with Hosting). Phases that run at
-// the same time keep their output to themselves (streamed to .emulators/test-logs/) and print it whole when they end,
-// so that it never interleaves. Each phase's duration is printed at the end, passed or failed.
+// `npm test`: every suite, in two steps whose phases run at the same time. First the functions' build beside the
+// console's type check and build suite. Then the type check of the functions, their tests and the benchmarks; the
+// unit suite; the emulator suites (integration, rules, e2e inside `firebase emulators:exec` on the test ports); and
+// the console's stack (emulators of its own on the console ports, with Hosting): the README's walkthrough beside the
+// emulator suites, then, once they end, the browser suite. Phases that run at the same time keep their output to
+// themselves (streamed to .emulators/test-logs/) and print it whole when they end, so that it never interleaves. Each
+// phase's duration is printed at the end, passed or failed, the console's suites each on a line of their own.
 import { spawn } from "node:child_process";
-import { createWriteStream, mkdirSync, readFileSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromiumPath } from "./lib/chromium.mjs";
 import { fakeEndpoints, firebaseBin, prepareEmulators, ROOT, SetupError, TEST_PROJECT_ID } from "./lib/emulator-env.mjs";
@@ -55,7 +57,7 @@ async function together(...phases) {
 function printDurations(totalMs) {
   const width = Math.max(...durations.map(({ name }) => name.length), "total".length);
   const line = (name, ms, mark) => `  ${mark} ${name.padEnd(width)} ${(ms / 1000).toFixed(1).padStart(6)} s`;
-  console.log(`\nnpm test, phase by phase (phases in one group run at the same time):\n${durations.map(({ name, ms, ok }) => line(name, ms, ok ? "✔" : "✘")).join("\n")}\n${line("total", totalMs, " ")}`);
+  console.log(`\nnpm test, phase by phase (phases of one step run at the same time):\n${durations.map(({ name, ms, ok }) => line(name, ms, ok ? "✔" : "✘")).join("\n")}\n${line("total", totalMs, " ")}`);
 }
 
 async function emulatorSuites() {
@@ -69,33 +71,53 @@ async function emulatorSuites() {
   );
 }
 
-async function browserSuite(chromium) {
+/**
+ * The console's stack: its walkthrough beside the emulator suites, its browser suite once `suitesEnded` exists
+ * (scripts/console-suite.mjs). Its suites' durations are listed under the phase.
+ */
+async function consoleSuites(chromium, suitesEnded) {
+  const times = join(LOGS, "console-suites.jsonl");
+  rmSync(times, { force: true });
   const browser = await prepareEmulators({ profile: "console" });
   const stack = localStack("console");
   await stack.buildConsole();
-  await phase(
-    "emulators + hosting: console in Chromium",
-    process.execPath,
-    [firebaseBin(), "emulators:exec", ...browser.configArgs, "--project", stack.projectId, "--only", "auth,firestore,functions,hosting",
-      "node scripts/console-suite.mjs"],
-    { ...browser.env, ...stack.env, CHROMIUM_PATH: chromium },
-  );
+  try {
+    await phase(
+      "emulators + hosting: walkthrough, console in Chromium",
+      process.execPath,
+      [firebaseBin(), "emulators:exec", ...browser.configArgs, "--project", stack.projectId, "--only", "auth,firestore,functions,hosting",
+        "node scripts/console-suite.mjs"],
+      { ...browser.env, ...stack.env, CHROMIUM_PATH: chromium, CONSOLE_SUITE_AFTER: suitesEnded, CONSOLE_SUITE_TIMES: times },
+    );
+  } finally {
+    const suites = existsSync(times) ? readFileSync(times, "utf8").trim().split("\n").filter(Boolean).map((line) => JSON.parse(line)) : [];
+    const labels = { walkthrough: "  └ walkthrough (beside the emulator suites)", browser: "  └ console in Chromium (after them)" };
+    durations.push(...suites.map(({ name, ms, ok }) => ({ name: labels[name] ?? `  └ ${name}`, ms, ok })));
+  }
 }
 
 const startedAt = Date.now();
 let status = 0;
 try {
   mkdirSync(LOGS, { recursive: true });
-  // The browser suite is part of the tests: no browser is a failure now, not a skip later.
-  const chromium = chromiumPath();
-  // ts-jest only transpiles (tsconfig.jest.json): the types of the functions, their tests and the benchmarks are checked here.
-  await together(phase("build (functions)", "npm", ["run", "build", "-w", "functions"]), phase("types (functions, tests, benchmarks)", "npm", ["run", "typecheck", "-w", "functions"]));
+  // The browser suite is part of the tests: no browser is a failure now, not a skip later. The packaged one unpacks
+  // (first run only) beside the first step.
+  const chromium = Promise.resolve(chromiumPath());
   await together(
-    phase("unit (functions)", "npm", ["run", "test:unit", "-w", "functions"], { ...process.env, METADATA_SERVER_DETECTION: "none" }),
+    chromium,
+    phase("build (functions)", "npm", ["run", "build", "-w", "functions"]),
     phase("unit (console: types, both builds)", "npm", ["run", "test:unit", "-w", "console"]),
-    emulatorSuites(),
   );
-  await browserSuite(chromium);
+  // The console's browser suite starts when this file exists: written when the emulator suites end, passed or not.
+  const suitesEnded = join(LOGS, "emulator-suites.ended");
+  rmSync(suitesEnded, { force: true });
+  // ts-jest only transpiles (tsconfig.jest.json): the types of the functions, their tests and the benchmarks are checked here.
+  await together(
+    phase("types (functions, tests, benchmarks)", "npm", ["run", "typecheck", "-w", "functions"]),
+    phase("unit (functions)", "npm", ["run", "test:unit", "-w", "functions"], { ...process.env, METADATA_SERVER_DETECTION: "none" }),
+    emulatorSuites().finally(() => writeFileSync(suitesEnded, "")),
+    consoleSuites(await chromium, suitesEnded),
+  );
 } catch (error) {
   if (error instanceof SetupError) console.error(`\nCannot run the tests: ${error.message}`);
   else if (!(error instanceof PhaseFailed)) throw error;

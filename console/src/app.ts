@@ -5,7 +5,7 @@ import { createUserWithEmailAndPassword, onAuthStateChanged, signInWithEmailAndP
 import type { Backend } from "./backend";
 import { callsView, type CallsView } from "./calls-view";
 import { diagnoseView } from "./diagnose-view";
-import { failed, h, onSubmit, problem, render } from "./dom";
+import { clearStatus, failed, h, onSubmit, problem, render } from "./dom";
 import { historyView } from "./history-view";
 import { settingsView } from "./settings-view";
 
@@ -33,8 +33,8 @@ export function startConsole(root: HTMLElement, options: ConsoleOptions): void {
   const end = (): void => {
     stopSession?.();
     stopSession = undefined;
-    // What was said about the last user's calls is not for the sign-in screen.
-    status.textContent = "";
+    // What was said about the last user's calls is not for the sign-in screen, nor what is still on its way.
+    clearStatus();
   };
   // Listeners stop before the sign-out: once signed out, the rules refuse them and they would report errors.
   const leave = (): void => {

@@ -40,6 +40,19 @@ export function problem(error: unknown): string {
   return String(error);
 }
 
+// The status line speaks for one signed-in session: an answer that arrives after sign-out (a callable still on its
+// way) is not shown on the sign-in screen or to the next user.
+let session = 0;
+
+/** Empties the status line and ends its session: answers to what was asked before are dropped. */
+export function clearStatus(): void {
+  session += 1;
+  const status = document.getElementById("status");
+  if (!status) return;
+  status.textContent = "";
+  delete status.dataset.kind;
+}
+
 /** Announces a message to screen readers and shows it in the page's status line. */
 export function announce(message: string, kind: "info" | "error" = "info"): void {
   const status = document.getElementById("status");
@@ -48,17 +61,27 @@ export function announce(message: string, kind: "info" | "error" = "info"): void
   status.dataset.kind = kind;
 }
 
-/** An error handler that announces `what` failed and why (listeners, callables). */
-export function failed(what: string): (error: unknown) => void {
-  return (error) => announce(`${what}: ${problem(error)}`, "error");
+/** `announce`, for this session only: once the status line is cleared, it says nothing. */
+function announcer(): typeof announce {
+  const asked = session;
+  return (message, kind) => {
+    if (asked === session) announce(message, kind);
+  };
 }
 
-/** Runs an action and announces the message it resolves to, or that `what` failed and why. */
+/** An error handler that announces `what` failed and why (listeners, callables), within the session it was made in. */
+export function failed(what: string): (error: unknown) => void {
+  const say = announcer();
+  return (error) => say(`${what}: ${problem(error)}`, "error");
+}
+
+/** Runs an action and announces the message it resolves to, or that `what` failed and why, within this session. */
 export async function announceOutcome(what: string, run: () => Promise<string>): Promise<void> {
+  const say = announcer();
   try {
-    announce(await run());
+    say(await run());
   } catch (error) {
-    failed(what)(error);
+    say(`${what}: ${problem(error)}`, "error");
   }
 }
 

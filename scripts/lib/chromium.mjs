@@ -1,7 +1,7 @@
 // The Chromium the console's browser suite drives: `CHROMIUM_PATH`, else a system Chromium or Chrome, else (Linux
 // x64) the headless Chromium that the devDependency @sparticuz/chromium ships inside its npm tarball, so that
 // `npm install && npm test` needs no system package.
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -23,7 +23,10 @@ const SYSTEM_BROWSERS = [
 const INSTALL_ONE =
   "No Chromium for the console's browser suite: install Chromium or Chrome (Debian: sudo apt-get install chromium), or set CHROMIUM_PATH to one.";
 
-/** The browser's path, unpacking the packaged one on first use (about 7 s); throws a SetupError naming what to install. */
+/**
+ * The browser's path, or a promise of it while the packaged one unpacks on first use (about 7 s, beside other work).
+ * Throws a SetupError at once, naming what to install, when there is none to be had.
+ */
 export function chromiumPath() {
   const chosen = process.env.CHROMIUM_PATH;
   if (chosen) {
@@ -53,21 +56,33 @@ function packagedChromium() {
   const folder = join(ROOT, ".emulators", `chromium-${version}`);
   const binary = join(folder, "chromium");
   if (existsSync(binary)) return binary;
+  return unpack(entry, version, folder);
+}
+
+async function unpack(entry, version, folder) {
   const staging = `${folder}.partial-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
   console.log(`Unpacking the headless Chromium of @sparticuz/chromium ${version} into ${folder} (once)`);
-  const unpacked = spawnSync(
-    process.execPath,
-    ["--input-type=module", "-e", `const { default: chromium } = await import(${JSON.stringify(pathToFileURL(entry).href)});
-      console.log(await chromium.executablePath());`],
-    { env: { ...process.env, TMPDIR: staging }, encoding: "utf8" },
-  );
+  const unpacked = await new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ["--input-type=module", "-e", `const { default: chromium } = await import(${JSON.stringify(pathToFileURL(entry).href)});
+        console.log(await chromium.executablePath());`],
+      { env: { ...process.env, TMPDIR: staging }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
   if (unpacked.status !== 0 || unpacked.stdout.trim() !== join(staging, "chromium")) {
     rmSync(staging, { recursive: true, force: true });
     throw new SetupError(`${INSTALL_ONE} (Unpacking @sparticuz/chromium failed: ${(unpacked.stderr || unpacked.stdout).trim().split("\n").at(-1)})`);
   }
   rmSync(folder, { recursive: true, force: true });
   renameSync(staging, folder);
-  return binary;
+  return join(folder, "chromium");
 }

@@ -23,6 +23,24 @@ export async function startDemoButterflyMx(ports = DEMO_BUTTERFLYMX_PORTS) {
   process.env.BUTTERFLYMX_FAKE_CLIENT_SECRET = localSecrets().BUTTERFLYMX_CLIENT_SECRET;
   const { ButterflyMxFake } = require(join(OUT, "butterflymx-fake.js"));
   const fake = await ButterflyMxFake.start(ports);
+  seedDemoAccount(fake);
+  return {
+    fake,
+    /** Back to the demo account as it started: what a run did to it (door releases, token refreshes) is gone. */
+    reset() {
+      fake.reset();
+      seedDemoAccount(fake);
+    },
+    env: {
+      BUTTERFLYMX_ACCOUNTS_ORIGIN: fake.origins.accounts,
+      BUTTERFLYMX_API_ORIGIN_NA: fake.origins.na,
+      BUTTERFLYMX_API_ORIGIN_EU: fake.origins.eu,
+    },
+  };
+}
+
+/** The demo resident at ButterflyMX: account, tenancy, door, sign-in, and some call and access history. */
+function seedDemoAccount(fake) {
   const unitId = String(DEMO.call.unit.id);
   fake.addUser({
     id: String(DEMO.bmxUserId),
@@ -40,12 +58,4 @@ export async function startDemoButterflyMx(ports = DEMO_BUTTERFLYMX_PORTS) {
   const entry = (minutes, method, extra = {}) => ({ buildingId: DEMO.buildingId, logged_at: ago(minutes), access_point: Number(DEMO.accessPointId), release_status: "Unlocked",
     name: "Dana Resident", release_type: "Tenant", unit: Number(unitId), tenant_id: DEMO.tenantId, entry_method: method, image_url: null, ...extra });
   fake.addAccessLogs(entry(60 * 30, "Swipe to open"), entry(60 * 6, { access_tool: 8432576 }), entry(90, "Remote Doorman"));
-  return {
-    fake,
-    env: {
-      BUTTERFLYMX_ACCOUNTS_ORIGIN: fake.origins.accounts,
-      BUTTERFLYMX_API_ORIGIN_NA: fake.origins.na,
-      BUTTERFLYMX_API_ORIGIN_EU: fake.origins.eu,
-    },
-  };
 }

@@ -63,11 +63,19 @@ export function profileConfig(profile) {
 const SUITE_JVM = { JAVA_TOOL_OPTIONS: "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC" };
 
 /**
+ * firebase-tools learns the functions by loading them in a child process. By default that child serves the manifest
+ * over HTTP, and the CLI then waits for it to exit: about 4 s of every start here, measured. With this
+ * setting (experimental; the pinned firebase-tools reads it) the child writes the manifest to a file and exits at
+ * once: every emulator start is that much shorter.
+ */
+const FAST_DISCOVERY = { FIREBASE_FUNCTIONS_DISCOVERY_OUTPUT_PATH: "true" };
+
+/**
  * Returns `{ env, configArgs, config }` for running firebase-tools: `config` is firebase.json as used
  * (see `profileConfig`), `configArgs` the CLI flags that select it.
  */
 export async function prepareEmulators({ profile = "start" } = {}) {
-  const env = { ...process.env, METADATA_SERVER_DETECTION: "none", ...(profile === "test" || profile === "console" ? SUITE_JVM : {}) };
+  const env = { ...process.env, ...FAST_DISCOVERY, METADATA_SERVER_DETECTION: "none", ...(profile === "test" || profile === "console" ? SUITE_JVM : {}) };
   checkJava();
   Object.assign(env, await firestoreEmulator());
   ensureLocalSecrets();
@@ -189,9 +197,12 @@ async function firestoreEmulator() {
 function findGcloudFirestoreJar() {
   const listed = spawnSync("dpkg", ["-L", "google-cloud-cli-firestore-emulator"], { encoding: "utf8" });
   const fromDpkg = listed.status === 0 ? listed.stdout.split("\n").filter((l) => l.endsWith("/cloud-firestore-emulator.jar")) : [];
+  const known = [...fromDpkg, ...GCLOUD_JAR_CANDIDATES].find((path) => existsSync(path));
+  if (known) return known;
+  // `gcloud info` runs Python for a second or two: asked only where the package's paths do not have the jar.
   const sdk = spawnSync("gcloud", ["info", "--format=value(installation.sdk_root)"], { encoding: "utf8" });
-  const fromSdk = sdk.status === 0 && sdk.stdout.trim() ? [join(sdk.stdout.trim(), "platform/cloud-firestore-emulator/cloud-firestore-emulator.jar")] : [];
-  return [...fromDpkg, ...GCLOUD_JAR_CANDIDATES, ...fromSdk].find((path) => existsSync(path));
+  const fromSdk = sdk.status === 0 && sdk.stdout.trim() ? join(sdk.stdout.trim(), "platform/cloud-firestore-emulator/cloud-firestore-emulator.jar") : undefined;
+  return fromSdk && existsSync(fromSdk) ? fromSdk : undefined;
 }
 
 /** A jar holding only a manifest: Main-Class plus a Class-Path to the real emulator. Rebuilt when that moves. */

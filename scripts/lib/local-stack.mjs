@@ -55,7 +55,7 @@ export function localStack(profile) {
       }),
     /**
      * Starts the local ButterflyMX and the developer server; once the emulators answer, seeds the demo resident.
-     * Resolves when all is ready, to `close()`.
+     * Resolves when all is ready, to `{ close, reset }`.
      */
     async start() {
       const butterflymx = await startDemoButterflyMx(ports.butterflymx);
@@ -67,16 +67,27 @@ export function localStack(profile) {
         ...admin,
       });
       const close = () => Promise.all([butterflymx.fake.close(), devPanel.close()]);
-      try {
-        await waitForWebhook(stack.webhookBase);
+      const seed = async () => {
         await seedDemo(admin);
         // The demo resident's webhook as linking would have left it at ButterflyMX (diagnose checks it there).
         butterflymx.fake.seedIntegration({ kind: "tenant", id: DEMO.tenantId }, `${stack.webhookBase}/${DEMO.webhookSecret}`);
+      };
+      try {
+        await waitForWebhook(stack.webhookBase);
+        await seed();
       } catch (error) {
         await close();
         throw error;
       }
-      return { close };
+      return {
+        close,
+        /** The demo resident as `start` left it: every document of the project and the local ButterflyMX reseeded. */
+        async reset() {
+          await clearFirestore(config, projectId);
+          butterflymx.reset();
+          await seed();
+        },
+      };
     },
   };
   return stack;
@@ -100,4 +111,11 @@ async function waitForWebhook(url) {
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   throw new Error(`the webhook did not come up within ${READY_DEADLINE_MS / 1000} s at ${url}; see the emulator output above`);
+}
+
+/** Deletes every document of the project in the Firestore emulator (its own endpoint; Auth users stay). */
+async function clearFirestore(config, projectId) {
+  const { host, port } = config.emulators.firestore;
+  const response = await fetch(`http://${host}:${port}/emulator/v1/projects/${projectId}/databases/(default)/documents`, { method: "DELETE" });
+  if (!response.ok) throw new Error(`clearing the Firestore emulator's ${projectId} answered HTTP ${response.status}`);
 }

@@ -1,6 +1,7 @@
 // The README's "Five minutes with the emulators", command by command in the order written, against the browser
-// suite's stack (its emulators, local ButterflyMX and demo resident): `npm test` runs it after the browser suite
-// (scripts/console-suite.mjs). The commands are read from the README itself, so the page and this test agree.
+// suite's stack (its emulators, local ButterflyMX and demo resident as seeded): `npm test` runs it before the browser
+// suite, which then starts from the demo reseeded (scripts/console-suite.mjs). The commands are read from the README
+// itself, so the page and this test agree.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
