@@ -4,7 +4,7 @@
 // window; see `benchParams` in lib/emulator-env.mjs).
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { fakeEndpoints, firebaseBin, prepareEmulators, profileProjectId, ROOT, SetupError } from "./lib/emulator-env.mjs";
+import { fakeEndpoints, firebaseCli, prepareEmulators, profileProjectId, ROOT, SetupError } from "./lib/emulator-env.mjs";
 import { buildFunctions } from "./lib/functions-build.mjs";
 
 function run(command, args, env = process.env) {
@@ -31,7 +31,7 @@ try {
     const { env, configArgs } = await prepareEmulators({ profile: "bench" });
     run(
       process.execPath,
-      [firebaseBin(), "emulators:exec", ...configArgs, "--project", profileProjectId("bench"), "--only", "auth,firestore,functions",
+      [...firebaseCli(), "emulators:exec", ...configArgs, "--project", profileProjectId("bench"), "--only", "auth,firestore,functions",
         `npm run bench -w functions -- ${emulated.map((name) => `${name}.bench.ts`).join(" ")}`],
       { ...env, ...fakeEndpoints() },
     );

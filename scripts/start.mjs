@@ -2,7 +2,7 @@
 // ButterflyMX and the demo resident, and prints where everything is. Ctrl-C stops everything.
 import { spawn } from "node:child_process";
 import { DEMO } from "./lib/demo-data.mjs";
-import { firebaseBin, localSecrets, prepareEmulators, ROOT, SetupError } from "./lib/emulator-env.mjs";
+import { firebaseCli, localSecrets, prepareEmulators, ROOT, SetupError } from "./lib/emulator-env.mjs";
 import { buildFunctions } from "./lib/functions-build.mjs";
 import { localStack } from "./lib/local-stack.mjs";
 
@@ -20,7 +20,7 @@ const stack = localStack("start");
 await stack.buildConsole();
 const emulators = spawn(
   process.execPath,
-  [firebaseBin(), "emulators:start", "--project", stack.projectId, "--only", "auth,firestore,functions,hosting"],
+  [...firebaseCli(), "emulators:start", "--project", stack.projectId, "--only", "auth,firestore,functions,hosting"],
   { cwd: ROOT, env: { ...env, ...stack.env }, stdio: "inherit" },
 );
 emulators.on("exit", (code, signal) => process.exit(code ?? (signal ? 130 : 1)));

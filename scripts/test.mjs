@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromiumPath } from "./lib/chromium.mjs";
-import { fakeEndpoints, firebaseBin, prepareEmulators, ROOT, SetupError, TEST_PROJECT_ID } from "./lib/emulator-env.mjs";
+import { fakeEndpoints, firebaseCli, prepareEmulators, ROOT, SetupError, TEST_PROJECT_ID } from "./lib/emulator-env.mjs";
 import { localStack } from "./lib/local-stack.mjs";
 
 const LOGS = join(ROOT, ".emulators", "test-logs");
@@ -65,7 +65,7 @@ async function emulatorSuites() {
   await phase(
     "emulators: integration, rules, e2e",
     process.execPath,
-    [firebaseBin(), "emulators:exec", ...emulated.configArgs, "--project", TEST_PROJECT_ID, "--only", "auth,firestore,functions",
+    [...firebaseCli(), "emulators:exec", ...emulated.configArgs, "--project", TEST_PROJECT_ID, "--only", "auth,firestore,functions",
       "node scripts/emulated-suites.mjs"],
     { ...emulated.env, ...fakeEndpoints() },
   );
@@ -85,7 +85,7 @@ async function consoleSuites(chromium, suitesEnded) {
     await phase(
       "emulators + hosting: walkthrough, console in Chromium",
       process.execPath,
-      [firebaseBin(), "emulators:exec", ...browser.configArgs, "--project", stack.projectId, "--only", "auth,firestore,functions,hosting",
+      [...firebaseCli(), "emulators:exec", ...browser.configArgs, "--project", stack.projectId, "--only", "auth,firestore,functions,hosting",
         "node scripts/console-suite.mjs"],
       { ...browser.env, ...stack.env, CHROMIUM_PATH: chromium, CONSOLE_SUITE_AFTER: suitesEnded, CONSOLE_SUITE_TIMES: times },
     );

@@ -239,7 +239,12 @@ export function functionUrl(config, name, region, projectId = PROJECT_ID) {
   return `http://${host}:${port}/${projectId}/${region}/${name}`;
 }
 
-/** Runs the firebase-tools CLI installed in this repository (never a global one). */
-export function firebaseBin() {
-  return join(dirname(require.resolve("firebase-tools/package.json")), "lib", "bin", "firebase.js");
+/**
+ * Node's arguments that run the firebase-tools CLI installed in this repository (never a global one), its Auth
+ * emulator compiling each validator when first used (auth-emulator-lazy.cjs): `spawn(process.execPath,
+ * [...firebaseCli(), "emulators:exec", ...])`.
+ */
+export function firebaseCli() {
+  const bin = join(dirname(require.resolve("firebase-tools/package.json")), "lib", "bin", "firebase.js");
+  return ["--require", join(ROOT, "scripts", "lib", "auth-emulator-lazy.cjs"), bin];
 }

@@ -63,6 +63,11 @@ export async function clearFirestore(projectId: string): Promise<void> {
  * every collection at every depth (kindless, all descendants), which the emulator answers to its owner.
  */
 export async function allDocumentPaths(db: Firestore): Promise<string[]> {
+  return Object.keys(await allDocumentVersions(db)).sort();
+}
+
+/** Every document's path with its update time, from the same one query: what changed, without reading any data. */
+export async function allDocumentVersions(db: Firestore): Promise<Record<string, string>> {
   // The client's project: a getter its type declarations leave out.
   const root = `projects/${(db as unknown as { projectId: string }).projectId}/databases/(default)/documents`;
   const response = await fetch(`http://${emulatorHost("FIRESTORE_EMULATOR_HOST")}/v1/${root}:runQuery`, {
@@ -71,8 +76,8 @@ export async function allDocumentPaths(db: Firestore): Promise<string[]> {
     body: JSON.stringify({ structuredQuery: { from: [{ allDescendants: true }], select: { fields: [{ fieldPath: "__name__" }] } } }),
   });
   if (!response.ok) throw new Error(`Listing every document of ${root} failed: HTTP ${response.status} ${await response.text()}`);
-  const rows = (await response.json()) as Array<{ document?: { name: string } }>;
-  return rows.flatMap((row) => (row.document ? [row.document.name.slice(root.length + 1)] : [])).sort();
+  const rows = (await response.json()) as Array<{ document?: { name: string; updateTime: string } }>;
+  return Object.fromEntries(rows.flatMap((row) => (row.document ? [[row.document.name.slice(root.length + 1), row.document.updateTime]] : [])));
 }
 
 /** Every document with its data, for before/after comparisons that must also see updates. */

@@ -29,8 +29,9 @@ const request = (body: unknown, overrides: Partial<WebhookRequest> = {}): Webhoo
   rawBody: Buffer.from(typeof body === "string" ? body : JSON.stringify(body)),
   ...overrides,
 });
-const deliver = (req: WebhookRequest) => handleWebhook(req, { db, operatorSecret: OPERATOR_SECRET, retentionDays: 30, now: Date.now });
-const post = (body: unknown) => deliver(request(body));
+const deliver = (req: WebhookRequest, firestoreBudgetMs?: number) =>
+  handleWebhook(req, { db, operatorSecret: OPERATOR_SECRET, retentionDays: 30, now: Date.now, firestoreBudgetMs });
+const post = (body: unknown, firestoreBudgetMs?: number) => deliver(request(body), firestoreBudgetMs);
 const ringsFor = (guid: string) => [...push.fcm.requests.filter((r) => r.message.data?.guid === guid && r.message.data?.type === "call.ring"), ...push.apns.requests.filter((r) => (r.payload as { guid?: string }).guid === guid)];
 
 /** Every distinct ordering of a multiset of events. */
@@ -69,8 +70,10 @@ describe("duplicates", () => {
   it("100 concurrent identical creates make one call, and racing triggers ring each device once", async () => {
     const body = createBody();
     // Writes are optimistic (no transaction locks to queue on): one delivery creates the call, the other 99 find
-    // it created, read it again and answer duplicate, all well within the webhook's time budget.
-    const answers = await Promise.all(Array.from({ length: 100 }, () => post(body)));
+    // it created, read it again and answer duplicate. The emulator serves them mostly one after another while the
+    // other suites run, which can outlast the webhook's 4.5 s budget: what is under test is that one call is made,
+    // so the budget is the emulator's. How a burst fares against real Firestore is measured by the load benchmark.
+    const answers = await Promise.all(Array.from({ length: 100 }, () => post(body, 30_000)));
 
     expect(answers.map((a) => a.status)).toEqual(Array(100).fill(200));
     expect(answers.filter((a) => a.body.ok && !a.body.duplicate)).toHaveLength(1);
