@@ -1,8 +1,8 @@
 // `npm test`: every suite, in two steps whose phases run at the same time. First the functions' build beside the
 // console's type check and build suite. Then the type check of the functions, their tests and the benchmarks; the
 // unit suite; the emulator suites (integration, rules, e2e inside `firebase emulators:exec` on the test ports); and
-// the console's stack (emulators of its own on the console ports, with Hosting): the README's walkthrough beside the
-// emulator suites, then, once they end, the browser suite. Phases that run at the same time keep their output to
+// the console's stack (emulators of its own on the console ports, with Hosting), started beside them, whose suites
+// (the README's walkthrough, then the browser suite) run once they end. Phases that run at the same time keep their output to
 // themselves (streamed to .emulators/test-logs/) and print it whole when they end, so that it never interleaves. Each
 // phase's duration is printed at the end, passed or failed, the console's suites each on a line of their own.
 import { spawn } from "node:child_process";
@@ -72,8 +72,8 @@ async function emulatorSuites() {
 }
 
 /**
- * The console's stack: its walkthrough beside the emulator suites, its browser suite once `suitesEnded` exists
- * (scripts/console-suite.mjs). Its suites' durations are listed under the phase.
+ * The console's stack, started beside the emulator suites: its walkthrough and browser suite run once `suitesEnded`
+ * exists (scripts/console-suite.mjs). Their durations are listed under the phase.
  */
 async function consoleSuites(chromium, suitesEnded) {
   const times = join(LOGS, "console-suites.jsonl");
@@ -91,7 +91,7 @@ async function consoleSuites(chromium, suitesEnded) {
     );
   } finally {
     const suites = existsSync(times) ? readFileSync(times, "utf8").trim().split("\n").filter(Boolean).map((line) => JSON.parse(line)) : [];
-    const labels = { walkthrough: "  └ walkthrough (beside the emulator suites)", browser: "  └ console in Chromium (after them)" };
+    const labels = { walkthrough: "  └ walkthrough (after the emulator suites)", browser: "  └ console in Chromium" };
     durations.push(...suites.map(({ name, ms, ok }) => ({ name: labels[name] ?? `  └ ${name}`, ms, ok })));
   }
 }
@@ -108,7 +108,7 @@ try {
     phase("build (functions)", "npm", ["run", "build", "-w", "functions"]),
     phase("unit (console: types, both builds)", "npm", ["run", "test:unit", "-w", "console"]),
   );
-  // The console's browser suite starts when this file exists: written when the emulator suites end, passed or not.
+  // The console's suites start when this file exists: written when the emulator suites end, passed or not.
   const suitesEnded = join(LOGS, "emulator-suites.ended");
   rmSync(suitesEnded, { force: true });
   // ts-jest only transpiles (tsconfig.jest.json): the types of the functions, their tests and the benchmarks are checked here.

@@ -16,8 +16,9 @@ const db = firestore.db;
 let bmx: ButterflyMxFake;
 let fcm: FcmFake;
 
-// Cold function instances in the emulator take a few seconds each.
-jest.setTimeout(30_000);
+// Cold function instances in the emulator take a few seconds each, more on a loaded machine: a test here links,
+// rings and unlinks through several of them, so it has three times the default.
+jest.setTimeout(180_000);
 
 const ORIGINS: Record<FakeHost, string> = {
   accounts: "BUTTERFLYMX_ACCOUNTS_ORIGIN",

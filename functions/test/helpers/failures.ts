@@ -10,8 +10,10 @@ import type { PushHarness } from "./push-harness";
 
 /** A clock the test moves: the instance that died and the trigger that takes over agree on it, as on one machine. */
 export function testClock() {
-  let t = Date.now();
-  return { now: () => t, sleep: async (ms: number) => void (t += ms), advance: (ms: number) => void (t += ms) };
+  const start = Date.now();
+  let t = start;
+  // `moved`: how far sleeps and advances took it, whatever real time passed meanwhile (a loaded machine's).
+  return { now: () => t, sleep: async (ms: number) => void (t += ms), advance: (ms: number) => void (t += ms), moved: () => t - start };
 }
 
 /** The real Firestore client, except that its next batched document read fails. */
