@@ -78,10 +78,11 @@ export function failed(what: string): (error: unknown) => void {
 /** Runs an action and announces the message it resolves to, or that `what` failed and why, within this session. */
 export async function announceOutcome(what: string, run: () => Promise<string>): Promise<void> {
   const say = announcer();
+  const fail = failed(what);
   try {
     say(await run());
   } catch (error) {
-    say(`${what}: ${problem(error)}`, "error");
+    fail(error);
   }
 }
 
