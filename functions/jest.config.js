@@ -4,7 +4,7 @@ const project = (name, extra = {}) => ({
   testEnvironment: "node",
   roots: [`<rootDir>/test/${name}`],
   testMatch: ["**/*.test.ts"],
-  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "<rootDir>/tsconfig.jest.json" }] },
+  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "<rootDir>/tsconfig.json" }] },
   ...extra,
 });
 

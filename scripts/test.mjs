@@ -1,12 +1,16 @@
-// `npm test`: every suite, in two steps whose phases run at the same time. First the functions' build beside the
-// console's type check and build suite. Then the type check of the functions, their tests and the benchmarks; the
-// unit suite; the emulator suites (integration, rules, e2e inside `firebase emulators:exec` on the test ports); and
-// the console's stack (emulators of its own on the console ports, with Hosting), started beside them, whose suites
-// (the README's walkthrough, then the browser suite) run once they end. Phases that run at the same time keep their output to
+// `npm test`: every suite, in phases that run at the same time where they can. First the functions' build, file by
+// file without the type check (scripts/emit-functions.mjs). Then the emulator suites (integration, rules, e2e inside
+// `firebase emulators:exec` on the test ports), beside the console's stack (emulators of its own on the console
+// ports, with Hosting), which starts meanwhile. Once the emulator suites end, the console's suites run on its stack
+// (the README's walkthrough, then the browser suite), and beside them the checks that need no emulator: the type
+// check of the functions, their tests and the benchmarks, and the unit suites of the functions and of the console.
+// Those checks take CPU that the emulator suites, the slowest phase, would otherwise wait for, and the walkthrough
+// spends most of its time waiting for a ring timeout. Phases that run at the same time keep their output to
 // themselves (streamed to .emulators/test-logs/) and print it whole when they end, so that it never interleaves. Each
 // phase's duration is printed at the end, passed or failed, the console's suites each on a line of their own.
 import { spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import { join } from "node:path";
 import { chromiumPath } from "./lib/chromium.mjs";
 import { fakeEndpoints, firebaseCli, prepareEmulators, ROOT, SetupError, TEST_PROJECT_ID } from "./lib/emulator-env.mjs";
@@ -22,9 +26,13 @@ class PhaseFailed extends Error {
 }
 
 const durations = [];
+const CHECKS_NICENESS = 19;
 
-/** One phase: a command, timed, its output in its own log file, printed whole when it ends. */
-function phase(name, command, args, env = process.env) {
+/**
+ * One phase: a command, timed, its output in its own log file, printed whole when it ends. A `niceness` above 0
+ * lowers its CPU priority (and its children's, which inherit it): it then runs on what the other phases leave.
+ */
+function phase(name, command, args, { env = process.env, niceness = 0 } = {}) {
   const startedAt = Date.now();
   const logFile = join(LOGS, `${name.replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "").toLowerCase()}.log`);
   const log = createWriteStream(logFile);
@@ -34,6 +42,7 @@ function phase(name, command, args, env = process.env) {
     child.stdout.pipe(log, { end: false });
     child.stderr.pipe(log, { end: false });
     child.on("error", reject);
+    if (niceness > 0) os.setPriority(child.pid, niceness);
     child.on("close", (code, signal) => {
       log.end(() => {
         const ms = Date.now() - startedAt;
@@ -67,7 +76,7 @@ async function emulatorSuites() {
     process.execPath,
     [...firebaseCli(), "emulators:exec", ...emulated.configArgs, "--project", TEST_PROJECT_ID, "--only", "auth,firestore,functions",
       "node scripts/emulated-suites.mjs"],
-    { ...emulated.env, ...fakeEndpoints() },
+    { env: { ...emulated.env, ...fakeEndpoints() } },
   );
 }
 
@@ -87,7 +96,7 @@ async function consoleSuites(chromium, suitesEnded) {
       process.execPath,
       [...firebaseCli(), "emulators:exec", ...browser.configArgs, "--project", stack.projectId, "--only", "auth,firestore,functions,hosting",
         "node scripts/console-suite.mjs"],
-      { ...browser.env, ...stack.env, CHROMIUM_PATH: chromium, CONSOLE_SUITE_AFTER: suitesEnded, CONSOLE_SUITE_TIMES: times },
+      { env: { ...browser.env, ...stack.env, CHROMIUM_PATH: chromium, CONSOLE_SUITE_AFTER: suitesEnded, CONSOLE_SUITE_TIMES: times } },
     );
   } finally {
     const suites = existsSync(times) ? readFileSync(times, "utf8").trim().split("\n").filter(Boolean).map((line) => JSON.parse(line)) : [];
@@ -101,23 +110,25 @@ let status = 0;
 try {
   mkdirSync(LOGS, { recursive: true });
   // The browser suite is part of the tests: no browser is a failure now, not a skip later. The packaged one unpacks
-  // (first run only) beside the first step.
+  // (first run only) while the emulator suites run.
   const chromium = Promise.resolve(chromiumPath());
-  await together(
-    chromium,
-    phase("build (functions)", "npm", ["run", "build", "-w", "functions"]),
-    phase("unit (console: types, both builds)", "npm", ["run", "test:unit", "-w", "console"]),
-  );
-  // The console's suites start when this file exists: written when the emulator suites end, passed or not.
+  chromium.catch(() => undefined); // a failed unpack is reported with the console's phase, not as unhandled meanwhile
+  await phase("build (functions, types checked below)", process.execPath, [join("scripts", "emit-functions.mjs")]);
+  // The console's suites and the checks start when this file exists: written when the emulator suites end, passed or not.
   const suitesEnded = join(LOGS, "emulator-suites.ended");
   rmSync(suitesEnded, { force: true });
-  // ts-jest only transpiles (tsconfig.jest.json): the types of the functions, their tests and the benchmarks are checked here.
-  await together(
-    phase("types (functions, tests, benchmarks)", "npm", ["run", "typecheck", "-w", "functions"]),
-    phase("unit (functions)", "npm", ["run", "test:unit", "-w", "functions"], { ...process.env, METADATA_SERVER_DETECTION: "none" }),
-    emulatorSuites().finally(() => writeFileSync(suitesEnded, "")),
-    consoleSuites(await chromium, suitesEnded),
+  const emulated = emulatorSuites().finally(() => writeFileSync(suitesEnded, ""));
+  // Beside the console's suites, on the CPU those leave: the walkthrough's commands and the browser wait on
+  // emulated functions, and the checks would otherwise slow them down.
+  const checks = emulated.catch(() => undefined).then(() =>
+    together(
+      // ts-jest only transpiles, and so does the build: the types are checked here, once.
+      phase("types (functions, tests, benchmarks)", "npm", ["run", "typecheck", "-w", "functions"], { niceness: CHECKS_NICENESS }),
+      phase("unit (functions)", "npm", ["run", "test:unit", "-w", "functions"], { env: { ...process.env, METADATA_SERVER_DETECTION: "none" }, niceness: CHECKS_NICENESS }),
+      phase("unit (console: types, both builds)", "npm", ["run", "test:unit", "-w", "console"], { niceness: CHECKS_NICENESS }),
+    ),
   );
+  await together(emulated, chromium.then((path) => consoleSuites(path, suitesEnded)), checks);
 } catch (error) {
   if (error instanceof SetupError) console.error(`\nCannot run the tests: ${error.message}`);
   else if (!(error instanceof PhaseFailed)) throw error;
