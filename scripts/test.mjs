@@ -42,7 +42,7 @@ function phase(name, command, args, { env = process.env, niceness = 0 } = {}) {
     child.stdout.pipe(log, { end: false });
     child.stderr.pipe(log, { end: false });
     child.on("error", reject);
-    if (niceness > 0) os.setPriority(child.pid, niceness);
+    if (niceness > 0) lowerPriority(child, niceness);
     child.on("close", (code, signal) => {
       log.end(() => {
         const ms = Date.now() - startedAt;
@@ -54,6 +54,16 @@ function phase(name, command, args, { env = process.env, niceness = 0 } = {}) {
       });
     });
   });
+}
+
+/** A child without a pid failed to start ("error" reports it); one already gone needs no priority. */
+function lowerPriority(child, niceness) {
+  if (child.pid === undefined) return;
+  try {
+    os.setPriority(child.pid, niceness);
+  } catch (error) {
+    if (error.info?.code !== "ESRCH") throw error;
+  }
 }
 
 /** Waits for every phase, then fails with the first failure: a failing phase never cuts another one's output short. */
