@@ -4,8 +4,8 @@
 // ports, with Hosting), which starts meanwhile. Once the emulator suites end, the console's suites run on its stack
 // (the README's walkthrough, then the browser suite), and beside them the checks that need no emulator: the type
 // check of the functions, their tests and the benchmarks, and the unit suites of the functions and of the console.
-// Those checks take CPU that the emulator suites, the slowest phase, would otherwise wait for, and the walkthrough
-// spends most of its time waiting for a ring timeout. Phases that run at the same time keep their output to
+// Those checks run at the lowest CPU priority, on what the console's suites leave: beside the emulator suites, the
+// slowest phase, they took CPU that it waited for. Phases that run at the same time keep their output to
 // themselves (streamed to .emulators/test-logs/) and print it whole when they end, so that it never interleaves. Each
 // phase's duration is printed at the end, passed or failed, the console's suites each on a line of their own.
 import { spawn } from "node:child_process";
@@ -64,6 +64,11 @@ function lowerPriority(child, niceness) {
   } catch (error) {
     if (error.info?.code !== "ESRCH") throw error;
   }
+}
+
+/** A missing prerequisite ends the run; after a failed suite, the other checks still run. */
+function stopOnSetupError(error) {
+  if (error instanceof SetupError) throw error;
 }
 
 /** Waits for every phase, then fails with the first failure: a failing phase never cuts another one's output short. */
@@ -130,7 +135,7 @@ try {
   const emulated = emulatorSuites().finally(() => writeFileSync(suitesEnded, ""));
   // Beside the console's suites, on the CPU those leave: the walkthrough's commands and the browser wait on
   // emulated functions, and the checks would otherwise slow them down.
-  const checks = emulated.catch(() => undefined).then(() =>
+  const checks = emulated.catch(stopOnSetupError).then(() =>
     together(
       // ts-jest only transpiles, and so does the build: the types are checked here, once.
       phase("types (functions, tests, benchmarks)", "npm", ["run", "typecheck", "-w", "functions"], { niceness: CHECKS_NICENESS }),
