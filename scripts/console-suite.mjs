@@ -1,9 +1,10 @@
 // Runs inside `firebase emulators:exec` (`npm test`, console profile): starts the stack beside the emulators (local
 // ButterflyMX, developer server, demo resident), then the README's walkthrough, then the browser suite against the
-// console on the demo resident reseeded. `npm test` starts this stack while the emulator suites run, and its suites
-// wait for those to end (CONSOLE_SUITE_AFTER: the file `npm test` writes then): beside them, on two cores, the
-// emulators answer too slowly for what the tests time out on. Given arguments (a browser test's name), only the
-// browser suite runs. Each suite runs as a child process without blocking this one, which serves the local
+// console on the demo resident reseeded. `npm test` starts this stack while the emulator suites run; the walkthrough
+// waits for those to end (WALKTHROUGH_AFTER: the file `npm test` writes then), because beside them, on two cores, the
+// emulators answer too slowly for what the tests time out on, and the browser suite also waits for the type check
+// and unit suites that run beside the walkthrough (BROWSER_SUITE_AFTER). Given arguments (jest's, such as `-t` and a
+// browser test's name), only the browser suite runs. Each suite runs as a child process without blocking this one, which serves the local
 // ButterflyMX and the developer server. Each suite's duration is appended to CONSOLE_SUITE_TIMES (JSON lines), for
 // `npm test`'s summary.
 import { spawn } from "node:child_process";
@@ -18,12 +19,13 @@ const stack = localStack("console");
 const running = await stack.start();
 const env = { ...process.env, CONSOLE_URL: stack.consoleUrl, DEV_PANEL_ORIGIN: stack.devPanelOrigin };
 const codes = [];
-await waitForFile(process.env.CONSOLE_SUITE_AFTER);
 if (browserArgs.length === 0) {
+  await waitForFile(process.env.WALKTHROUGH_AFTER);
   codes.push(await suite("walkthrough", ["run", "test:walkthrough", "-w", "console"]));
   // The walkthrough reconciled a call and released the door: the browser suite starts from the demo as seeded.
   await running.reset();
 }
+await waitForFile(process.env.BROWSER_SUITE_AFTER);
 codes.push(await suite("browser", ["run", "test:browser", "-w", "console", "--", ...browserArgs]));
 await running.close();
 process.exit(codes.find((code) => code !== 0) ?? 0);

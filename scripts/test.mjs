@@ -96,10 +96,11 @@ async function emulatorSuites() {
 }
 
 /**
- * The console's stack, started beside the emulator suites: its walkthrough and browser suite run once `suitesEnded`
- * exists (scripts/console-suite.mjs). Their durations are listed under the phase.
+ * The console's stack, started beside the emulator suites: its walkthrough runs once the file `after.walkthrough`
+ * exists, its browser suite once `after.browser` does too (scripts/console-suite.mjs). Their durations are listed
+ * under the phase.
  */
-async function consoleSuites(chromium, suitesEnded) {
+async function consoleSuites(chromium, after) {
   const times = join(LOGS, "console-suites.jsonl");
   rmSync(times, { force: true });
   const browser = await prepareEmulators({ profile: "console" });
@@ -111,11 +112,11 @@ async function consoleSuites(chromium, suitesEnded) {
       process.execPath,
       [...firebaseCli(), "emulators:exec", ...browser.configArgs, "--project", stack.projectId, "--only", "auth,firestore,functions,hosting",
         "node scripts/console-suite.mjs"],
-      { env: { ...browser.env, ...stack.env, CHROMIUM_PATH: chromium, CONSOLE_SUITE_AFTER: suitesEnded, CONSOLE_SUITE_TIMES: times } },
+      { env: { ...browser.env, ...stack.env, CHROMIUM_PATH: chromium, WALKTHROUGH_AFTER: after.walkthrough, BROWSER_SUITE_AFTER: after.browser, CONSOLE_SUITE_TIMES: times } },
     );
   } finally {
     const suites = existsSync(times) ? readFileSync(times, "utf8").trim().split("\n").filter(Boolean).map((line) => JSON.parse(line)) : [];
-    const labels = { walkthrough: "  └ walkthrough (after the emulator suites)", browser: "  └ console in Chromium" };
+    const labels = { walkthrough: "  └ walkthrough (after the emulator suites)", browser: "  └ console in Chromium (after it and the checks)" };
     durations.push(...suites.map(({ name, ms, ok }) => ({ name: labels[name] ?? `  └ ${name}`, ms, ok })));
   }
 }
@@ -129,12 +130,12 @@ try {
   const chromium = Promise.resolve(chromiumPath());
   chromium.catch(() => undefined); // a failed unpack is reported with the console's phase, not as unhandled meanwhile
   await phase("build (functions, types checked below)", process.execPath, [join("scripts", "emit-functions.mjs")]);
-  // The console's suites and the checks start when this file exists: written when the emulator suites end, passed or not.
-  const suitesEnded = join(LOGS, "emulator-suites.ended");
-  rmSync(suitesEnded, { force: true });
-  const emulated = emulatorSuites().finally(() => writeFileSync(suitesEnded, ""));
-  // Beside the console's suites, on the CPU those leave: the walkthrough's commands and the browser wait on
-  // emulated functions, and the checks would otherwise slow them down.
+  // Written when the emulator suites end and when the checks end, passed or not: the console's suites wait for them.
+  const after = { walkthrough: join(LOGS, "emulator-suites.ended"), browser: join(LOGS, "checks.ended") };
+  for (const path of Object.values(after)) rmSync(path, { force: true });
+  const emulated = emulatorSuites().finally(() => writeFileSync(after.walkthrough, ""));
+  // Beside the walkthrough, on the CPU it leaves: its commands wait on emulated functions, and the checks would
+  // otherwise slow them down. The browser suite waits for them, and runs alone as it always has.
   const checks = emulated.catch(stopOnSetupError).then(() =>
     together(
       // ts-jest only transpiles, and so does the build: the types are checked here, once.
@@ -142,8 +143,8 @@ try {
       phase("unit (functions)", "npm", ["run", "test:unit", "-w", "functions"], { env: { ...process.env, METADATA_SERVER_DETECTION: "none" }, niceness: CHECKS_NICENESS }),
       phase("unit (console: types, both builds)", "npm", ["run", "test:unit", "-w", "console"], { niceness: CHECKS_NICENESS }),
     ),
-  );
-  await together(emulated, chromium.then((path) => consoleSuites(path, suitesEnded)), checks);
+  ).finally(() => writeFileSync(after.browser, ""));
+  await together(emulated, chromium.then((path) => consoleSuites(path, after)), checks);
 } catch (error) {
   if (error instanceof SetupError) console.error(`\nCannot run the tests: ${error.message}`);
   else if (!(error instanceof PhaseFailed)) throw error;

@@ -42,7 +42,7 @@ async function openConsole(viewport = { width: 1000, height: 900 }): Promise<{ p
   const errors: string[] = [];
   page.on("pageerror", (error) => errors.push(`page error: ${error.message}`));
   page.on("console", (message) => {
-    if (message.type() === "error") errors.push(`console error: ${message.text()}`);
+    if (message.type() === "error") errors.push(`console error: ${message.text()} (${message.location().url})`);
   });
   await page.goto(CONSOLE_URL!);
   return { page, errors };
