@@ -2,11 +2,11 @@
 // ButterflyMX, developer server, demo resident), then the README's walkthrough, then the browser suite against the
 // console on the demo resident reseeded. `npm test` starts this stack while the emulator suites run; the walkthrough
 // waits for those to end (WALKTHROUGH_AFTER: the file `npm test` writes then), because beside them, on two cores, the
-// emulators answer too slowly for what the tests time out on, and the browser suite also waits for the type check
-// and unit suites that run beside the walkthrough (BROWSER_SUITE_AFTER). Given arguments (jest's, such as `-t` and a
-// browser test's name), only the browser suite runs. Each suite runs as a child process without blocking this one, which serves the local
-// ButterflyMX and the developer server. Each suite's duration is appended to CONSOLE_SUITE_TIMES (JSON lines), for
-// `npm test`'s summary.
+// emulators answer too slowly for what the tests time out on; the browser suite also waits for the type check and
+// unit suites that run beside the walkthrough (BROWSER_SUITE_AFTER). Given arguments (jest's, such as `-t` and a
+// browser test's name), only the browser suite runs. Each suite runs as a child process without blocking this one,
+// which serves the local ButterflyMX and the developer server. Each suite's duration is appended to
+// CONSOLE_SUITE_TIMES (JSON lines), for `npm test`'s summary.
 import { spawn } from "node:child_process";
 import { appendFileSync, existsSync } from "node:fs";
 import { ROOT } from "./lib/emulator-env.mjs";
