@@ -1,18 +1,18 @@
 // Runs inside `firebase emulators:exec` (`npm test`, console profile): starts the stack beside the emulators (local
 // ButterflyMX, developer server, demo resident), then the README's walkthrough, then the browser suite against the
 // console on the demo resident reseeded. `npm test` starts this stack while the emulator suites run; the walkthrough
-// waits for those to end (WALKTHROUGH_AFTER: the file `npm test` writes then), because beside them, on two cores, the
+// waits for their e2e suite to end (WALKTHROUGH_AFTER: a file written then), because beside it, on two cores, the
 // emulators answer too slowly for what the tests time out on; the browser suite also waits for the type check and
 // unit suites that run beside the walkthrough (BROWSER_SUITE_AFTER). Given arguments (jest's, such as `-t` and a
 // browser test's name), only the browser suite runs. Each suite runs as a child process without blocking this one,
 // which serves the local ButterflyMX and the developer server. Each suite's duration is appended to
 // CONSOLE_SUITE_TIMES (JSON lines), for `npm test`'s summary.
 import { spawn } from "node:child_process";
-import { appendFileSync, existsSync } from "node:fs";
+import { appendFileSync } from "node:fs";
 import { ROOT } from "./lib/emulator-env.mjs";
 import { localStack } from "./lib/local-stack.mjs";
+import { waitForFile } from "./lib/wait-for-file.mjs";
 
-const WAIT_LIMIT_MS = 15 * 60_000;
 const browserArgs = process.argv.slice(2);
 
 const stack = localStack("console");
@@ -40,14 +40,4 @@ function suite(name, args) {
       resolve(code);
     }),
   );
-}
-
-/** Returns once `path` exists (at once without a path); polls, as the file comes from another process tree. */
-async function waitForFile(path) {
-  if (!path) return;
-  const deadline = Date.now() + WAIT_LIMIT_MS;
-  while (!existsSync(path)) {
-    if (Date.now() > deadline) throw new Error(`${path} did not appear within ${WAIT_LIMIT_MS / 60_000} minutes`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }

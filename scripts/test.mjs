@@ -1,13 +1,14 @@
 // `npm test`: every suite, in phases that run at the same time where they can. First the functions' build, file by
 // file without the type check (scripts/emit-functions.mjs). Then the emulator suites (integration, rules, e2e inside
 // `firebase emulators:exec` on the test ports), beside the console's stack (emulators of its own on the console
-// ports, with Hosting), which starts meanwhile. Once the emulator suites end, the README's walkthrough runs on the
-// console's stack, and beside it the checks that need no emulator: the type check of the functions, their tests and
-// the benchmarks, and the unit suites of the functions and of the console. Those run at the lowest CPU priority, on
-// what the walkthrough leaves: beside the emulator suites, the slowest phase, they took CPU that it waited for. Once
-// both have ended, the browser suite runs on the console's stack. Phases that run at the same time keep their output to
-// themselves (streamed to .emulators/test-logs/) and print it whole when they end, so that it never interleaves. Each
-// phase's duration is printed at the end, passed or failed, the console's suites each on a line of their own.
+// ports, with Hosting), which starts meanwhile. Once their e2e suite ends (the integration suite, usually longer, goes on), the
+// README's walkthrough runs on the console's stack, and beside it the checks that need no emulator: the type check of
+// the functions, their tests and the benchmarks, and the unit suites of the functions and of the console. Those run at
+// the lowest CPU priority, on what the others leave: beside the emulator suites, the slowest phase, they took CPU that
+// it waited for. Once the walkthrough and the checks have ended, the browser suite runs on the console's stack.
+// Phases that run at the same time keep their output to themselves (streamed to .emulators/test-logs/) and print it
+// whole when they end, so that it never interleaves. Each phase's duration is printed at the end, passed or failed,
+// the console's suites each on a line of their own.
 import { spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -15,6 +16,7 @@ import { join } from "node:path";
 import { chromiumPath } from "./lib/chromium.mjs";
 import { fakeEndpoints, firebaseCli, prepareEmulators, ROOT, SetupError, TEST_PROJECT_ID } from "./lib/emulator-env.mjs";
 import { localStack } from "./lib/local-stack.mjs";
+import { waitForFile } from "./lib/wait-for-file.mjs";
 
 const LOGS = join(ROOT, ".emulators", "test-logs");
 
@@ -26,6 +28,8 @@ class PhaseFailed extends Error {
 }
 
 const durations = [];
+/** Written by scripts/emulated-suites.mjs when the e2e suite ends, and by this script when the emulator suites end. */
+const E2E_ENDED = join(LOGS, "e2e-suite.ended");
 const CHECKS_NICENESS = 19;
 
 /**
@@ -91,7 +95,7 @@ async function emulatorSuites() {
     process.execPath,
     [...firebaseCli(), "emulators:exec", ...emulated.configArgs, "--project", TEST_PROJECT_ID, "--only", "auth,firestore,functions",
       "node scripts/emulated-suites.mjs"],
-    { env: { ...emulated.env, ...fakeEndpoints() } },
+    { env: { ...emulated.env, ...fakeEndpoints(), E2E_SUITE_ENDED: E2E_ENDED } },
   );
 }
 
@@ -116,7 +120,7 @@ async function consoleSuites(chromium, after) {
     );
   } finally {
     const suites = existsSync(times) ? readFileSync(times, "utf8").trim().split("\n").filter(Boolean).map((line) => JSON.parse(line)) : [];
-    const labels = { walkthrough: "  └ walkthrough (after the emulator suites)", browser: "  └ console in Chromium (after it and the checks)" };
+    const labels = { walkthrough: "  └ walkthrough (after the e2e suite)", browser: "  └ console in Chromium (after it and the checks)" };
     durations.push(...suites.map(({ name, ms, ok }) => ({ name: labels[name] ?? `  └ ${name}`, ms, ok })));
   }
 }
@@ -130,13 +134,15 @@ try {
   const chromium = Promise.resolve(chromiumPath());
   chromium.catch(() => undefined); // a failed unpack is reported with the console's phase, not as unhandled meanwhile
   await phase("build (functions, types checked below)", process.execPath, [join("scripts", "emit-functions.mjs")]);
-  // Written when the emulator suites end and when the checks end, passed or not: the console's suites wait for them.
-  const after = { walkthrough: join(LOGS, "emulator-suites.ended"), browser: join(LOGS, "checks.ended") };
+  // Written when the e2e suite ends (or the emulator suites, if it never ran) and when the checks end, passed or not:
+  // the console's suites wait for them.
+  const after = { walkthrough: E2E_ENDED, browser: join(LOGS, "checks.ended") };
   for (const path of Object.values(after)) rmSync(path, { force: true });
   const emulated = emulatorSuites().finally(() => writeFileSync(after.walkthrough, ""));
-  // Beside the walkthrough, on the CPU it leaves: its commands wait on emulated functions, and the checks would
-  // otherwise slow them down. The browser suite waits for them, and runs alone as it always has.
-  const checks = emulated.catch(stopOnSetupError).then(() =>
+  // Beside the walkthrough and the end of the integration suite, on the CPU they leave: the walkthrough's commands
+  // wait on emulated functions, and the checks would otherwise slow them down. The browser suite waits for them, and
+  // runs alone as it always has.
+  const checks = Promise.race([emulated, waitForFile(after.walkthrough)]).catch(stopOnSetupError).then(() =>
     together(
       // ts-jest only transpiles, and so does the build: the types are checked here, once.
       phase("types (functions, tests, benchmarks)", "npm", ["run", "typecheck", "-w", "functions"], { niceness: CHECKS_NICENESS }),
