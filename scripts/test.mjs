@@ -141,7 +141,7 @@ try {
   const emulated = emulatorSuites().finally(() => writeFileSync(after.walkthrough, ""));
   // Beside the walkthrough and the end of the integration suite, on the CPU they leave: the walkthrough's commands
   // wait on emulated functions, and the checks would otherwise slow them down. The browser suite waits for them, and
-  // runs alone as it always has.
+  // then, as a rule, runs alone, as it always has.
   const checks = Promise.race([emulated, waitForFile(after.walkthrough)]).catch(stopOnSetupError).then(() =>
     together(
       // ts-jest only transpiles, and so does the build: the types are checked here, once.
