@@ -1,14 +1,14 @@
 // `npm test`: every suite, in phases that run at the same time where they can. First the functions' build, file by
 // file without the type check (scripts/emit-functions.mjs). Then the emulator suites (integration, rules, e2e inside
 // `firebase emulators:exec` on the test ports), beside the console's stack (emulators of its own on the console
-// ports, with Hosting), which starts meanwhile. Once their e2e suite ends (the integration suite, usually longer, goes on), the
-// README's walkthrough runs on the console's stack, and beside it the checks that need no emulator: the type check of
-// the functions, their tests and the benchmarks, and the unit suites of the functions and of the console. Those run at
-// the lowest CPU priority, on what the others leave: beside the emulator suites, the slowest phase, they took CPU that
-// it waited for. Once the walkthrough and the checks have ended, the browser suite runs on the console's stack.
-// Phases that run at the same time keep their output to themselves (streamed to .emulators/test-logs/) and print it
-// whole when they end, so that it never interleaves. Each phase's duration is printed at the end, passed or failed,
-// the console's suites each on a line of their own.
+// ports, with Hosting), which starts meanwhile. Once their e2e suite ends (the integration suite, usually longer,
+// goes on), the README's walkthrough runs on the console's stack, and beside it the checks that need no emulator: the
+// type check of the functions, their tests and the benchmarks, and the unit suites of the functions and of the
+// console. Those run at the lowest CPU priority, on what the others leave: beside the emulator suites, the slowest
+// phase, they took CPU that it waited for. Once the walkthrough and the checks have ended, the browser suite runs on
+// the console's stack. Phases that run at the same time keep their output to themselves (streamed to
+// .emulators/test-logs/) and print it whole when they end, so that it never interleaves. Each phase's duration is
+// printed at the end, passed or failed, the console's suites each on a line of their own.
 import { spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
